@@ -1,0 +1,59 @@
+"""Shared test fixtures: the real third-party data beside the checkout, a fresh store, a fixed clock."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (../shared/data sits beside the checkout in CI)")
+    return path
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"real data not available: {SHARED_DATA} is absent")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def fixed_now() -> datetime:
+    return datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    """Tests never open a socket beyond 127.0.0.1: anything else fails loudly."""
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if not (host.startswith("127.") or host in ("localhost", "::1", "0.0.0.0")):
+            raise OSError(f"test tried to reach {address!r}: only loopback is allowed")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    yield

@@ -1,0 +1,68 @@
+"""Foundation commands: `yuqing config check`, `yuqing sources`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from yuqing.config import Settings, load_settings, masked
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings for a command, from --config and the environment (raises ConfigError)."""
+    return load_settings(getattr(args, "config", None))
+
+
+def register(sub: Any) -> None:
+    config = sub.add_parser("config", help="settings")
+    csub = config.add_subparsers(dest="config_command", required=True)
+    check = csub.add_parser("check", help="validate and print the effective settings, secrets masked")
+    check.set_defaults(func=config_check)
+
+    sources = sub.add_parser("sources", help="health of each crawl source")
+    sources.add_argument("--json", action="store_true", help="one JSON object per source")
+    sources.set_defaults(func=sources_command)
+
+
+def config_check(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    print(json.dumps(masked(settings), ensure_ascii=False, indent=2))
+    print(f"OK: settings from {settings.source_file or 'defaults and environment'}", file=sys.stderr)
+    return 0
+
+
+def sources_command(args: argparse.Namespace) -> int:
+    from yuqing.store import open_store
+    from yuqing.timefmt import local_str
+
+    settings = settings_from(args)
+    store = open_store(settings)
+    try:
+        rows = store.source_health()
+        rejected = store.rejected_counts()
+    finally:
+        store.close()
+    if args.json:
+        for h in rows:
+            print(json.dumps({
+                "source": h.source, "healthy": h.healthy, "reason": h.reason,
+                "last_run_at": h.last_run_at.isoformat() if h.last_run_at else None,
+                "last_success_at": h.last_success_at.isoformat() if h.last_success_at else None,
+                "last_post_at": h.last_post_at.isoformat() if h.last_post_at else None,
+                "runs": h.runs, "pages": h.pages, "posts_found": h.posts_found, "posts_new": h.posts_new,
+                "rejected": h.rejected, "errors": dict(h.errors),
+            }, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no crawl has run yet")
+    for h in rows:
+        state = "OK  " if h.healthy else "DOWN"
+        errors = ", ".join(f"{k}={v}" for k, v in sorted(h.errors.items())) or "-"
+        print(f"{state} {h.source:8} last run {local_str(h.last_run_at)}  last success {local_str(h.last_success_at)}  "
+              f"pages {h.pages}  found {h.posts_found}  new {h.posts_new}  rejected {h.rejected}  errors {errors}"
+              + (f"  reason: {h.reason}" if h.reason else ""))
+    for (source, stage, reason), n in sorted(rejected.items()):
+        print(f"rejected {source}/{stage}: {reason} x{n}")
+    return 0

@@ -1,0 +1,253 @@
+"""Settings: one TOML file plus YUQING_* environment variables, validated once at start-up.
+
+Every field can be set in the file under its section (`[smtp] host = "..."`) or in
+the environment as YUQING_<SECTION>_<FIELD> (`YUQING_SMTP_HOST`). Secrets are read
+from the environment only; a secret found in the file is an error. Errors name the
+file (or variable) and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_FILE = "yuqing.toml"
+SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
+                 ("crawl", "zhihu_cookie"), ("crawl", "proxy"), ("dashboard", "cookie_secret")}
+ENV_ALIASES = {"YUQING_ES_URL": ("store", "es_url")}
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names its file or variable and its field."""
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    backend: str = "sqlite"  # sqlite | elasticsearch (chosen automatically when es_url is set)
+    path: str = "var/yuqing.db"
+    es_url: str = ""
+    es_api_key: str = ""
+    es_prefix: str = "yuqing"
+    spool_dir: str = "var/spool"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    interval_seconds: int = 600
+    timeout_seconds: int = 300
+    sources: tuple[str, ...] = ("weibo", "zhihu", "zhidao", "heimao")
+    watchlist: str = "crawlers/watchlist.toml"
+    weibo_base_url: str = "https://m.weibo.cn"
+    zhihu_base_url: str = "https://www.zhihu.com"
+    zhidao_base_url: str = "https://zhidao.baidu.com"
+    heimao_base_url: str = "https://tousu.sina.com.cn"
+    max_pages: int = 10
+    obey_robots: bool = True
+    autothrottle: bool = True
+    download_delay: float = 2.0
+    concurrent_per_domain: int = 2
+    weibo_cookie: str = ""
+    zhihu_cookie: str = ""
+    proxy: str = ""
+    jobstore: str = "var/scheduler.db"
+
+
+@dataclass(frozen=True)
+class SentimentSettings:
+    model: str = "default"  # a name from sentiment.models registry; "default" = best measured
+    batch_size: int = 256
+    touchpoints: str = "sentiment/touchpoints.toml"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    interval_seconds: int = 60
+    rules: str = "alerts/rules.yaml"
+    realert_minutes: int = 60
+    quiet_hours: str = ""  # "23:00-07:00" Asia/Shanghai; low severity waits for the digest
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password: str = ""
+    sender: str = "yuqing@localhost"
+    timeout_seconds: float = 10.0
+    max_attempts: int = 20
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    port: int = 8501
+    base_url: str = "http://127.0.0.1:8501"
+    cookie_secret: str = ""
+    reply_due_minutes: int = 60  # a flagged post unanswered longer is overdue
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: StoreSettings = field(default_factory=StoreSettings)
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    sentiment: SentimentSettings = field(default_factory=SentimentSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    timezone: str = "Asia/Shanghai"
+    source_file: str = ""  # where the settings came from ("" = defaults and environment)
+
+    @property
+    def store_backend(self) -> str:
+        return "elasticsearch" if self.store.es_url else self.store.backend
+
+    def replace(self, **sections: Mapping[str, Any]) -> Settings:
+        """A copy with some fields of some sections replaced: replace(crawl={"max_pages": 2})."""
+        changes = {name: dataclasses.replace(getattr(self, name), **values) for name, values in sections.items()}
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(value: Any, typ: Any, where: str) -> Any:
+    typ = str(typ)
+    try:
+        if typ == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if isinstance(value, str) and value.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(f"expected true or false, got {value!r}")
+        if typ == "int":
+            if isinstance(value, bool):
+                raise ValueError("expected an integer")
+            return int(value)
+        if typ == "float":
+            return float(value)
+        if typ == "str":
+            if not isinstance(value, str):
+                raise ValueError(f"expected a string, got {type(value).__name__}")
+            return value
+        if typ.startswith("tuple"):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            if not isinstance(value, list):
+                raise ValueError("expected a list")
+            return tuple(str(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    raise ConfigError(f"{where}: unsupported type {typ}")
+
+
+def _validate(s: Settings) -> None:
+    def bad(section: str, name: str, msg: str) -> ConfigError:
+        return ConfigError(f"{s.source_file or 'settings'}: [{section}] {name}: {msg}")
+
+    if s.store.backend not in ("sqlite", "elasticsearch"):
+        raise bad("store", "backend", "must be sqlite or elasticsearch")
+    if s.store.backend == "elasticsearch" and not s.store.es_url:
+        raise bad("store", "es_url", "required when backend is elasticsearch (set YUQING_ES_URL)")
+    if s.crawl.interval_seconds < 1:
+        raise bad("crawl", "interval_seconds", "must be at least 1")
+    if s.alerts.interval_seconds < 1:
+        raise bad("alerts", "interval_seconds", "must be at least 1")
+    if not 0 < s.smtp.port < 65536:
+        raise bad("smtp", "port", "must be 1..65535")
+    if s.smtp.starttls and s.smtp.ssl:
+        raise bad("smtp", "starttls", "choose starttls or ssl, not both")
+    for src in s.crawl.sources:
+        if src not in ("weibo", "zhihu", "zhidao", "heimao"):
+            raise bad("crawl", "sources", f"unknown source {src!r}")
+    if s.alerts.quiet_hours:
+        parts = s.alerts.quiet_hours.split("-")
+        if len(parts) != 2 or not all(len(p.split(":")) == 2 for p in parts):
+            raise bad("alerts", "quiet_hours", "expected HH:MM-HH:MM")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(s.timezone)
+    except Exception:
+        raise bad("", "timezone", f"unknown time zone {s.timezone!r}") from None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (explicit path, else $YUQING_CONFIG, else ./yuqing.toml if present) and the environment."""
+    env = os.environ if env is None else env
+    chosen = path or env.get("YUQING_CONFIG") or (DEFAULT_FILE if Path(DEFAULT_FILE).exists() else "")
+    raw: dict[str, Any] = {}
+    if chosen:
+        p = Path(chosen)
+        if not p.exists():
+            raise ConfigError(f"{chosen}: file not found")
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
+    source = str(chosen)
+    sections: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    for name, value in raw.items():
+        if name in ("source_file",) or name not in fields:
+            raise ConfigError(f"{source}: unknown setting {name!r}")
+        if isinstance(value, dict):
+            section_type = fields[name].default_factory  # type: ignore[misc]
+            known = {f.name: f for f in dataclasses.fields(section_type)}
+            for key, v in value.items():
+                if key not in known:
+                    raise ConfigError(f"{source}: [{name}] unknown field {key!r}")
+                if (name, key) in SECRET_FIELDS and v:
+                    raise ConfigError(
+                        f"{source}: [{name}] {key}: secrets are read from the environment only "
+                        f"(set YUQING_{name.upper()}_{key.upper()})"
+                    )
+                sections.setdefault(name, {})[key] = _coerce(v, known[key].type, f"{source}: [{name}] {key}")
+        else:
+            top[name] = _coerce(value, fields[name].type, f"{source}: {name}")
+    # environment overrides the file
+    for var, value in env.items():
+        if not var.startswith("YUQING_") or var == "YUQING_CONFIG":
+            continue
+        if var in ENV_ALIASES:
+            sec, key = ENV_ALIASES[var]
+        else:
+            rest = var[len("YUQING_"):].lower()
+            sec, _, key = rest.partition("_")
+            if sec not in fields or sec == "source_file" or not key:
+                if rest == "timezone":
+                    top["timezone"] = value
+                continue
+        section_type = fields[sec].default_factory  # type: ignore[misc]
+        known = {f.name: f for f in dataclasses.fields(section_type)}
+        if key not in known:
+            continue  # other YUQING_* variables (e.g. YUQING_DEMO_*) belong to other tools
+        sections.setdefault(sec, {})[key] = _coerce(value, known[key].type, f"environment {var}")
+    built = {name: fields[name].default_factory(**vals) for name, vals in sections.items()}  # type: ignore[misc]
+    settings = Settings(**built, **top, source_file=source)
+    _validate(settings)
+    return settings
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as a dict, secrets replaced by '***' (or '' when unset)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            sec = dataclasses.asdict(value)
+            for key in sec:
+                if (f.name, key) in SECRET_FIELDS and sec[key]:
+                    sec[key] = "***"
+            if f.name == "store" and sec.get("es_url") and "@" in sec["es_url"]:
+                scheme, _, rest = sec["es_url"].partition("://")
+                sec["es_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
+            out[f.name] = sec
+        else:
+            out[f.name] = value
+    return out

@@ -1,0 +1,78 @@
+"""Small pieces every parser uses: JSON loading with clear errors, query params, rejects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from yuqing.post import Rejected
+
+from .base import Blocked, ParseError
+from .encoding import decode
+
+BLOCK_WORDS = ("请先登录", "登录后", "验证码", "安全验证", "访问过于频繁", "请求过于频繁", "操作过于频繁", "频率过高",
+               "captcha", "访问受限", "系统繁忙，请稍后再试", "异常访问")
+
+
+def looks_blocked(text: str) -> bool:
+    """True when a message or page says we hit a login wall, captcha or rate limit."""
+    low = text.lower()
+    return any(word.lower() in low for word in BLOCK_WORDS)
+
+
+def load_json(body: bytes | str, url: str, expected: str) -> Any:
+    """Parse a JSON body; HTML or truncated text raises ParseError (Blocked for login/captcha pages)."""
+    text = decode(body).strip()
+    if not text:
+        raise ParseError(f"{url}: empty body, expected {expected}")
+    if text[0] == "<":
+        if looks_blocked(text[:20000]) or "passport." in text[:20000]:
+            raise Blocked(f"{url}: got a login/captcha HTML page instead of {expected}")
+        raise ParseError(f"{url}: got HTML instead of {expected} JSON (starts {text[:60]!r})")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"{url}: malformed or truncated JSON, expected {expected}: {exc}") from None
+
+
+def require(obj: Any, path: str, url: str, expected: str) -> Any:
+    """obj[a][b]... along a dotted path, or ParseError naming the url and the missing key."""
+    current = obj
+    for part in path.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            raise ParseError(f"{url}: changed layout, no {path!r} in {expected} (missing {part!r})")
+        current = current[part]
+    return current
+
+
+def query(url: str) -> dict[str, str]:
+    """The URL's query parameters, first value of each."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+
+
+def with_query(url: str, **changes: object) -> str:
+    """`url` with some query parameters set (None removes one)."""
+    parts = urlsplit(url)
+    params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), parts.fragment))
+
+
+def reject(source: str, reason: str, url: str, item: object, now: datetime) -> Rejected:
+    """A parse-stage rejection with the first bytes of the item for the dashboard."""
+    sample = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=str)
+    return Rejected(source=source, stage="parse", reason=reason, url=url, sample=sample[:500], at=now)
+
+
+def as_str(value: object) -> str:
+    """An id as text ('' for None); ints stay exact."""
+    if value is None:
+        return ""
+    return str(value).strip()

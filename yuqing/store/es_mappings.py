@@ -1,0 +1,130 @@
+"""Elasticsearch index names, the posts index template and the explicit mappings of every index.
+
+Pure functions returning request bodies; elastic.py sends them, tests check their shape.
+Posts live in monthly indices `<prefix>-posts-YYYY.MM` behind the alias `<prefix>-posts`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+KW: dict[str, Any] = {"type": "keyword"}
+DATE: dict[str, Any] = {"type": "date"}
+FLOAT: dict[str, Any] = {"type": "float"}
+INT: dict[str, Any] = {"type": "integer"}
+LONG: dict[str, Any] = {"type": "long"}
+BOOL: dict[str, Any] = {"type": "boolean"}
+STORED: dict[str, Any] = {"type": "keyword", "index": False, "doc_values": False}  # kept in _source only
+TEXT_STORED: dict[str, Any] = {"type": "text", "index": False}  # long text, never searched
+TOKENS_ANALYZER = "yuqing_tokens"
+
+# The small records, one index each (name suffix -> mapping properties).
+RECORD_INDICES: dict[str, dict[str, Any]] = {
+    "events": {
+        "event_id": KW, "title": {"type": "text"}, "first_seen": DATE, "last_seen": DATE, "size": INT,
+        "negative": INT, "keywords": KW, "operators": KW, "touchpoints": KW, "simhash": STORED, "sample_key": KW,
+    },
+    "alerts": {
+        "alert_id": LONG, "rule": KW, "key": KW, "severity": KW, "title": TEXT_STORED, "reason": TEXT_STORED,
+        "opened_at": DATE, "updated_at": DATE, "status": KW, "rule_type": KW,
+        "scope_json": STORED, "count": INT, "baseline": FLOAT, "keywords": KW,
+        "sample_keys": KW, "event_id": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "resolved_by": KW,
+        "resolved_at": DATE, "resolution_note": TEXT_STORED, "reopened": INT,
+    },
+    "silences": {"rule": KW, "key": KW, "until": DATE, "by": KW, "reason": TEXT_STORED},
+    "subscribers": {
+        "subscriber_id": LONG, "email": KW, "name": KW, "min_severity": KW, "operators": KW, "touchpoints": KW,
+        "regions": KW, "platforms": KW, "rules": KW, "mode": KW, "daily_at": KW, "active": BOOL, "token": KW,
+    },
+    "outbox": {
+        "message_id": LONG, "to": KW, "subject": TEXT_STORED, "text": TEXT_STORED, "html": TEXT_STORED,
+        "dedup_key": KW, "attachments_json": STORED, "created_at": DATE, "attempts": INT,
+        "next_attempt_at": DATE, "sent_at": DATE, "last_error": TEXT_STORED, "sent": BOOL,
+    },
+    "cases": {
+        "case_id": LONG, "platform": KW, "post_id": KW, "key": KW, "status": KW, "priority": FLOAT,
+        "reason": TEXT_STORED, "assignee": KW, "reply_text": TEXT_STORED, "reply_url": STORED, "created_at": DATE,
+        "updated_at": DATE, "first_reply_at": DATE, "followup_label": KW,
+    },
+    "audit": {"seq": LONG, "at": DATE, "actor": KW, "action": KW, "target": KW, "detail": TEXT_STORED},
+    "crawl-runs": {
+        "run_id": LONG, "source": KW, "started_at": DATE, "finished_at": DATE, "pages": INT, "posts_found": INT,
+        "posts_new": INT, "rejected": INT, "errors_json": STORED, "healthy": BOOL,
+        "reason": TEXT_STORED,
+    },
+    "source-health": {
+        "source": KW, "last_run_at": DATE, "last_success_at": DATE, "last_post_at": DATE, "healthy": BOOL,
+        "reason": TEXT_STORED, "runs": INT, "pages": LONG, "posts_found": LONG, "posts_new": LONG, "rejected": LONG,
+        "errors_json": STORED,
+    },
+    "state": {"name": KW, "value": TEXT_STORED},
+    "rejected": {
+        "seq": LONG, "source": KW, "stage": KW, "reason": KW, "url": STORED, "sample": TEXT_STORED, "at": DATE,
+    },
+    "users": {"username": KW, "password_hash": STORED, "role": KW, "display_name": KW},
+    "corrections": {
+        "key": KW, "platform": KW, "post_id": KW, "label": KW, "previous_label": KW, "by": KW, "at": DATE,
+    },
+    "meta": {"value": LONG},  # counters for integer ids
+}
+
+POST_PROPERTIES: dict[str, Any] = {
+    "key": KW, "platform": KW, "post_id": KW, "kind": KW, "url": STORED,
+    "text": {"type": "text", "analyzer": "standard"},  # the raw text; CJK indexed per character
+    "tokens": {"type": "text", "analyzer": TOKENS_ANALYZER},  # jieba tokens, whitespace-separated
+    "title": {"type": "text", "analyzer": "standard"},
+    "published_at": DATE, "crawled_at": DATE, "first_seen": DATE,
+    "author_id": KW, "author_name": KW, "author_verified": BOOL, "author_followers": LONG,
+    "reposts": LONG, "comments": LONG, "likes": LONG, "parent_id": KW, "ip_region": KW, "keyword": KW,
+    "post_operators": KW, "extra_json": STORED,
+    # the effective (filterable) fields: a correction wins over the model's label
+    "label": KW, "model_label": KW, "corrected_label": KW, "corrected_by": KW,
+    "operators": KW, "touchpoints": KW, "province": KW, "city": KW, "risk_flags": KW, "keywords": KW,
+    "event_id": KW, "influence": FLOAT, "score": FLOAT,
+    "analysis_json": STORED,  # the whole Analysis for a faithful round trip
+}
+
+
+def index_name(prefix: str, suffix: str) -> str:
+    return f"{prefix}-{suffix}"
+
+
+def posts_alias(prefix: str) -> str:
+    return f"{prefix}-posts"
+
+
+def posts_index(prefix: str, published_at: datetime) -> str:
+    """The monthly index a post belongs to (by its UTC publication month)."""
+    return f"{prefix}-posts-{published_at:%Y.%m}"
+
+
+def posts_template(prefix: str, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """Body of PUT _index_template/<prefix>-posts: settings, analyzer, mappings and the alias."""
+    return {
+        "index_patterns": [f"{prefix}-posts-*"],
+        "priority": 200,
+        "template": {
+            "settings": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "refresh_interval": "1s",
+                "analysis": {
+                    "analyzer": {
+                        TOKENS_ANALYZER: {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]},
+                    },
+                },
+            },
+            "mappings": {"dynamic": "strict", "properties": POST_PROPERTIES},
+            "aliases": {posts_alias(prefix): {}},
+        },
+        "_meta": {"description": "yuqing posts, one index per month", "managed_by": "yuqing"},
+    }
+
+
+def record_index_body(suffix: str, *, replicas: int = 0) -> dict[str, Any]:
+    """Body of PUT <prefix>-<suffix> for one of the small record indices."""
+    return {
+        "settings": {"number_of_shards": 1, "number_of_replicas": replicas},
+        "mappings": {"dynamic": "strict", "properties": RECORD_INDICES[suffix]},
+    }

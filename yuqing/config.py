@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_FILE = "yuqing.toml"
 SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
@@ -90,6 +91,7 @@ class DashboardSettings:
     base_url: str = "http://127.0.0.1:8501"
     cookie_secret: str = ""
     reply_due_minutes: int = 60  # a flagged post unanswered longer is overdue
+    our_operator: str = ""  # the operator this deployment serves; the other watched operators are competitors
 
 
 @dataclass(frozen=True)

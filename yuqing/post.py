@@ -7,9 +7,10 @@ Asia/Shanghai by the dashboard and emails.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Mapping
+from typing import Any
 
 PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao")
 KINDS = ("post", "repost", "comment", "answer", "question", "article", "complaint")

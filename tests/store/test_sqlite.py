@@ -1,0 +1,99 @@
+"""What only the embedded store has: a real file, WAL, migrations, search recall on Chinese words."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from yuqing.post import Analysis, Post
+from yuqing.store.base import PostQuery, StoreUnavailable
+from yuqing.store.sqlite import POSTS_MIGRATIONS, SQLiteStore
+from yuqing.store.tokens import query_phrases
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+# Real phrasing: the word searched for sits inside longer words jieba prefers, or is split by it.
+CORPUS = [
+    "中国电信宽带又断网了，客服10000号打了三次都没人管",
+    "家里电信宽带断网两天了，光猫一直红灯",
+    "联通宽带今天突然断网，打10010说在抢修",
+    "移动宽带师傅上门装维态度很好",
+    "断网断到怀疑人生，天翼宽带能不能靠谱点",
+    "电信宽带提速了，晚上看视频不卡",
+    "昨晚小区整体断网，物业说是电信光缆被挖断",
+    "携号转网办了三次都被拒，说有合约",
+    "我要携号转网到移动，联通太坑",
+    "5G套餐降档被拒，营业厅说必须合约到期",
+    "iPhone15 用联通5G信号很差",
+    "宽带续费后网速反而变慢",
+]
+
+
+def post(i: int, text: str) -> Post:
+    return Post(platform="weibo", post_id=str(i), text=text, published_at=NOW - timedelta(minutes=i))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    s = SQLiteStore(tmp_path / "yuqing.db")
+    s.upsert_posts([(post(i, t), Analysis(label="negative", score=0.1)) for i, t in enumerate(CORPUS)])
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("word", ["断网", "宽带", "携号转网", "电信", "5G", "5G套餐", "iPhone", "光猫", "断", "网", "光缆被挖断"])
+def test_search_finds_every_post_containing_the_word(store: SQLiteStore, word: str) -> None:
+    expected = {str(i) for i, t in enumerate(CORPUS) if word.lower() in t.lower()}
+    found = {p.post.post_id for p in store.search_posts(PostQuery(text=word), limit=100)}
+    assert expected, word
+    assert found == expected  # recall 1.0 and no false hits on this corpus
+
+
+def test_search_of_several_words_requires_all(store: SQLiteStore) -> None:
+    found = {p.post.post_id for p in store.search_posts(PostQuery(text="宽带 断网"), limit=100)}
+    assert found == {str(i) for i, t in enumerate(CORPUS) if "宽带" in t and "断网" in t}
+
+
+def test_query_phrases_keep_cross_script_order() -> None:
+    assert query_phrases("5G套餐") == [(["5g", "套餐"], False)]
+    assert query_phrases("断") == [(["断"], True)]
+
+
+def test_file_is_wal_and_schema_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    versions = dict(db.execute("SELECT component, version FROM schema_version"))
+    assert versions["posts"] == len(POSTS_MIGRATIONS)
+
+
+def test_reopening_an_existing_file_keeps_data_and_applies_new_migrations(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "x.db"
+    s = SQLiteStore(path)
+    s.upsert_posts([(post(1, "电信宽带断网"), None)])
+    s.close()
+    extra = "ALTER TABLE posts ADD COLUMN note TEXT NOT NULL DEFAULT ''"
+    monkeypatch.setattr("yuqing.store.sqlite.POSTS_MIGRATIONS", [*POSTS_MIGRATIONS, extra])
+    s2 = SQLiteStore(path)
+    assert s2.schema_versions()["posts"] == len(POSTS_MIGRATIONS) + 1
+    assert s2.get_post("weibo", "1") is not None
+    assert s2.count_posts(PostQuery(text="断网")) == 1
+    s2.close()
+
+
+def test_unwritable_location_is_reported_as_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreUnavailable):
+        SQLiteStore(blocker / "sub" / "x.db")
+
+
+def test_updating_text_reindexes(store: SQLiteStore) -> None:
+    store.upsert_posts([(post(0, "已经修好了"), None)])
+    assert "0" not in {p.post.post_id for p in store.search_posts(PostQuery(text="断网"), limit=100)}
+    assert [p.post.post_id for p in store.search_posts(PostQuery(text="修好"))] == ["0"]
+    assert store.get_post("weibo", "0").label == "negative"  # an update without analysis keeps the analysis

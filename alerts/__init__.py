@@ -1,0 +1,1 @@
+"""Crisis alerts: pure rule types, a run loop over the store, lifecycle, and email with an outbox."""

@@ -1,0 +1,1 @@
+"""Text -> Analysis: normalisation, segmentation, sentiment models, touchpoints, regions, risk and events."""

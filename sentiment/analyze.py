@@ -1,0 +1,110 @@
+"""analyze(posts) -> analyses and events, in batches; the model and the jieba dictionary load once per process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sentiment import events as events_mod
+from sentiment.models import SentimentModel, get_model, resolve
+from sentiment.regions import locate
+from sentiment.segment import cut
+from sentiment.text import normalize
+from sentiment.topics import Taxonomy, detect_operators, influence, keywords, load_taxonomy, risk_flags
+from yuqing.post import Analysis, Event, Post, now_utc
+
+THRESHOLDS_FILE = Path(__file__).resolve().parent / "models" / "thresholds.json"
+DEFAULT_BAND = (0.35, 0.65)
+
+
+def neutral_band(model_name: str) -> tuple[float, float]:
+    """(lo, hi): score < lo is negative, score >= hi positive, between is neutral; calibrated by `train`."""
+    if THRESHOLDS_FILE.exists():
+        data = json.loads(THRESHOLDS_FILE.read_text(encoding="utf-8"))
+        band = data.get(model_name, {}).get("band")
+        if band:
+            return float(band[0]), float(band[1])
+    return DEFAULT_BAND
+
+
+def label_for(score: float, band: tuple[float, float]) -> str:
+    if score < band[0]:
+        return "negative"
+    if score >= band[1]:
+        return "positive"
+    return "neutral"
+
+
+class Analyzer:
+    """Turns batches of posts into Analysis records and events; build it once and reuse it."""
+
+    def __init__(self, model: SentimentModel, taxonomy: Taxonomy, *, batch_size: int = 256,
+                 band: tuple[float, float] | None = None, clock: Callable[[], datetime] = now_utc) -> None:
+        self.model = model
+        self.taxonomy = taxonomy
+        self.batch_size = max(1, batch_size)
+        self.band = band or neutral_band(model.name)
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings) -> Analyzer:  # settings: yuqing.config.Settings
+        """The analyzer for settings.sentiment (model name, batch size, touchpoint file)."""
+        conf = settings.sentiment
+        try:
+            name = resolve(conf.model)
+        except KeyError as exc:
+            from yuqing.config import ConfigError
+
+            raise ConfigError(f"{settings.source_file or 'settings'}: [sentiment] model: {exc.args[0]}") from None
+        path = Path(conf.touchpoints)
+        if not path.is_absolute() and not path.exists():
+            path = Path(__file__).resolve().parents[1] / conf.touchpoints
+        return cls(get_model(name), load_taxonomy(path), batch_size=conf.batch_size)
+
+    def scores(self, texts: Sequence[str], words: Sequence[list[str]]) -> list[float]:
+        """Probability positive for normalised texts, in model-sized batches."""
+        out: list[float] = []
+        predict_words = getattr(self.model, "predict_words", None)
+        for start in range(0, len(texts), self.batch_size):
+            chunk = slice(start, start + self.batch_size)
+            if predict_words is not None:
+                out.extend(predict_words(texts[chunk], words[chunk]))
+            else:
+                out.extend(self.model.predict_proba(texts[chunk]))
+        return out
+
+    def analyze(self, posts: Sequence[Post], known_events: Sequence[Event] = ()) -> tuple[list[Analysis], list[Event]]:
+        """One Analysis per post (same order) and the events these posts created or grew."""
+        if not posts:
+            return [], []
+        texts = [normalize(f"{p.title} {p.text}" if p.title else p.text) for p in posts]
+        words = [cut(t) for t in texts]
+        scores = self.scores(texts, words)
+        now = self.clock()
+        rows = []
+        items = []
+        for post, text, ws, score in zip(posts, texts, words, scores, strict=True):
+            label = label_for(score, self.band)
+            touch = self.taxonomy.match(text)
+            operators = tuple(post.operators) or detect_operators(text)
+            province, city = locate(text, post.ip_region)
+            keys = keywords(ws)
+            sh = events_mod.simhash(text)
+            rows.append(dict(
+                label=label, score=round(float(score), 4), model=self.model.name, model_version=self.model.version,
+                touchpoints=touch, operators=operators, province=province, city=city, risk_flags=risk_flags(text),
+                influence=influence(post.author_followers, post.author_verified, post.reposts, post.comments,
+                                    post.likes),
+                keywords=keys, simhash=sh, analyzed_at=now,
+            ))
+            items.append(events_mod.Item(post, sh, keys, operators, touch, city, label == "negative"))
+        event_ids, events = events_mod.group(items, known_events)
+        return [Analysis(event_id=eid, **row) for row, eid in zip(rows, event_ids, strict=True)], events
+
+
+def analyze(posts: Sequence[Post], known_events: Sequence[Event] = (), *, model: str = "default") -> tuple[
+        list[Analysis], list[Event]]:
+    """Convenience: analyse with the default taxonomy and the named model (loaded once per process)."""
+    return Analyzer(get_model(model), load_taxonomy()).analyze(posts, known_events)

@@ -1,0 +1,93 @@
+"""`yuqing sentiment train|eval|export-corrections`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("sentiment", help="sentiment models: evaluate, export corrections")
+    ssub = parser.add_subparsers(dest="sentiment_command", required=True)
+
+    ev = ssub.add_parser("eval", help="accuracy, macro-F1 and posts/s on a label,text CSV (1 positive, 0 negative)")
+    ev.add_argument("--data", required=True, help="CSV with header label,text")
+    ev.add_argument("--model", default="default", help="model name (default: the best measured)")
+    ev.add_argument("--compare", action="store_true", help="run every model on the same file and print a table")
+    ev.set_defaults(func=eval_command)
+
+    ex = ssub.add_parser("export-corrections", help="write human label corrections as CSV label,text")
+    ex.add_argument("--out", default="-", help="output file (default: stdout)")
+    ex.set_defaults(func=export_corrections_command)
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from sentiment.evaluate import evaluate, read_labelled
+    from sentiment.models import REGISTRY, get_model, resolve
+
+    try:
+        labels, texts, skipped = read_labelled(args.data)
+        names = list(REGISTRY) if args.compare else [resolve(args.model)]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if skipped:
+        print(f"skipped {skipped} rows without a 0/1 label or text", file=sys.stderr)
+    if not labels:
+        print(f"error: {args.data} has no labelled rows", file=sys.stderr)
+        return 2
+    results = []
+    for name in names:
+        try:
+            model = get_model(name)
+        except FileNotFoundError as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        results.append(evaluate(model, labels, texts))
+    print(f"{'model':16} {'n':>7} {'accuracy':>9} {'macro_f1':>9} {'posts/s':>10}")
+    for r in results:
+        print(f"{r.model:16} {r.n:>7} {r.accuracy:>9.4f} {r.macro_f1:>9.4f} {r.posts_per_s:>10.1f}")
+    if args.compare:
+        print(json.dumps({"data": str(args.data), "results": [r.as_json() for r in results]}, ensure_ascii=False))
+    elif results:
+        print(json.dumps(results[0].as_json(), ensure_ascii=False))
+    return 0 if results else 2
+
+
+def export_corrections_command(args: argparse.Namespace) -> int:
+    from yuqing.commands import settings_from
+    from yuqing.store import open_store
+
+    settings = settings_from(args)
+    store = open_store(settings)
+    try:
+        rows = store.list_corrections()
+    finally:
+        store.close()
+    written, skipped = _write_corrections(rows, args.out)
+    print(f"wrote {written} corrections to {args.out}; skipped {skipped} neutral or empty", file=sys.stderr)
+    return 0
+
+
+def _write_corrections(rows: list[dict[str, Any]], out: str) -> tuple[int, int]:
+    """label,text rows for retraining: positive -> 1, negative -> 0; neutral and empty texts are counted and left out."""
+    fh = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")
+    written = skipped = 0
+    try:
+        writer = csv.writer(fh)
+        writer.writerow(["label", "text"])
+        for row in rows:
+            label = {"positive": "1", "negative": "0"}.get(str(row.get("label", "")))
+            text = str(row.get("text") or "").strip()
+            if label is None or not text:
+                skipped += 1
+                continue
+            writer.writerow([label, text])
+            written += 1
+    finally:
+        if fh is not sys.stdout:
+            fh.close()
+    return written, skipped

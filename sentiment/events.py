@@ -1,0 +1,204 @@
+"""Events: near-duplicates and reposts grouped by SimHash, bursts of similar posts grouped by shared keywords.
+
+A post joins an event when it is a near-copy (SimHash over character 3-grams within HAMMING bits) of another
+post in the batch or of a known event's first post, when it reposts or comments on a post of the batch, or when
+it shares an operator, a city and two top keywords with at least BURST_MIN-1 other posts. Posts that stay alone
+get no event: the dashboard speaks of events only where something repeats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+import numpy as np
+
+from sentiment.text import EMOTICON
+from yuqing.post import Event, Post
+
+HAMMING = 5  # bits; 6 bands of at most 11 bits find every pair within 5 (pigeonhole)
+BURST_MIN = 3
+KEYWORD_OVERLAP = 3  # top keywords shared with a known event to join it
+_MASK63 = (1 << 63) - 1
+_GENERIC = {"电信", "移动", "联通", "中国电信", "中国移动", "中国联通", "运营商", "手机", "电话", "号码", "问题"}
+
+
+def simhash(text: str) -> int:
+    """63-bit SimHash of the text's character 3-grams (emoticons and spaces removed); fits a signed int64."""
+    text = EMOTICON.sub("", text).replace(" ", "")
+    if not text:
+        return 0
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) >= 3:
+        grams = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
+    else:
+        grams = codes
+    z = grams + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    bits = np.unpackbits(z.view(np.uint8), bitorder="little").reshape(-1, 64).sum(axis=0)
+    packed = np.packbits(bits * 2 > len(z), bitorder="little").view(np.uint64)[0]
+    return int(packed) & _MASK63
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+@dataclass
+class Item:
+    """What event grouping needs to know about one analysed post."""
+
+    post: Post
+    simhash: int
+    keywords: tuple[str, ...]
+    operators: tuple[str, ...]
+    touchpoints: tuple[str, ...]
+    city: str
+    negative: bool
+
+
+class _Groups:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _bands(h: int) -> list[tuple[int, int]]:
+    return [(i, (h >> (11 * i)) & 0x7FF) for i in range(6)]
+
+
+def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str], list[Event]]:
+    """Event id per item ("" when alone) and the events created or updated by these items."""
+    n = len(items)
+    groups = _Groups(n)
+    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, it in enumerate(items):
+        if not it.simhash:
+            continue
+        for band in _bands(it.simhash):
+            for j in buckets[band]:
+                if groups.find(i) != groups.find(j) and hamming(it.simhash, items[j].simhash) <= HAMMING:
+                    groups.union(i, j)
+            buckets[band].append(i)
+    by_key = {it.post.key: i for i, it in enumerate(items)}
+    for i, it in enumerate(items):
+        if it.post.parent_id:
+            j = by_key.get(f"{it.post.platform}:{it.post.parent_id}")
+            if j is not None:
+                groups.union(i, j)
+    signatures: dict[tuple, list[int]] = defaultdict(list)
+    for i, it in enumerate(items):
+        words = [w for w in it.keywords[:3] if w not in _GENERIC]
+        for pair in combinations(sorted(words), 2):
+            signatures[(it.operators, it.city, pair)].append(i)
+    for members in signatures.values():
+        if len({groups.find(m) for m in members}) >= 2 and len(members) >= BURST_MIN:
+            for m in members[1:]:
+                groups.union(members[0], m)
+
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        clusters[groups.find(i)].append(i)
+    known_by_band: dict[tuple[int, int], list[Event]] = defaultdict(list)
+    known_by_sample = {ev.sample_key: ev for ev in known if ev.sample_key}
+    for ev in known:
+        if ev.simhash:
+            for band in _bands(ev.simhash):
+                known_by_band[band].append(ev)
+
+    event_ids = [""] * n
+    out: dict[str, Event] = {}
+    for members in clusters.values():
+        match = _match_known(members, items, known_by_band, known_by_sample, known, out)
+        if match is None and len(members) < 2:
+            continue
+        event = _merge(match, [items[m] for m in members])
+        out[event.event_id] = event
+        for m in members:
+            event_ids[m] = event.event_id
+    return event_ids, list(out.values())
+
+
+def _match_known(members, items, known_by_band, known_by_sample, known, updated) -> Event | None:
+    for m in members:
+        it = items[m]
+        if it.post.parent_id:
+            ev = known_by_sample.get(f"{it.post.platform}:{it.post.parent_id}")
+            if ev is not None:
+                return updated.get(ev.event_id, ev)
+        if it.simhash:
+            for band in _bands(it.simhash):
+                for ev in known_by_band.get(band, ()):
+                    if hamming(it.simhash, ev.simhash) <= HAMMING:
+                        return updated.get(ev.event_id, ev)
+    words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
+    top = {w for w, _ in words.most_common(5)}
+    operators = {op for m in members for op in items[m].operators}
+    for ev in known:
+        if len(top & set(ev.keywords)) >= KEYWORD_OVERLAP and (not operators or operators & set(ev.operators)):
+            return updated.get(ev.event_id, ev)
+    return None
+
+
+def _merge(known: Event | None, members: list[Item]) -> Event:
+    """A new event from a group of posts, or a known event grown by them."""
+    first = min(members, key=lambda it: (it.post.published_at, it.post.key))
+    times = [it.post.published_at for it in members]
+    words = Counter()
+    touch = Counter()
+    operators: dict[str, None] = {}
+    for it in members:
+        words.update(w for w in it.keywords if w not in _GENERIC)
+        touch.update(t for t in it.touchpoints if t != "其他")
+        operators.update(dict.fromkeys(it.operators))
+    negative = sum(it.negative for it in members)
+    if known is not None:
+        words.update({w: len(members) for w in known.keywords})
+        touch.update({t: len(members) for t in known.touchpoints})
+        return replace(
+            known,
+            first_seen=min(known.first_seen, *times),
+            last_seen=max(known.last_seen, *times),
+            size=known.size + len(members),
+            negative=known.negative + negative,
+            keywords=tuple(w for w, _ in words.most_common(5)),
+            operators=tuple(dict.fromkeys((*known.operators, *operators))),
+            touchpoints=tuple(t for t, _ in touch.most_common(3)),
+        )
+    keywords = tuple(w for w, _ in words.most_common(5))
+    event_id = "ev" + hashlib.sha1(first.post.key.encode()).hexdigest()[:14]
+    return Event(
+        event_id=event_id,
+        title=title(tuple(operators), first.city, keywords),
+        first_seen=min(times),
+        last_seen=max(times),
+        size=len(members),
+        negative=negative,
+        keywords=keywords,
+        operators=tuple(operators),
+        touchpoints=tuple(t for t, _ in touch.most_common(3)),
+        simhash=first.simhash,
+        sample_key=first.post.key,
+    )
+
+
+def title(operators: tuple[str, ...], city: str, keywords: tuple[str, ...]) -> str:
+    """A short event title: `中国电信·广州：宽带 断网 光猫`."""
+    head = "·".join(p for p in (operators[0] if operators else "", city) if p)
+    body = " ".join(keywords[:3]) or "相似帖子"
+    return f"{head}：{body}" if head else body

@@ -69,3 +69,9 @@ def test_config_check_command(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=60)
     assert fail.returncode == 2
     assert str(bad) in fail.stderr and "backend" in fail.stderr
+
+
+def test_example_settings_file_is_valid() -> None:
+    example = Path(__file__).resolve().parents[1] / "yuqing.example.toml"
+    s = load_settings(example, env={})
+    assert s.crawl.sources == ("weibo", "zhihu", "zhidao", "heimao")

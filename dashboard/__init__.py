@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: overview, alerts, reply queue, search, reports (Chinese UI)."""

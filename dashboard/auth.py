@@ -1,0 +1,47 @@
+"""The login gate: a form, the user kept in session state, role checks for pages and actions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from . import data, ui, users
+
+ROLE_ZH = {"viewer": "只读", "responder": "回复专员", "admin": "管理员"}
+
+
+def login_form() -> None:
+    """Ask for username and password; on success remember the user in the session."""
+    st.title("舆情监测平台 · 登录")
+    with st.form("login"):
+        name = st.text_input("用户名")
+        password = st.text_input("密码", type="password")
+        submitted = st.form_submit_button("登录")
+    if submitted:
+        user = data.login(name, password) if name and password else None
+        if user is None:
+            st.error("用户名或密码错误")
+            return
+        st.session_state["user"] = {"username": user.username, "role": user.role,
+                                    "display_name": user.display_name or user.username}
+        st.rerun()
+    st.caption("没有账号？请管理员用 `yuqing users add 用户名 --role viewer|responder|admin` 创建。")
+
+
+def logout_button() -> None:
+    u = ui.current_user()
+    st.sidebar.caption(f"当前用户：{u.get('display_name') or u.get('username')}（{ROLE_ZH.get(u.get('role', ''), '')}）")
+    if st.sidebar.button("退出登录", key="logout"):
+        st.session_state.pop("user", None)
+        st.rerun()
+
+
+def allowed(needed: str) -> bool:
+    return users.can(ui.role(), needed)
+
+
+def require(needed: str) -> bool:
+    """Show a notice and return False when the current user lacks the role."""
+    if allowed(needed):
+        return True
+    st.info(f"此操作需要「{ROLE_ZH[needed]}」及以上权限。")
+    return False

@@ -1,0 +1,43 @@
+"""Altair charts built from store aggregates; pure (data in, chart out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import pandas as pd
+
+from yuqing.store.base import Bucket
+from yuqing.timefmt import local
+
+LABEL_COLORS = {"负面": "#d62728", "中性": "#9e9e9e", "正面": "#2ca02c"}
+
+
+def buckets_frame(buckets: Sequence[Bucket], names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Buckets as a frame with local (Asia/Shanghai) naive times for plotting."""
+    names = names or {}
+    rows = [{"时间": local(b.start).replace(tzinfo=None), "类别": names.get(b.key, b.key), "数量": b.count}
+            for b in buckets]
+    return pd.DataFrame(rows, columns=["时间", "类别", "数量"])
+
+
+def volume_chart(frame: pd.DataFrame, *, by_label: bool) -> alt.Chart:
+    color = (alt.Color("类别:N", scale=alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values())))
+             if by_label else alt.Color("类别:N"))
+    return (alt.Chart(frame).mark_area(opacity=0.85).encode(
+        x=alt.X("时间:T", title=None), y=alt.Y("数量:Q", stack=True, title="帖子数"), color=color,
+        tooltip=["时间:T", "类别:N", "数量:Q"]).properties(height=260))
+
+
+def heatmap(frame: pd.DataFrame) -> alt.Chart:
+    """Touchpoint x sentiment counts; frame columns 触点, 情感, 数量."""
+    return (alt.Chart(frame).mark_rect().encode(
+        x=alt.X("情感:N", sort=list(LABEL_COLORS), title=None), y=alt.Y("触点:N", title=None),
+        color=alt.Color("数量:Q", scale=alt.Scale(scheme="orangered")), tooltip=["触点", "情感", "数量"])
+        .properties(height=max(120, 24 * frame["触点"].nunique())))
+
+
+def ranked_bars(frame: pd.DataFrame, key: str, value: str = "数量") -> alt.Chart:
+    return (alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{value}:Q"), y=alt.Y(f"{key}:N", sort="-x", title=None), tooltip=[key, value])
+        .properties(height=max(120, 22 * len(frame))))

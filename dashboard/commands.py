@@ -1,0 +1,85 @@
+"""`yuqing users add|list` and `yuqing dashboard`: create dashboard users, start Streamlit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from yuqing.post import ROLES
+
+APP = Path(__file__).with_name("app.py")
+
+
+def register(sub: Any) -> None:
+    users = sub.add_parser("users", help="dashboard users")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    add = usub.add_parser("add", help="create or replace a user; prints a generated password when none is given")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--display-name", default="")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.set_defaults(func=users_add)
+    lst = usub.add_parser("list", help="list users and roles")
+    lst.set_defaults(func=users_list)
+
+    dash = sub.add_parser("dashboard", help="start the Streamlit dashboard")
+    dash.add_argument("--port", type=int, help="port (default: [dashboard] port)")
+    dash.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dash.set_defaults(func=dashboard_command)
+
+
+def users_add(args: argparse.Namespace) -> int:
+    from yuqing.commands import settings_from
+    from yuqing.store import open_store
+
+    from .users import UserError, add_user, generate_password
+
+    generated = not args.password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    store = open_store(settings_from(args))
+    try:
+        add_user(store, args.username, password, args.role, args.display_name)
+    except UserError as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"user {args.username} role {args.role} saved")
+    if generated:
+        print(f"password: {password}")
+    return 0
+
+
+def users_list(args: argparse.Namespace) -> int:
+    from yuqing.commands import settings_from
+    from yuqing.store import open_store
+
+    store = open_store(settings_from(args))
+    try:
+        for u in store.list_users():
+            print(f"{u.username}\t{u.role}\t{u.display_name}")
+    finally:
+        store.close()
+    return 0
+
+
+def streamlit_argv(app: Path, port: int, address: str) -> list[str]:
+    """The command that serves the dashboard; used by `yuqing dashboard` and the browser test."""
+    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+
+
+def dashboard_command(args: argparse.Namespace) -> int:
+    from yuqing.commands import settings_from
+
+    settings = settings_from(args)  # validate before starting
+    env = dict(os.environ)
+    if getattr(args, "config", None):
+        env["YUQING_CONFIG"] = str(Path(args.config).resolve())
+    port = args.port or settings.dashboard.port
+    print(f"dashboard on http://{args.address}:{port}", file=sys.stderr)
+    return subprocess.call(streamlit_argv(APP, port, args.address), env=env)

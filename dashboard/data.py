@@ -1,0 +1,300 @@
+"""The only dashboard module that touches the store: cached reads, and writes that leave an audit entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from yuqing.config import Settings, load_settings
+from yuqing.post import Alert, Case, Event, StoredPost, Subscriber, User, now_utc
+from yuqing.store.base import AuditEntry, Bucket, PostQuery, Silence, Store
+
+from . import triage, users
+
+TTL = 30  # seconds a cached read may be stale
+BANNER_TTL = 5
+_LOCK = threading.RLock()  # one store instance is used by one thread at a time
+_SYNC_EVERY = 30.0
+_last_sync: dict[str, float] = {}
+T = TypeVar("T")
+
+
+def now() -> datetime:
+    return now_utc()
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def store_key() -> str:
+    """Identity of the configured store; every cache entry is keyed by it."""
+    s = settings()
+    return f"es:{s.store.es_url}/{s.store.es_prefix}" if s.store_backend == "elasticsearch" else f"sqlite:{s.store.path}"
+
+
+@st.cache_resource(show_spinner=False)
+def _open(key: str) -> Store:
+    from yuqing.store import open_store
+
+    return open_store(settings())
+
+
+def store() -> Store:
+    return _open(store_key())
+
+
+def _call(fn: Callable[[Store], T]) -> T:
+    with _LOCK:
+        return fn(store())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _read(key: str, method: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    with _LOCK:
+        return getattr(_open(key), method)(*args, **dict(kwargs))
+
+
+@st.cache_data(ttl=BANNER_TTL, show_spinner=False)
+def _read_fresh(key: str, method: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    with _LOCK:
+        return getattr(_open(key), method)(*args, **dict(kwargs))
+
+
+def _cached(method: str, *args: Any, fresh: bool = False, **kwargs: Any) -> Any:
+    reader = _read_fresh if fresh else _read
+    return reader(store_key(), method, args, tuple(sorted(kwargs.items())))
+
+
+def _changed() -> None:
+    """After a write: drop cached reads so every page shows the new state."""
+    _read.clear()
+    _read_fresh.clear()
+
+
+# ---- reads (cached)
+
+def run_spec(spec: Any) -> Any:
+    """One named read of the overview (see dashboard.overview.Spec)."""
+    return _cached(spec.method, *spec.args, **spec.kwargs)
+
+
+def volume(q: PostQuery, bucket_seconds: int, by: str = "label") -> list[Bucket]:
+    return _cached("volume", q, bucket_seconds=bucket_seconds, by=by)
+
+
+def facet(q: PostQuery, field: str, size: int = 20) -> dict[str, int]:
+    return _cached("facet", q, field, size=size)
+
+
+def count(q: PostQuery) -> int:
+    return _cached("count_posts", q)
+
+
+def search(q: PostQuery, limit: int = 50, offset: int = 0, order: str = "published_at_desc") -> list[StoredPost]:
+    return _cached("search_posts", q, limit=limit, offset=offset, order=order)
+
+
+def events(since: datetime | None, limit: int = 10) -> list[Event]:
+    return _cached("list_events", since=since, limit=limit)
+
+
+def event(event_id: str) -> Event | None:
+    return _cached("get_event", event_id)
+
+
+def alerts(statuses: tuple[str, ...] = (), limit: int = 100) -> list[Alert]:
+    return _cached("list_alerts", statuses=statuses, limit=limit, fresh=True)
+
+
+def crisis_alerts() -> list[Alert]:
+    """Orange and red alerts not yet resolved, worst first: what the banner shows."""
+    found = [a for a in alerts(("open", "acknowledged"), 200) if a.severity in ("orange", "red")]
+    return sorted(found, key=lambda a: (a.status != "open", a.severity != "red", -a.opened_at.timestamp()))
+
+
+def cases(statuses: tuple[str, ...] = (), assignee: str = "", limit: int = 500) -> list[Case]:
+    return _cached("list_cases", statuses=statuses, assignee=assignee, limit=limit, fresh=True)
+
+
+def audit(target: str = "", limit: int = 200) -> list[AuditEntry]:
+    return _cached("list_audit", target=target, limit=limit, fresh=True)
+
+
+def source_health() -> list[Any]:
+    return _cached("source_health")
+
+
+def rejected_counts(since: datetime | None = None) -> dict[tuple[str, str, str], int]:
+    return _cached("rejected_counts", since=since)
+
+
+def rejected(limit: int = 100) -> list[Any]:
+    return _cached("list_rejected", limit=limit)
+
+
+def subscribers() -> list[Subscriber]:
+    return _cached("list_subscribers", fresh=True)
+
+
+def user_list() -> list[User]:
+    return _cached("list_users", fresh=True)
+
+
+def posts_by_keys(keys: tuple[str, ...]) -> dict[str, StoredPost]:
+    """Posts for "platform:post_id" keys, by key."""
+    if not keys:
+        return {}
+    found = search(PostQuery(keys=tuple(sorted(set(keys)))), limit=len(set(keys)))
+    return {sp.post.key: sp for sp in found}
+
+
+def login(username: str, password: str) -> User | None:
+    return _call(lambda s: users.authenticate(s, username, password))
+
+
+# ---- writes (uncached; each leaves an audit entry)
+
+def _audit(s: Store, actor: str, action: str, target: str, detail: str = "") -> None:
+    s.add_audit(AuditEntry(at=now(), actor=actor, action=action, target=target, detail=detail))
+
+
+def _write(fn: Callable[[Store], T]) -> T:
+    try:
+        return _call(fn)
+    finally:
+        _changed()
+
+
+def alert_action(alert_id: int, action: str, actor: str, note: str = "") -> Alert:
+    """Acknowledge ("ack") or resolve ("resolve") an alert."""
+    def run(s: Store) -> Alert:
+        a = s.get_alert(alert_id)
+        if a is None:
+            raise LookupError(f"预警 {alert_id} 不存在")
+        t = now()
+        if action == "ack":
+            a = dataclasses.replace(a, status="acknowledged", acknowledged_by=actor, acknowledged_at=t, updated_at=t)
+        elif action == "resolve":
+            a = dataclasses.replace(a, status="resolved", resolved_by=actor, resolved_at=t, updated_at=t,
+                                    resolution_note=note)
+        else:
+            raise ValueError(f"unknown alert action {action!r}")
+        saved = s.save_alert(a)
+        _audit(s, actor, action, f"alert:{alert_id}", note)
+        return saved
+    return _write(run)
+
+
+def silence_alert(alert_id: int, hours: float, actor: str, reason: str = "") -> Silence:
+    """Silence the alert's rule and key for `hours`: no new alert or email for it until then."""
+    def run(s: Store) -> Silence:
+        a = s.get_alert(alert_id)
+        if a is None:
+            raise LookupError(f"预警 {alert_id} 不存在")
+        sil = Silence(rule=a.rule, key=a.key, until=now() + timedelta(hours=hours), by=actor, reason=reason)
+        s.add_silence(sil)
+        _audit(s, actor, "silence", f"alert:{alert_id}", f"{hours:g}h {reason}".strip())
+        return sil
+    return _write(run)
+
+
+def silences() -> list[Silence]:
+    return _cached("active_silences", now().replace(second=0, microsecond=0), fresh=True)
+
+
+def sync_queue(ours: str, force: bool = False) -> int:
+    """Turn newly flagged posts into cases (idempotent); runs at most every 30 s per store. Returns cases created."""
+    key = store_key()
+    t = now()
+    if not force and t.timestamp() - _last_sync.get(key, 0.0) < _SYNC_EVERY:
+        return 0
+    _last_sync[key] = t.timestamp()
+    rules = triage.load_library().rules
+    since = t - timedelta(days=rules.lookback_days)
+    queries = [
+        (PostQuery(since=since, labels=("negative",), min_influence=rules.negative_min_influence), "influence_desc"),
+        (PostQuery(since=since, risk_flags=("escalation", "churn")), "influence_desc"),
+        (PostQuery(since=since, platforms=("zhidao",), kinds=("question",), operators=(ours,) if ours else ()),
+         "published_at_desc"),
+    ]
+
+    def run(s: Store) -> int:
+        created = 0
+        seen: set[str] = set()
+        for q, order in queries:
+            for sp in s.search_posts(q, limit=rules.scan_limit, order=order):
+                if sp.post.key in seen:
+                    continue
+                seen.add(sp.post.key)
+                reason = triage.flag_reason(sp, ours, rules)
+                if not reason or s.find_case(sp.post.platform, sp.post.post_id) is not None:
+                    continue
+                s.save_case(Case(platform=sp.post.platform, post_id=sp.post.post_id, status="new",
+                                 priority=triage.priority(sp, t), reason=reason, created_at=t, updated_at=t))
+                created += 1
+        return created
+    return _write(run)
+
+
+def case_action(case_id: int, action: str, actor: str, *, assignee: str = "", reply_text: str = "",
+                reply_url: str = "", note: str = "") -> Case:
+    """Move a case along new -> assigned -> replied -> resolved | ignored, with an audit entry."""
+    def run(s: Store) -> Case:
+        c = s.get_case(case_id)
+        if c is None:
+            raise LookupError(f"工单 {case_id} 不存在")
+        t = now()
+        if action == "claim":
+            c = dataclasses.replace(c, status="assigned" if c.status == "new" else c.status, assignee=actor)
+            detail = actor
+        elif action == "assign":
+            if not assignee:
+                raise ValueError("请选择处理人")
+            c = dataclasses.replace(c, status="assigned" if c.status == "new" else c.status, assignee=assignee)
+            detail = assignee
+        elif action == "reply":
+            if not reply_text.strip() and not reply_url.strip():
+                raise ValueError("请填写回复内容或回复链接")
+            c = dataclasses.replace(c, status="replied", reply_text=reply_text.strip(), reply_url=reply_url.strip(),
+                                    assignee=c.assignee or actor, first_reply_at=c.first_reply_at or t)
+            detail = reply_url.strip() or reply_text.strip()[:200]
+        elif action in ("resolve", "ignore"):
+            c = dataclasses.replace(c, status="resolved" if action == "resolve" else "ignored")
+            detail = note
+        elif action == "reopen":
+            c = dataclasses.replace(c, status="assigned" if c.assignee else "new")
+            detail = note
+        else:
+            raise ValueError(f"unknown case action {action!r}")
+        saved = s.save_case(dataclasses.replace(c, updated_at=t))
+        _audit(s, actor, action, f"case:{case_id}", detail)
+        return saved
+    return _write(run)
+
+
+def correct_label(platform: str, post_id: str, label: str, actor: str) -> None:
+    def run(s: Store) -> None:
+        s.correct_label(platform, post_id, label, by=actor)
+        _audit(s, actor, "correct_label", f"post:{platform}:{post_id}", label)
+    _write(run)
+
+
+def save_subscriber(sub: Subscriber, actor: str) -> Subscriber:
+    def run(s: Store) -> Subscriber:
+        saved = s.save_subscriber(sub)
+        _audit(s, actor, "subscriber_save", f"subscriber:{saved.subscriber_id}", sub.email)
+        return saved
+    return _write(run)
+
+
+def delete_subscriber(subscriber_id: int, actor: str) -> None:
+    def run(s: Store) -> None:
+        s.delete_subscriber(subscriber_id)
+        _audit(s, actor, "subscriber_delete", f"subscriber:{subscriber_id}")
+    _write(run)

@@ -1,0 +1,125 @@
+"""The reply queue's rules, pure: which posts are flagged, their priority, the reply clock, the template.
+
+Named triage (not queue) so that Streamlit, which puts dashboard/ on sys.path, cannot shadow stdlib `queue`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from yuqing.post import Case, StoredPost
+
+TEMPLATES_FILE = Path(__file__).with_name("reply_templates.toml")
+RISK_WEIGHT = {"escalation": 4.0, "churn": 3.0}
+RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
+OPEN_STATUSES = ("new", "assigned")
+STATUS_ZH = {"new": "新建", "assigned": "已分派", "replied": "已回复", "resolved": "已解决", "ignored": "已忽略"}
+
+
+@dataclass(frozen=True)
+class Template:
+    template_id: str
+    title: str
+    text: str
+    touchpoints: tuple[str, ...] = ()  # empty = the fallback for any touchpoint
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    """What gets flagged; read from the [queue] table of reply_templates.toml."""
+
+    negative_min_influence: float = 1.0
+    lookback_days: int = 14
+    scan_limit: int = 500
+
+
+@dataclass(frozen=True)
+class Library:
+    rules: QueueRules
+    templates: tuple[Template, ...]
+
+
+def load_library(path: Path = TEMPLATES_FILE) -> Library:
+    """Read the reply templates (统一口径) and queue rules; errors name the file and entry."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read reply templates: {exc}") from None
+    q = raw.get("queue", {})
+    rules = QueueRules(negative_min_influence=float(q.get("negative_min_influence", 1.0)),
+                       lookback_days=int(q.get("lookback_days", 14)), scan_limit=int(q.get("scan_limit", 500)))
+    templates = []
+    for i, t in enumerate(raw.get("templates", [])):
+        if not t.get("id") or not t.get("text"):
+            raise ValueError(f"{path}: templates[{i}] needs id and text")
+        templates.append(Template(template_id=str(t["id"]), title=str(t.get("title", t["id"])), text=str(t["text"]),
+                                  touchpoints=tuple(t.get("touchpoints", ()))))
+    if not any(not t.touchpoints for t in templates):
+        raise ValueError(f"{path}: one template must have no touchpoints (the fallback)")
+    return Library(rules=rules, templates=tuple(templates))
+
+
+def mentions(sp: StoredPost, ours: str) -> bool:
+    """Whether the post mentions our operator (any watched operator when `ours` is empty)."""
+    ops = set(sp.post.operators) | set(sp.analysis.operators if sp.analysis else ())
+    return bool(ops) if not ours else ours in ops
+
+
+def flag_reason(sp: StoredPost, ours: str, rules: QueueRules) -> str:
+    """Why this post needs a reply, in Chinese; "" when it does not."""
+    reasons = []
+    a = sp.analysis
+    if a and a.risk_flags:
+        reasons.append("、".join(RISK_ZH.get(f, f) for f in a.risk_flags))
+    if sp.label == "negative" and a and a.influence >= rules.negative_min_influence:
+        reasons.append(f"负面且有影响力({a.influence:.1f})")
+    p = sp.post
+    if p.platform == "zhidao" and p.kind == "question" and p.comments == 0 and mentions(sp, ours):
+        reasons.append("知道提问未获回答")
+    return "；".join(reasons)
+
+
+def priority(sp: StoredPost, now: datetime) -> float:
+    """Higher first: influence, risk, negativity, and freshness (a day old loses one point, at most three)."""
+    a = sp.analysis
+    score = min(a.influence, 10.0) if a else 0.0
+    score += sum(RISK_WEIGHT.get(f, 2.0) for f in (a.risk_flags if a else ()))
+    score += 2.0 if sp.label == "negative" else 0.0
+    age_h = max((now - sp.post.published_at).total_seconds() / 3600, 0.0)
+    return round(score - min(age_h / 24, 3.0), 3)
+
+
+def reply_clock(published_at: datetime, case: Case, now: datetime) -> timedelta:
+    """Time from the post to our first reply, or to now while unanswered."""
+    return (case.first_reply_at or now) - published_at
+
+
+def is_overdue(published_at: datetime, case: Case, now: datetime, due_minutes: int) -> bool:
+    """Unanswered (new or assigned) for longer than the due time."""
+    return case.status in OPEN_STATUSES and reply_clock(published_at, case, now) > timedelta(minutes=due_minutes)
+
+
+def choose_template(templates: tuple[Template, ...], touchpoints: tuple[str, ...]) -> Template:
+    """The first template for the post's first matching touchpoint, else the fallback."""
+    for tp in touchpoints:
+        for t in templates:
+            if tp in t.touchpoints:
+                return t
+    return next(t for t in templates if not t.touchpoints)
+
+
+def fill_template(template: Template, operator: str) -> str:
+    return template.text.replace("{operator}", operator or "我们")
+
+
+def format_clock(delta: timedelta) -> str:
+    """"3小时25分" style, for the queue's clock column."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rem = divmod(max(minutes, 0), 1440)
+    hours, mins = divmod(rem, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    return f"{hours}小时{mins}分" if hours else f"{mins}分"

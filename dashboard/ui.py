@@ -1,0 +1,107 @@
+"""Shared page parts: the crisis banner, the filter sidebar kept in the URL, plain-text post display."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from yuqing.post import PLATFORMS, SEVERITY_ZH, StoredPost
+from yuqing.timefmt import local_str
+
+from . import data
+from .filters import LIST_PARAMS, RANGE_ZH, Filters, from_params, to_params
+
+PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
+LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面", "": "未分析"}
+ALERT_STATUS_ZH = {"open": "未处理", "acknowledged": "已确认", "resolved": "已解决"}
+
+
+def current_user() -> dict[str, str]:
+    return st.session_state.get("user") or {}
+
+
+def role() -> str:
+    return current_user().get("role", "")
+
+
+def username() -> str:
+    return current_user().get("username", "")
+
+
+def crisis_banner() -> None:
+    """On every page while an orange or red alert is open: impossible to miss."""
+    crisis = data.crisis_alerts()
+    open_ones = [a for a in crisis if a.status == "open"]
+    for a in open_ones[:3]:
+        st.error(f"🚨 {SEVERITY_ZH[a.severity]}预警（未处理）：{a.title}　{local_str(a.opened_at)}　{a.reason}",
+                 icon=None)
+    if len(open_ones) > 3:
+        st.error(f"🚨 另有 {len(open_ones) - 3} 条橙色/红色预警未处理，请到「预警」页处理")
+    handling = [a for a in crisis if a.status == "acknowledged"]
+    if handling:
+        st.warning(f"⚠️ {len(handling)} 条橙色/红色预警处理中：" + "；".join(a.title for a in handling[:3]))
+
+
+def filter_sidebar(*, operators: list[str], touchpoints: list[str], regions: list[str]) -> Filters:
+    """Filter widgets in the sidebar, initialised from and written back to st.query_params."""
+    current = from_params(st.query_params.to_dict())
+    sb = st.sidebar
+    sb.subheader("筛选")
+    rng = sb.selectbox("时间范围", list(RANGE_ZH), index=list(RANGE_ZH).index(current.range),
+                       format_func=RANGE_ZH.__getitem__, key="f_range")
+
+    def multi(label: str, options: list[str], chosen: tuple[str, ...], key: str, fmt: Any = str) -> tuple[str, ...]:
+        opts = list(dict.fromkeys([*options, *chosen]))
+        return tuple(sb.multiselect(label, opts, default=list(chosen), format_func=fmt, key=key))
+
+    f = Filters(range=rng,
+                operators=multi("运营商", operators, current.operators, "f_operator"),
+                platforms=multi("平台", list(PLATFORMS), current.platforms, "f_platform",
+                                lambda p: PLATFORM_ZH.get(p, p)),
+                touchpoints=multi("触点", touchpoints, current.touchpoints, "f_touchpoint"),
+                regions=multi("地区", regions, current.regions, "f_region"))
+    wanted = to_params(f)
+    keys = ("range", *LIST_PARAMS)
+    if {k: v for k, v in st.query_params.to_dict().items() if k in keys} != wanted:
+        for k in keys:
+            if k in st.query_params:
+                del st.query_params[k]
+        st.query_params.update(wanted)
+    return f
+
+
+def filter_options() -> dict[str, list[str]]:
+    """Options for the filter widgets, from what the store holds."""
+    from yuqing.store.base import PostQuery
+
+    everything = PostQuery()
+    return {"operators": list(data.facet(everything, "operator", 20)),
+            "touchpoints": list(data.facet(everything, "touchpoint", 50)),
+            "regions": list(data.facet(everything, "province", 50))}
+
+
+def post_text(sp: StoredPost) -> None:
+    """A post's title and text, always as plain text: nothing from a post is parsed as HTML or Markdown."""
+    if sp.post.title:
+        st.text(sp.post.title)
+    st.text(sp.post.text)
+
+
+def post_caption(sp: StoredPost) -> str:
+    p = sp.post
+    return (f"{PLATFORM_ZH.get(p.platform, p.platform)} · {local_str(p.published_at)} · "
+            f"{LABEL_ZH.get(sp.label, sp.label)} · 作者 {p.author_name or p.author_id or '-'}")
+
+
+def posts_frame(posts: list[StoredPost]) -> Any:
+    """A table of posts (shown as text by st.dataframe)."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "时间": local_str(sp.post.published_at), "平台": PLATFORM_ZH.get(sp.post.platform, sp.post.platform),
+        "情感": LABEL_ZH.get(sp.label, sp.label), "运营商": "、".join(sp.post.operators),
+        "内容": (sp.post.title + " " if sp.post.title else "") + sp.post.text,
+        "影响力": round(sp.analysis.influence, 2) if sp.analysis else 0.0,
+        "地区": sp.analysis.province if sp.analysis else sp.post.ip_region, "链接": sp.post.url,
+    } for sp in posts], columns=["时间", "平台", "情感", "运营商", "内容", "影响力", "地区", "链接"])

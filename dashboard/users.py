@@ -1,0 +1,65 @@
+"""Dashboard users: bcrypt-hashed passwords, roles viewer < responder < admin."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import bcrypt
+
+from yuqing.post import ROLES, User
+from yuqing.store.base import Store
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+MIN_PASSWORD = 8
+RANK = {role: i for i, role in enumerate(ROLES)}
+
+
+class UserError(ValueError):
+    """A user cannot be created as asked (bad name, role or password)."""
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """True when `password` matches; a malformed hash never matches."""
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def generate_password() -> str:
+    """A random password that is easy to copy: 16 URL-safe characters."""
+    return secrets.token_urlsafe(12)
+
+
+def add_user(store: Store, username: str, password: str, role: str, display_name: str = "") -> User:
+    """Create or replace a user with a bcrypt hash of `password`."""
+    if not USERNAME_RE.match(username):
+        raise UserError(f"用户名不合法 invalid username {username!r}: 2-64 letters, digits, _ . @ -")
+    if role not in ROLES:
+        raise UserError(f"未知角色 unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"密码太短 password too short: at least {MIN_PASSWORD} characters")
+    if len(password.encode("utf-8")) > 72:
+        raise UserError("密码太长 password too long: bcrypt uses at most 72 bytes")
+    user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name)
+    store.save_user(user)
+    return user
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The user when the password is right, else None (same answer for unknown users)."""
+    user = store.get_user(username.strip())
+    if user is None:
+        bcrypt.checkpw(b"x", b"$2b$12$C6UzMDM.H6dfI/f/IKcEeO2lmc7dF2v1d0kBv2Ur5wB1lqs1VYWfa")  # equal timing
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def can(role: str, needed: str) -> bool:
+    """Whether `role` has at least the rights of `needed`."""
+    return RANK.get(role, -1) >= RANK[needed]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
 from .weibo_mobile import parse_comments_show, parse_extend, parse_hotflow, parse_search, parse_show
+from .weibo_wap import parse_wap
+from .weibo_web import parse_mymblog, parse_web2017
 
 PARSERS: dict[str, Parser] = {
     "weibo.search": parse_search,
@@ -11,6 +13,9 @@ PARSERS: dict[str, Parser] = {
     "weibo.show": parse_show,
     "weibo.hotflow": parse_hotflow,
     "weibo.comments_show": parse_comments_show,
+    "weibo.mymblog": parse_mymblog,
+    "weibo.wap": parse_wap,
+    "weibo.web2017": parse_web2017,
 }
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

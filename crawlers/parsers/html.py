@@ -67,6 +67,7 @@ class _TextCollector(HTMLParser):
 def tidy(text: str) -> str:
     """Collapse runs of spaces inside lines and blank lines, strip the ends."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").replace("\u3000", " ")
+    text = text.replace("\u200b", "").replace("\ufeff", "")
     lines = [" ".join(line.split()) for line in text.split("\n")]
     out: list[str] = []
     for line in lines:
@@ -94,3 +95,10 @@ def to_text(fragment: str) -> str:
 def strip_full_text(text: str) -> str:
     """Drop a trailing `...全文` marker from already-plain text."""
     return _FULL_TEXT.sub("", text).rstrip()
+
+
+def element_text(element: object) -> str:
+    """Readable text of an lxml element (emoticon alts kept), via the same rules as `to_text`."""
+    from lxml import etree
+
+    return to_text(etree.tostring(element, encoding="unicode", with_tail=False))  # type: ignore[arg-type]

@@ -131,3 +131,73 @@ def test_today_search_fixture_long_text_and_region() -> None:
 def test_block_pages_raise_blocked(body: bytes) -> None:
     with pytest.raises(Blocked):
         parse("weibo.search", body, "https://m.weibo.cn/api/container/getIndex?containerid=1")
+
+
+W = ("samples", "weibo")
+
+
+def test_wap_profile_posts_use_numeric_mid() -> None:
+    body = shared_path(*W, "weibo_cn_wap_html", "dataabc_weibo_cn_profile.html").read_bytes()
+    result = parse("weibo.wap", body, "https://weibo.cn/1669879400/profile")
+    assert_sane(result)
+    assert len(result.posts) == 10
+    first = result.posts[0]
+    assert first.extra["bid"] == "J74OAhxtL" and first.post_id == "4516868084180273"
+    assert (first.likes, first.reposts, first.comments) == (523801, 1000000, 393530)
+    assert first.author_id == "1669879400" and first.author_name == "Dear-迪丽热巴"
+    assert all("赞[" not in p.text for p in result.posts)
+    assert result.requests[0].url == "https://weibo.cn/1669879400?page=2"
+
+
+def test_wap_comment_page() -> None:
+    body = shared_path(*W, "weibo_cn_wap_html", "dataabc_weibo_cn_comment_J5cVGuUNq.html").read_bytes()
+    result = parse("weibo.wap", body, "https://weibo.cn/comment/J5cVGuUNq")
+    assert_sane(result)
+    root, *comments = result.posts
+    assert root.kind == "repost" and root.text.startswith("在羌塘的美好回忆") and root.likes == 572950
+    assert comments[0].post_id == "4512413737386822" and comments[0].author_name == "LUX力士"
+    assert comments[0].published_at == datetime(2020, 6, 5, 3, 12, 14, tzinfo=UTC)
+    assert all(c.kind == "comment" and c.parent_id == root.post_id for c in comments)
+
+
+def test_wap_info_page_has_no_posts_and_says_so() -> None:
+    body = shared_path(*W, "weibo_cn_wap_html", "dataabc_weibo_cn_info.html").read_bytes()
+    result = parse("weibo.wap", body, "https://weibo.cn/1669879400/info")
+    assert result.posts == [] and result.cursor["end"] is True
+
+
+def test_web2017_search_html() -> None:
+    body = shared_path(*W, "web_2017_weibo_com", "spiderclub_search.html").read_bytes()
+    result = parse("weibo.web2017", body, "https://s.weibo.com/weibo/%E9%99%88&page=1")
+    assert_sane(result)
+    assert len(result.posts) == 20
+    first = result.posts[0]
+    assert first.post_id == "4106162368327071" and first.author_name == "明星娱乐小马甲"
+    assert first.published_at == datetime(2017, 5, 11, 2, 14, 20, tzinfo=UTC)  # date="1494468860000"
+    assert (first.reposts, first.likes) == (1, 2)
+    assert first.text.startswith("陈羽凡公司发文\n一是为陈羽凡的行为道歉")
+
+
+@pytest.mark.parametrize(("name", "kind", "count"), [
+    ("spiderclub_comment_aj_v6_big.json", "comment", 19),
+    ("spiderclub_repost_aj_v6.json", "repost", 20),
+    ("spiderclub_comment_dragajax.json", "comment", 15),
+])
+def test_web2017_comment_and_repost_lists(name: str, kind: str, count: int) -> None:
+    body = shared_path(*W, "web_2017_weibo_com", name).read_bytes()
+    result = parse("weibo.web2017", body, "https://weibo.com/aj/v6/comment/big?ajwvr=6&id=4107066857409571")
+    assert_sane(result)
+    assert len(result.posts) == count and {p.kind for p in result.posts} == {kind}
+    assert all(p.parent_id == "4107066857409571" for p in result.posts)
+    assert result.requests, "the page says there is more"
+    assert all("¡" not in p.text and "查看图片" not in p.text for p in result.posts)
+
+
+def test_mymblog_region_and_text() -> None:
+    body = shared_path(*W, "weibo_com_ajax", "Handoly_ajax_statuses_mymblog.json").read_bytes()
+    result = parse("weibo.mymblog", body, "https://weibo.com/ajax/statuses/mymblog?uid=6856286875&page=1")
+    assert_sane(result)
+    first = result.posts[0]
+    assert first.post_id == "4773174363555678" and first.ip_region == "重庆" and first.text == "网页链接"
+    assert all("\u200b" not in p.text for p in result.posts)
+    assert result.cursor["next_page"] == 2

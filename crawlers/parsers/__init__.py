@@ -6,6 +6,9 @@ from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
 from .weibo_mobile import parse_comments_show, parse_extend, parse_hotflow, parse_search, parse_show
 from .weibo_wap import parse_wap
 from .weibo_web import parse_mymblog, parse_web2017
+from .zhihu import parse_answers as zhihu_answers
+from .zhihu import parse_search as zhihu_search
+from .zhihu_legacy import parse_legacy as zhihu_legacy
 
 PARSERS: dict[str, Parser] = {
     "weibo.search": parse_search,
@@ -16,6 +19,9 @@ PARSERS: dict[str, Parser] = {
     "weibo.mymblog": parse_mymblog,
     "weibo.wap": parse_wap,
     "weibo.web2017": parse_web2017,
+    "zhihu.search": zhihu_search,
+    "zhihu.answers": zhihu_answers,
+    "zhihu.legacy": zhihu_legacy,
 }
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

@@ -1,4 +1,4 @@
-"""Entrypoint: `streamlit run dashboard/app.py`. Login gate, crisis banner on every page, navigation."""
+"""Entrypoint: `streamlit run dashboard/app.py`. Login gate and navigation; each page shows the crisis banner."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ if not ui.current_user():
 
 pages = [
     st.Page(PAGES / "overview.py", title="总览", icon="📊", default=True),
+    st.Page(PAGES / "alerts.py", title="预警", icon="🚨"),
+    st.Page(PAGES / "queue.py", title="待处理", icon="📝"),
 ]
 page = st.navigation(pages)
 auth.logout_button()
-ui.crisis_banner()
-page.run()
+page.run()  # every page starts with ui.page_header: the crisis banner, then its title

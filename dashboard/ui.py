@@ -34,13 +34,13 @@ def crisis_banner() -> None:
     crisis = data.crisis_alerts()
     open_ones = [a for a in crisis if a.status == "open"]
     for a in open_ones[:3]:
-        st.error(f"🚨 {SEVERITY_ZH[a.severity]}预警（未处理）：{a.title}　{local_str(a.opened_at)}　{a.reason}",
-                 icon=None)
+        st.error(f"🚨 {SEVERITY_ZH[a.severity]}预警（未处理）：{escape_md(a.title)}　{local_str(a.opened_at)}　"
+                 f"{escape_md(a.reason)}")
     if len(open_ones) > 3:
         st.error(f"🚨 另有 {len(open_ones) - 3} 条橙色/红色预警未处理，请到「预警」页处理")
     handling = [a for a in crisis if a.status == "acknowledged"]
     if handling:
-        st.warning(f"⚠️ {len(handling)} 条橙色/红色预警处理中：" + "；".join(a.title for a in handling[:3]))
+        st.warning(f"⚠️ {len(handling)} 条橙色/红色预警处理中：" + "；".join(escape_md(a.title) for a in handling[:3]))
 
 
 def filter_sidebar(*, operators: list[str], touchpoints: list[str], regions: list[str]) -> Filters:
@@ -105,3 +105,17 @@ def posts_frame(posts: list[StoredPost]) -> Any:
         "影响力": round(sp.analysis.influence, 2) if sp.analysis else 0.0,
         "地区": sp.analysis.province if sp.analysis else sp.post.ip_region, "链接": sp.post.url,
     } for sp in posts], columns=["时间", "平台", "情感", "运营商", "内容", "影响力", "地区", "链接"])
+
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$&=\"'")
+
+
+def escape_md(text: str) -> str:
+    """Text safe to pass to a Markdown-rendering element (st.error, st.subheader): every special char escaped."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text).replace("\n", " ")
+
+
+def page_header(title: str) -> None:
+    """Every page starts here: the crisis banner, then the page title."""
+    crisis_banner()
+    st.title(title)

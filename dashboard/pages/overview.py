@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, overview, ui
 
-st.title("总览")
+ui.page_header("总览")
 f = ui.filter_sidebar(**ui.filter_options())
 ours = data.settings().dashboard.our_operator
 now = data.now()

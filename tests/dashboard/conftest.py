@@ -33,7 +33,7 @@ def known_posts() -> list[tuple[Post, Analysis]]:
     """14 posts: 中国电信 6 negative / 3 neutral / 2 positive (one zhidao question among the neutral),
     中国移动 2 negative / 1 positive; three are flagged for the reply queue; one old post outside 7 days."""
     items = [
-        _post(1, "weibo", "中国电信", "negative", 1, influence=3.0, risk=("escalation",), event_id="ev1",
+        _post(1, "weibo", "中国电信", "negative", 0.5, influence=3.0, risk=("escalation",), event_id="ev1",
               text="电信断网三天了，再不修就去工信部投诉"),
         _post(2, "weibo", "中国电信", "negative", 2, influence=2.5, touchpoints=("宽带",), event_id="ev1"),
         _post(3, "heimao", "中国电信", "negative", 5, influence=0.3, touchpoints=("资费账单",), province="北京"),

@@ -1,0 +1,97 @@
+"""预警: the alert list; each alert's why (chart, count against baseline, sample posts); ack, resolve, silence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, charts, data, ui
+from yuqing.post import SEVERITY_ZH
+from yuqing.store.base import PostQuery
+from yuqing.timefmt import local_str
+
+ui.page_header("预警")
+alerts = data.alerts(limit=200)
+if not alerts:
+    st.info("暂无预警。")
+    st.stop()
+
+order = {"open": 0, "acknowledged": 1, "resolved": 2}
+alerts = sorted(alerts, key=lambda a: (order[a.status], -["blue", "yellow", "orange", "red"].index(a.severity),
+                                       -a.opened_at.timestamp()))
+st.dataframe(pd.DataFrame([{
+    "编号": a.alert_id, "级别": SEVERITY_ZH[a.severity], "状态": ui.ALERT_STATUS_ZH[a.status], "标题": a.title,
+    "规则": a.rule, "触发时间": local_str(a.opened_at), "数量": a.count, "基线": round(a.baseline, 1),
+    "处理人": a.resolved_by or a.acknowledged_by} for a in alerts]), hide_index=True, width="stretch")
+
+by_id = {a.alert_id: a for a in alerts}
+chosen = st.selectbox("查看预警", list(by_id), key="alert_pick",
+                      format_func=lambda i: f"#{i} {SEVERITY_ZH[by_id[i].severity]} {by_id[i].title}"
+                      f"（{ui.ALERT_STATUS_ZH[by_id[i].status]}）")
+a = by_id[chosen]
+
+st.subheader(f"#{a.alert_id} {ui.escape_md(a.title)}")
+st.text(a.reason)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("触发数量", a.count)
+c2.metric("基线", f"{a.baseline:.1f}")
+c3.metric("倍数", f"{a.count / a.baseline:.1f}x" if a.baseline else "-")
+c4.metric("状态", ui.ALERT_STATUS_ZH[a.status])
+scope = dict(a.scope)
+st.caption("范围：" + ("，".join(f"{k}={v}" for k, v in scope.items()) or "全部") + f"　规则：{a.rule}（{a.rule_type}）"
+           + (f"　确认：{a.acknowledged_by} {local_str(a.acknowledged_at)}" if a.acknowledged_by else "")
+           + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else ""))
+
+
+def _scoped(value: object) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(value) if isinstance(value, list | tuple) else (str(value),)
+
+
+q = PostQuery(since=a.opened_at - timedelta(hours=24), until=max(data.now(), a.opened_at + timedelta(hours=1)),
+              operators=_scoped(scope.get("operator")), platforms=_scoped(scope.get("platform")),
+              touchpoints=_scoped(scope.get("touchpoint")), provinces=_scoped(scope.get("region")),
+              event_id=a.event_id)
+st.altair_chart(charts.volume_chart(charts.buckets_frame(data.volume(q, 3600, "label"), ui.LABEL_ZH), by_label=True),
+                width="stretch")
+
+st.markdown("**样例帖子**")
+samples = data.posts_by_keys(a.sample_keys)
+for key in a.sample_keys:
+    sp = samples.get(key)
+    if sp is None:
+        st.caption(f"{key}（帖子不在库中）")
+        continue
+    with st.container(border=True):
+        st.caption(ui.post_caption(sp))
+        ui.post_text(sp)
+
+if a.status != "resolved" and auth.allowed("responder"):
+    st.markdown("**处理**")
+    b1, b2 = st.columns(2)
+    if a.status == "open" and b1.button("确认预警", key="alert_ack"):
+        data.alert_action(a.alert_id, "ack", ui.username())
+        st.rerun()
+    note = b2.text_input("解决说明", key="alert_note")
+    if b2.button("标记已解决", key="alert_resolve"):
+        data.alert_action(a.alert_id, "resolve", ui.username(), note)
+        st.rerun()
+elif a.status != "resolved":
+    st.caption("只读用户不能处理预警。")
+
+if auth.allowed("admin"):
+    with st.expander("静默此预警（同规则同对象在静默期内不再触发、不再发邮件）"):
+        hours = st.number_input("静默小时数", min_value=1, max_value=24 * 30, value=24, key="silence_hours")
+        reason = st.text_input("原因", key="silence_reason")
+        if st.button("静默", key="alert_silence"):
+            sil = data.silence_alert(a.alert_id, float(hours), ui.username(), reason)
+            st.success(f"已静默至 {local_str(sil.until)}")
+
+trail = data.audit(f"alert:{a.alert_id}")
+if trail:
+    st.markdown("**操作记录**")
+    st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": e.action, "说明": e.detail}
+                               for e in trail]), hide_index=True, width="stretch")

@@ -1,0 +1,88 @@
+"""Alerts and the reply queue: acknowledging, assigning and replying change the store."""
+
+from __future__ import annotations
+
+from .conftest import NOW, XSS, app_as
+
+
+def on_page(role: str, page: str):
+    at = app_as(role).run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_alert_detail_shows_why_and_ack_resolve_change_the_store(filled):
+    at = on_page("responder", "alerts")
+    assert at.title[0].value == "预警"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["触发数量"] == "12" and metrics["基线"] == "2.0" and metrics["倍数"] == "6.0x"
+    shown = [t.value for t in at.text]
+    assert "电信断网三天了，再不修就去工信部投诉" in shown  # sample post weibo:p1
+    at.button(key="alert_ack").click().run()
+    alert = filled.get_alert(1)
+    assert alert.status == "acknowledged" and alert.acknowledged_by == "resp1"
+    assert not [e for e in at.error if "未处理" in e.value]  # banner now says 处理中
+    assert any("处理中" in w.value for w in at.warning)
+    at.text_input(key="alert_note").input("已修复基站")
+    at.button(key="alert_resolve").click().run()
+    alert = filled.get_alert(1)
+    assert alert.status == "resolved" and alert.resolution_note == "已修复基站"
+    assert [e.action for e in filled.list_audit(target="alert:1")] == ["resolve", "ack"]
+    assert not at.warning and not [e for e in at.error if "预警" in e.value]
+
+
+def test_viewer_cannot_act_and_only_admin_silences(filled):
+    at = on_page("viewer", "alerts")
+    assert not [b for b in at.button if b.key in ("alert_ack", "alert_resolve", "alert_silence")]
+    at = on_page("responder", "alerts")
+    assert not [b for b in at.button if b.key == "alert_silence"]
+    at = on_page("admin", "alerts")
+    at.number_input(key="silence_hours").set_value(6)
+    at.button(key="alert_silence").click().run()
+    assert [(s.rule, s.key, s.by) for s in filled.active_silences(NOW)] == [("negative_burst", "ev1", "admin1")]
+
+
+def test_queue_flags_posts_in_priority_order_and_reply_changes_the_store(filled):
+    at = on_page("responder", "queue")
+    flagged = {c.key: c for c in filled.list_cases()}
+    # p1 (escalation, influence 3), p2 (negative, influence 2.5), p9 (zhidao question about us, unanswered)
+    assert set(flagged) == {"weibo:p1", "weibo:p2", "zhidao:p9"}
+    table = at.dataframe[0].value
+    # overdue first (p2 2 h, p9 4 h old; due after 60 minutes), then by priority; p1 is 30 minutes old
+    assert list(table["编号"]) == [flagged["weibo:p2"].case_id, flagged["zhidao:p9"].case_id,
+                                  flagged["weibo:p1"].case_id]
+    assert list(table["超时"]) == ["⏰ 超时", "⏰ 超时", ""]
+    assert list(table["用时"]) == ["2小时0分", "4小时0分", "30分"]
+    assert {m.label: m.value for m in at.metric}["超时未回复"] == "2"
+    assert flagged["weibo:p1"].priority > flagged["weibo:p2"].priority > flagged["zhidao:p9"].priority
+    first = flagged["weibo:p1"].case_id
+    at.selectbox(key="case_pick").set_value(first).run()
+    at.button(key=f"claim_{first}").click().run()
+    assert filled.get_case(first).status == "assigned" and filled.get_case(first).assignee == "resp1"
+    assert "network" in at.selectbox(key=f"tpl_{first}").value  # 网络信号 touchpoint -> network template
+    area = at.text_area(key=f"reply_{first}_network")
+    assert "中国电信" in area.value
+    area.input("您好，已安排工程师处理。")
+    at.text_input(key=f"reply_url_{first}").input("https://weibo.com/reply/1")
+    at.button(key=f"replied_{first}").click().run()
+    case = filled.get_case(first)
+    assert case.status == "replied" and case.reply_text == "您好，已安排工程师处理。"
+    assert case.reply_url == "https://weibo.com/reply/1" and case.first_reply_at == NOW
+    assert [e.action for e in filled.list_audit(target=f"case:{first}")] == ["reply", "claim"]
+    assert first not in list(at.dataframe[0].value["编号"])  # left the 待回复 view
+
+
+def test_assign_to_another_responder(filled):
+    at = on_page("admin", "queue")
+    case_id = at.selectbox(key="case_pick").value
+    at.selectbox(key=f"assignee_{case_id}").set_value("resp1")
+    at.button(key=f"assign_{case_id}").click().run()
+    assert filled.get_case(case_id).assignee == "resp1"
+    assert filled.list_audit(target=f"case:{case_id}")[0].detail == "resp1"
+
+
+def test_script_post_is_shown_as_text(filled):
+    at = on_page("viewer", "overview")
+    assert XSS in list(at.dataframe[-1].value["内容"])
+    assert all("<script>" not in m.value for m in at.markdown)

@@ -9,6 +9,8 @@ from .weibo_web import parse_mymblog, parse_web2017
 from .zhihu import parse_answers as zhihu_answers
 from .zhihu import parse_search as zhihu_search
 from .zhihu_legacy import parse_legacy as zhihu_legacy
+from .zhidao import parse_question as zhidao_question
+from .zhidao import parse_search as zhidao_search
 
 PARSERS: dict[str, Parser] = {
     "weibo.search": parse_search,
@@ -22,6 +24,8 @@ PARSERS: dict[str, Parser] = {
     "zhihu.search": zhihu_search,
     "zhihu.answers": zhihu_answers,
     "zhihu.legacy": zhihu_legacy,
+    "zhidao.search": zhidao_search,
+    "zhidao.question": zhidao_question,
 }
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

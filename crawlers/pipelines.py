@@ -1,0 +1,154 @@
+"""Items -> store: clean, watchlist filter, dedupe, analyze in batches, upsert posts and events.
+
+Every item that does not make it in is recorded with store.record_rejected and counted in the
+crawl stats (yuqing/rejected); the same post seen twice in a run is stored once, the later
+version (e.g. the full text from statuses/extend) winning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from yuqing.post import Event, Post, Rejected
+
+log = logging.getLogger(__name__)
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+_ANALYZERS: dict[tuple[str, str, int], Any] = {}
+
+
+def shared_analyzer(settings: Any) -> Any:
+    """The sentiment Analyzer for these settings, built once per process."""
+    key = (settings.sentiment.model, settings.sentiment.touchpoints, settings.sentiment.batch_size)
+    if key not in _ANALYZERS:
+        from sentiment.analyze import Analyzer
+
+        _ANALYZERS[key] = Analyzer.from_settings(settings)
+    return _ANALYZERS[key]
+
+
+def clean(post: Post, now: datetime) -> Post | str:
+    """The post with tidy text and crawl time, or the reason it cannot be stored."""
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in post.text.replace("\r", "").split("\n")).strip()
+    if not text and not post.title.strip():
+        return "empty text"
+    if post.published_at > now + timedelta(hours=1):
+        return f"published in the future ({post.published_at.isoformat()})"
+    return dataclasses.replace(post, text=text, title=post.title.strip(), crawled_at=now)
+
+
+class StorePipeline:
+    """The crawl pipeline; the store is the spider's (one connection per crawl process)."""
+
+    def __init__(self, crawler: Any, analyzer_factory: Callable[[Any], Any] = shared_analyzer,
+                 watchlist_factory: Callable[[Any], Any] | None = None) -> None:
+        self.crawler = crawler
+        self.analyzer_factory = analyzer_factory
+        self.watchlist_factory = watchlist_factory or _load_watchlist
+        self.batch_size = crawler.settings.getint("YUQING_PIPELINE_BATCH", 200)
+        self.buffer: dict[str, Post] = {}
+        self.rejected: list[Rejected] = []
+        self.counted: set[str] = set()  # keys already counted as found in this run
+        self.events: dict[str, Event] = {}
+        self.store: Any = None
+        self.analyzer: Any = None
+        self.watchlist: Any = None
+        self.source = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.source = spider.name
+        self.store = spider.store
+        self.analyzer = self.analyzer_factory(spider.yq_settings)
+        self.watchlist = self.watchlist_factory(spider.yq_settings)
+        since = datetime.now(UTC) - timedelta(days=3)
+        self.events = {e.event_id: e for e in self.store.list_events(since=since, limit=1000, order="last_seen_desc")}
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Rejected):
+            self.reject(item)
+        elif isinstance(item, Post):
+            self.add(item)
+        else:
+            self.reject(Rejected(source=self.source, stage="validate", reason=f"unknown item {type(item).__name__}",
+                                 sample=repr(item)[:300], at=datetime.now(UTC)))
+        return item
+
+    def reject(self, item: Rejected) -> None:
+        self.rejected.append(item)
+        self.stats.inc_value("yuqing/rejected")
+        log.info("rejected %s/%s: %s %s", item.source, item.stage, item.reason, item.url)
+        if len(self.rejected) >= self.batch_size:
+            self.flush()
+
+    def add(self, post: Post) -> None:
+        now = datetime.now(UTC)
+        if post.key not in self.counted:
+            self.counted.add(post.key)
+            self.stats.inc_value("yuqing/posts_found")
+        cleaned = clean(post, now)
+        if isinstance(cleaned, str):
+            self.reject(Rejected(source=self.source, stage="validate", reason=cleaned, url=post.url,
+                                 sample=post.text[:300], at=now))
+            return
+        operators = tuple(self.watchlist.match(f"{cleaned.title} {cleaned.text}"))
+        if not operators and cleaned.kind != "comment":  # comments are kept for the posts we follow
+            self.reject(Rejected(source=self.source, stage="filter", reason="no watched operator mentioned",
+                                 url=post.url, sample=cleaned.text[:300], at=now))
+            return
+        if operators:
+            cleaned = dataclasses.replace(cleaned, operators=operators)
+        self.buffer[cleaned.key] = cleaned  # a later version of the same post replaces the earlier one
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Analyze and store the buffered posts, then record the buffered rejections."""
+        posts: Sequence[Post] = list(self.buffer.values())
+        self.buffer.clear()
+        if posts:
+            self.store_posts(posts)
+        if self.rejected:
+            items, self.rejected = self.rejected, []
+            self.store.record_rejected(items)
+
+    def store_posts(self, posts: Sequence[Post]) -> None:
+        seen = self.store.seen_ids(self.source, [p.post_id for p in posts])
+        analyses, events = self.analyzer.analyze(posts, known_events=list(self.events.values()))
+        result = self.store.upsert_posts(list(zip(posts, analyses, strict=True)))
+        if events:
+            self.store.upsert_events(events)
+            self.events.update((e.event_id, e) for e in events)
+        new = sum(1 for p in posts if p.post_id not in seen)
+        self.stats.inc_value("yuqing/posts_new", new)
+        self.stats.inc_value("yuqing/posts_stored", result.inserted + result.updated)
+        if result.failed:
+            self.stats.inc_value("yuqing/errors/store", result.failed)
+            now = datetime.now(UTC)
+            self.rejected.extend(Rejected(source=self.source, stage="store", reason=err[:300], at=now)
+                                 for err in (result.errors or ("write failed",)))
+            self.stats.inc_value("yuqing/rejected", result.failed)
+        if new:
+            newest = max(p.published_at for p in posts if p.post_id not in seen)
+            self.stats.max_value("yuqing/newest_post", newest.isoformat())
+
+    def close_spider(self) -> None:
+        self.flush()
+
+
+def _load_watchlist(settings: Any) -> Any:
+    from crawlers.watchlist import load_watchlist
+
+    return load_watchlist(settings.crawl.watchlist)

@@ -6,11 +6,11 @@ from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
 from .weibo_mobile import parse_comments_show, parse_extend, parse_hotflow, parse_search, parse_show
 from .weibo_wap import parse_wap
 from .weibo_web import parse_mymblog, parse_web2017
+from .zhidao import parse_question as zhidao_question
+from .zhidao import parse_search as zhidao_search
 from .zhihu import parse_answers as zhihu_answers
 from .zhihu import parse_search as zhihu_search
 from .zhihu_legacy import parse_legacy as zhihu_legacy
-from .zhidao import parse_question as zhidao_question
-from .zhidao import parse_search as zhidao_search
 
 PARSERS: dict[str, Parser] = {
     "weibo.search": parse_search,

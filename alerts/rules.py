@@ -148,8 +148,10 @@ class VolumeSpike(Rule):
             return []
         posts = self.scoped(window)
         kw = tuple(window.keywords)[:8] or top_keywords(posts)
-        reason = (f"近{self.window_minutes}分钟负面帖 {count} 条，前{len(window.baselines)}天同时段平均 {base:.1f} 条，"
-                  f"为基线的 {ratio:.1f} 倍（阈值 {self.p['ratio']:g} 倍，至少 {self.p['min_count']} 条）。")
+        against = (f"前{len(window.baselines)}天同时段平均 {base:.1f} 条，为基线的 {ratio:.1f} 倍" if window.baselines
+                   else "尚无往日同时段数据作基线")
+        reason = (f"近{self.window_minutes}分钟负面帖 {count} 条，{against}"
+                  f"（阈值 {self.p['ratio']:g} 倍，至少 {self.p['min_count']} 条）。")
         grade = min(ratio / self.p["ratio"], count / self.p["min_count"])  # grows only when both grow
         return [self.match(self.scope.key, grade, f"{self.scope.label}负面声量激增", reason, posts,
                            count=count, baseline=base, keywords=kw, event_id=_dominant_event(posts))]

@@ -1,0 +1,154 @@
+"""Choose recipients and queue messages in the store outbox: immediate alerts, hourly digests, quiet-hours digests
+and the daily report. Sending is alerts.outbox.deliver_due; every message is stored first and keyed so it is
+queued (and so sent) once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from alerts.chart import bar_chart
+from alerts.render import Rendered, alert_rows, render_alert, render_daily, render_digest, sample_rows
+from alerts.snapshot import PROVINCES
+from alerts.subscriptions import LOW, in_quiet_hours, quiet_period, wants
+from yuqing.config import Settings
+from yuqing.post import Alert, StoredPost, Subscriber, utc
+from yuqing.store.base import OutboxMessage, PostQuery, Store
+from yuqing.timefmt import SHANGHAI, local, local_str
+
+log = logging.getLogger(__name__)
+CHART = "daily-chart.png"
+
+
+def _enqueue(store: Store, sub: Subscriber, r: Rendered, key: str, now: datetime,
+             attachments: tuple[tuple[str, str, bytes], ...] = ()) -> int | None:
+    return store.enqueue_email(OutboxMessage(to=(sub.email,), subject=r.subject, text=r.text, html=r.html,
+                                             dedup_key=key, attachments=attachments, created_at=now,
+                                             next_attempt_at=now))
+
+
+def sample_posts(store: Store, alert: Alert) -> list[StoredPost]:
+    if not alert.sample_keys:
+        return []
+    posts = {sp.post.key: sp for sp in store.search_posts(PostQuery(keys=alert.sample_keys), limit=len(alert.sample_keys))}
+    return [posts[k] for k in alert.sample_keys if k in posts]
+
+
+def action_of(alert: Alert) -> str:
+    if alert.reopened and alert.updated_at and alert.updated_at > alert.opened_at and alert.status == "open":
+        return "reopen"
+    return "new" if alert.updated_at in (None, alert.opened_at) else "raise"
+
+
+def notify(store: Store, settings: Settings, alerts: list[Alert], now: datetime) -> int:
+    """Queue one message per alert per immediate subscriber who wants it; low severity waits in quiet hours.
+    The key (alert, subscriber, severity, reopen count) means a raise or reopen is new news, a repeat is not."""
+    now = utc(now)
+    subs = [s for s in store.list_subscribers(active_only=True) if s.mode == "immediate"]
+    quiet = in_quiet_hours(settings.alerts.quiet_hours, now)
+    queued = 0
+    for alert in alerts:
+        if quiet and alert.severity in LOW:
+            continue  # goes out in the digest when quiet hours end
+        chosen = [s for s in subs if wants(s, alert)]
+        if not chosen:
+            continue
+        posts = sample_posts(store, alert)
+        for sub in chosen:
+            key = f"alert:{alert.alert_id}:{sub.subscriber_id}:{alert.severity}:{alert.reopened}"
+            if _enqueue(store, sub, render_alert(alert, action_of(alert), posts, sub, settings), key, now):
+                queued += 1
+    return queued
+
+
+def _active_in(store: Store, sub: Subscriber, start: datetime, end: datetime, low_only: bool = False) -> list[Alert]:
+    out = []
+    for a in store.list_alerts(since=start, limit=1000):
+        when = a.updated_at or a.opened_at
+        if start <= when < end and wants(sub, a) and (not low_only or a.severity in LOW):
+            out.append(a)
+    return sorted(out, key=lambda a: (-("blue", "yellow", "orange", "red").index(a.severity), a.opened_at))
+
+
+def _period(start: datetime, end: datetime) -> str:
+    return f"{local_str(start)} 至 {local_str(end, '%H:%M' if local(start).date() == local(end).date() else '%m-%d %H:%M')}"
+
+
+def schedule_digests(store: Store, settings: Settings, now: datetime) -> int:
+    """Queue whatever digest or report is due at `now` (idempotent: safe to call every minute)."""
+    now = utc(now)
+    queued = 0
+    end = now.replace(minute=0, second=0, microsecond=0)
+    quiet = quiet_period(settings.alerts.quiet_hours, now)
+    for sub in store.list_subscribers(active_only=True):
+        if sub.mode == "hourly":
+            alerts = _active_in(store, sub, end - timedelta(hours=1), end)
+            if alerts:
+                r = render_digest("舆情小时汇总", _period(end - timedelta(hours=1), end), alerts, end - timedelta(hours=1),
+                                  sub, settings)
+                queued += bool(_enqueue(store, sub, r, f"hourly:{sub.subscriber_id}:{end:%Y%m%dT%H}", now))
+        elif sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
+            alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
+            if alerts:
+                r = render_digest("夜间低级别告警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
+                queued += bool(_enqueue(store, sub, r, f"quiet:{sub.subscriber_id}:{quiet[1]:%Y%m%d}", now))
+        elif sub.mode == "daily":
+            due = last_daily_time(sub, now)
+            key = f"daily:{sub.subscriber_id}:{local(due):%Y%m%d}"
+            state = f"alerts.daily.{sub.subscriber_id}"
+            if store.get_state(state) == key:
+                continue  # already queued: do not rebuild the report every minute
+            data = daily_report(store, settings, sub, due - timedelta(days=1), due)
+            queued += bool(_enqueue(store, sub, render_daily(data, sub, settings), key, now,
+                                    ((CHART, "image/png", data["chart_png"]),)))
+            store.set_state(state, key)
+    return queued
+
+
+def last_daily_time(sub: Subscriber, now: datetime) -> datetime:
+    """The latest daily_at (Asia/Shanghai) at or before now."""
+    at = time.fromisoformat(sub.daily_at)
+    today = datetime.combine(local(now).date(), at, SHANGHAI)
+    return utc(today if today <= now else today - timedelta(days=1))
+
+
+def _sub_query(sub: Subscriber, start: datetime, end: datetime) -> PostQuery:
+    return PostQuery(since=start, until=end, operators=sub.operators, touchpoints=sub.touchpoints,
+                     platforms=sub.platforms, provinces=tuple(r for r in sub.regions if r in PROVINCES),
+                     cities=tuple(r for r in sub.regions if r not in PROVINCES))
+
+
+def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datetime, end: datetime) -> dict:
+    """The numbers of one day for one subscriber's filters, and the hourly chart as PNG bytes."""
+    q = _sub_query(sub, start, end)
+    neg = PostQuery(**{**q.__dict__, "labels": ("negative",)})
+    total, negative = store.count_posts(q), store.count_posts(neg)
+    prev = store.count_posts(PostQuery(**{**neg.__dict__, "since": start - timedelta(days=1), "until": start}))
+    hours = [start + timedelta(hours=i) for i in range(int((end - start).total_seconds() // 3600))]
+    all_by_hour: dict[datetime, int] = {}
+    neg_by_hour: dict[datetime, int] = {}
+    for b in store.volume(q, bucket_seconds=3600, by="label"):
+        all_by_hour[b.start] = all_by_hour.get(b.start, 0) + b.count
+        if b.key == "negative":
+            neg_by_hour[b.start] = neg_by_hour.get(b.start, 0) + b.count
+    totals = [all_by_hour.get(h, 0) for h in hours]
+    negatives = [neg_by_hour.get(h, 0) for h in hours]
+    change = (f"{'增加' if negative >= prev else '减少'} {abs(negative - prev)} 条"
+              + (f"，{(negative - prev) / prev:+.0%}" if prev else ""))
+    alerts = _active_in(store, sub, start, end)
+    top = store.search_posts(neg, limit=5, order="influence_desc")
+    filters = "；".join(f"{zh}：{'、'.join(getattr(sub, n))}" for n, zh in
+                       (("operators", "运营商"), ("touchpoints", "触点"), ("regions", "地区"), ("platforms", "平台"))
+                       if getattr(sub, n))
+    return {
+        "day": local(end).strftime("%Y-%m-%d"), "period": _period(start, end), "filters": filters,
+        "total": total, "negative": negative, "prev_negative": prev, "change": change,
+        "share": f"{negative / total:.0%}" if total else "0%",
+        "by_operator": list(store.facet(neg, "operator", size=5).items()),
+        "by_touchpoint": list(store.facet(neg, "touchpoint", size=6).items()),
+        "keywords": list(store.facet(neg, "keyword", size=12)),
+        "events": [e for e in store.list_events(since=start, limit=5)],
+        "alerts": alert_rows(alerts, settings, start), "samples": sample_rows(top),
+        "hourly_text": " ".join(f"{local(h):%H}时{n}" for h, n in zip(hours, negatives, strict=True) if n) or "无",
+        "chart_cid": CHART, "chart_png": bar_chart(totals, negatives),
+    }

@@ -1,0 +1,93 @@
+"""Build a rule's Window from the store: counts, baselines, posts, keywords, events and source health."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from alerts.rules import Rule
+from alerts.window import Window
+from yuqing.post import StoredPost
+from yuqing.store.base import PostQuery, Store
+
+PROVINCES = frozenset((
+    "北京 天津 上海 重庆 河北 山西 内蒙古 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 广西 海南 "
+    "四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 香港 澳门 台湾").split())
+SAMPLE_LIMIT = 100  # posts for samples when the rule works on counts
+POST_LIMIT = 3000  # posts for rules that read every post in the window
+
+
+def scope_queries(rule: Rule, since: datetime, until: datetime, labels: tuple[str, ...] = ()) -> list[PostQuery]:
+    """The store queries for a rule's scope; regions naming both provinces and cities become two queries."""
+    s = rule.scope
+    base = PostQuery(since=since, until=until, platforms=s.platforms, operators=s.operators,
+                     touchpoints=s.touchpoints, labels=labels)
+    provinces = tuple(r for r in s.regions if r in PROVINCES)
+    cities = tuple(r for r in s.regions if r not in PROVINCES)
+    queries = []
+    if provinces:
+        queries.append(replace(base, provinces=provinces))
+    if cities:
+        queries.append(replace(base, cities=cities))
+    return queries or [base]
+
+
+def _count(store: Store, queries: list[PostQuery], **changes: object) -> int:
+    return sum(store.count_posts(replace(q, **changes)) for q in queries)  # type: ignore[arg-type]
+
+
+def _facet(store: Store, queries: list[PostQuery], field: str, size: int, **changes: object) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for q in queries:
+        for k, n in store.facet(replace(q, **changes), field, size=size).items():  # type: ignore[arg-type]
+            out[k] = out.get(k, 0) + n
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _posts(store: Store, queries: list[PostQuery], labels: tuple[str, ...], limit: int) -> tuple[StoredPost, ...]:
+    seen: dict[str, StoredPost] = {}
+    for q in queries:
+        for sp in store.search_posts(replace(q, labels=labels), limit=limit, order="influence_desc"):
+            seen.setdefault(sp.post.key, sp)
+    return tuple(seen.values())
+
+
+def baselines(store: Store, rule: Rule, queries: list[PostQuery], start: datetime, now: datetime) -> tuple[int, ...]:
+    """Negative counts in the same window on each previous day the store was collecting anything at all."""
+    out = []
+    for d in range(1, int(rule.p.get("baseline_days", 7)) + 1):
+        since, until = start - timedelta(days=d), now - timedelta(days=d)
+        if store.count_posts(PostQuery(since=since - timedelta(hours=12), until=until + timedelta(hours=12))) == 0:
+            continue  # nothing stored around then: no history, not a quiet day
+        out.append(_count(store, queries, since=since, until=until, labels=("negative",)))
+    return tuple(out)
+
+
+def build_window(store: Store, rule: Rule, now: datetime) -> Window:
+    """The snapshot `rule` needs at `now`, looking only at posts published before `now`."""
+    start = now - rule.window
+    queries = scope_queries(rule, start, now)
+    needs = rule.needs
+    kw: dict[str, object] = {}
+    if "counts" in needs:
+        kw["total"] = _count(store, queries)
+        kw["negative"] = _count(store, queries, labels=("negative",))
+    if "baselines" in needs:
+        kw["baselines"] = baselines(store, rule, queries, start, now)
+    if "posts" in needs:
+        kw["posts"] = _posts(store, queries, rule.labels, SAMPLE_LIMIT if "counts" in needs else POST_LIMIT)
+    if "keywords" in needs:
+        kw["keywords"] = _facet(store, queries, "keyword", 10, labels=("negative",))
+    if "events" in needs:
+        current = _facet(store, queries, "event_id", 200)
+        kw["event_counts"] = current
+        kw["previous_event_counts"] = _facet(store, queries, "event_id", 500, since=start - rule.window, until=start)
+        events = {}
+        for eid in current:
+            ev = store.get_event(eid)
+            if ev is not None:
+                events[eid] = ev
+        kw["events"] = events
+    if "sources" in needs:
+        kw["sources"] = tuple(store.source_health())
+    return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]

@@ -38,11 +38,21 @@ def store_key() -> str:
     return f"es:{s.store.es_url}/{s.store.es_prefix}" if s.store_backend == "elasticsearch" else f"sqlite:{s.store.path}"
 
 
-@st.cache_resource(show_spinner=False)
+def _release(s: Store) -> None:
+    s.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release)
 def _open(key: str) -> Store:
     from yuqing.store import open_store
 
     return open_store(settings())
+
+
+def close_stores() -> None:
+    """Close every store this process opened (tests, shutdown)."""
+    with _LOCK:
+        _open.clear()
 
 
 def store() -> Store:

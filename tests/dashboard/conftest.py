@@ -10,7 +10,8 @@ import streamlit as st
 from dashboard import data, users
 from yuqing.post import Alert, Analysis, Event, Post
 
-from .memstore import MemStore
+from yuqing.config import load_settings
+from yuqing.store import open_store
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -68,17 +69,20 @@ def fill(store) -> None:
 
 @pytest.fixture
 def filled(monkeypatch: pytest.MonkeyPatch, tmp_path):
-    """A store with known data, wired into the dashboard; the clock is fixed at NOW."""
-    store = MemStore()
-    fill(store)
+    """The configured SQLite store under tmp_path, filled with known data; the dashboard clock is fixed at NOW."""
+    monkeypatch.delenv("YUQING_CONFIG", raising=False)
+    monkeypatch.delenv("YUQING_ES_URL", raising=False)
     monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "yuqing.db"))
     monkeypatch.setenv("YUQING_DASHBOARD_OUR_OPERATOR", "中国电信")
-    monkeypatch.setattr(data, "_open", lambda key: store)
     monkeypatch.setattr(data, "now", lambda: NOW)
+    store = open_store(load_settings())
+    fill(store)
     data._last_sync.clear()
     st.cache_data.clear()
     yield store
     st.cache_data.clear()
+    data.close_stores()
+    store.close()
 
 
 def app_as(role: str | None):

@@ -43,7 +43,7 @@ def _doc(body: bytes, url: str) -> tuple[str, Any]:
     page_title = tidy(title.group(1)) if title else ""
     if looks_blocked(page_title) or "wappass.baidu.com" in text[:5000] or "百度安全验证" in text[:20000]:
         raise Blocked(f"{url}: zhidao showed a captcha/verification page ({page_title!r})")
-    return page_title, lxml.html.fromstring(text)
+    return page_title, lxml.html.document_fromstring(text)
 
 
 def _info_page(page_title: str, doc: Any, kind: str) -> ParseResult:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
+from .heimao import parse_complaint as heimao_complaint
+from .heimao import parse_list as heimao_list
 from .weibo_mobile import parse_comments_show, parse_extend, parse_hotflow, parse_search, parse_show
 from .weibo_wap import parse_wap
 from .weibo_web import parse_mymblog, parse_web2017
@@ -26,6 +28,8 @@ PARSERS: dict[str, Parser] = {
     "zhihu.legacy": zhihu_legacy,
     "zhidao.search": zhidao_search,
     "zhidao.question": zhidao_question,
+    "heimao.list": heimao_list,
+    "heimao.complaint": heimao_complaint,
 }
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

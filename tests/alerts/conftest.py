@@ -1,0 +1,76 @@
+"""A fresh SQLite store, settings pointing at the shipped rules, and a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from yuqing.config import Settings
+from yuqing.store.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "yuqing.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, free_port: int) -> Settings:
+    return Settings().replace(store={"path": str(tmp_path / "yuqing.db")},
+                              smtp={"host": "127.0.0.1", "port": free_port, "sender": "yuqing@example.test",
+                                    "timeout_seconds": 5.0},
+                              dashboard={"base_url": "http://127.0.0.1:8501"})
+
+
+class Inbox:
+    """Collects what the SMTP server accepted."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        msg = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[attr-defined]
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))  # type: ignore[attr-defined]
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for _, rcpts, m in self.messages if address in rcpts]
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(settings: Settings) -> Iterator[SmtpServer]:
+    server = SmtpServer(settings.smtp.port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down(settings: Settings) -> Iterator[SmtpServer]:
+    """The server for settings' port, not yet started."""
+    server = SmtpServer(settings.smtp.port)
+    yield server
+    server.stop()

@@ -1,0 +1,184 @@
+"""Email against a real aiosmtpd server on 127.0.0.1: bodies, UTF-8 subjects, recipients by filter, the outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerts.email import notify, schedule_digests
+from alerts.engine import run_once
+from alerts.loader import parse_rules
+from alerts.outbox import deliver_due
+from alerts.subscriptions import subscribe, unsubscribe
+from tests.alerts.factory import NOW, make_post
+from yuqing.post import Alert
+
+RULES = parse_rules({"rules": [{"name": "升级投诉", "type": "escalation", "more_than": 2}]})
+
+
+def crisis(store, n: int = 3, **kw) -> None:
+    store.upsert_posts([make_post("深圳移动断网三天，我要打12300投诉", minutes_ago=1 + i, **kw) for i in range(n)])
+
+
+def alert(store, **kw) -> Alert:
+    fields = dict(rule="r", key="k", severity="orange", title="深圳移动疑似网络故障", reason="近15分钟 9 条",
+                  opened_at=NOW, updated_at=NOW, scope={"operators": ("中国移动",), "regions": ("广东", "深圳"),
+                                                        "touchpoints": ("网络信号",), "platforms": ("weibo",)})
+    fields.update(kw)
+    return store.save_alert(Alert(**fields))
+
+
+def test_alert_email_body_and_utf8_subject(store, settings, smtp_server) -> None:
+    sub = subscribe(store, "duty@example.test", name="值班")
+    crisis(store)
+    fired = run_once(store, settings, NOW, rules=RULES)
+    assert len(fired) == 1
+    assert deliver_due(store, settings, NOW) == 1
+    (msg,) = smtp_server.inbox.to("duty@example.test")
+    assert msg["Subject"] == "【橙色预警】全部出现升级投诉苗头"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "3 条帖子提到升级投诉" in body and "12300×3" in body  # why: counts against the threshold
+        assert "http://127.0.0.1:8900/weibo/p" in body  # sample posts with links
+        assert f"unsubscribe={sub.token}" in body
+        assert "运营商：中国移动" in body
+    assert "<a href=\"http://127.0.0.1:8900/weibo/p" in html
+    assert deliver_due(store, settings, NOW + timedelta(minutes=5)) == 0  # nothing twice
+
+
+FILTERS = [
+    ({}, True),
+    ({"min_severity": "red"}, False),
+    ({"min_severity": "orange"}, True),
+    ({"operators": ("中国电信",)}, False),
+    ({"operators": ("中国移动", "中国联通")}, True),
+    ({"touchpoints": ("资费账单",)}, False),
+    ({"touchpoints": ("网络信号",)}, True),
+    ({"regions": ("北京",)}, False),
+    ({"regions": ("深圳",)}, True),
+    ({"regions": ("广东",)}, True),
+    ({"platforms": ("zhihu",)}, False),
+    ({"platforms": ("weibo",)}, True),
+    ({"rules": ("flatline",)}, False),
+    ({"rules": ("r",)}, True),
+    ({"mode": "hourly"}, False),
+]
+
+
+def test_recipients_chosen_by_each_filter(store, settings, smtp_server) -> None:
+    for i, (filters, _) in enumerate(FILTERS):
+        subscribe(store, f"s{i}@example.test", **filters)
+    subscribe(store, "gone@example.test")
+    assert unsubscribe(store, "gone@example.test")
+    a = alert(store)
+    notify(store, settings, [a], NOW)
+    deliver_due(store, settings, NOW)
+    got = {rcpt for _, rcpts, _ in smtp_server.inbox.messages for rcpt in rcpts}
+    want = {f"s{i}@example.test" for i, (_, yes) in enumerate(FILTERS) if yes}
+    assert got == want
+
+
+def test_smtp_down_then_back_delivers_exactly_once(store, settings, smtp_down) -> None:
+    subscribe(store, "ops@example.test")
+    crisis(store)
+    run_once(store, settings, NOW, rules=RULES)
+    assert deliver_due(store, settings, NOW) == 0  # server down: kept, not lost
+    (queued,) = store.list_outbox()
+    assert queued.sent_at is None and queued.attempts == 1 and "不可用" in queued.last_error
+    assert deliver_due(store, settings, NOW + timedelta(seconds=5)) == 0  # backing off: not yet due
+    smtp_down.start()
+    run_once(store, settings, NOW + timedelta(minutes=1), rules=RULES)  # still firing: no second message queued
+    assert deliver_due(store, settings, NOW + timedelta(minutes=2)) == 1
+    assert deliver_due(store, settings, NOW + timedelta(minutes=30)) == 0
+    assert len(smtp_down.inbox.to("ops@example.test")) == 1 and len(store.list_outbox()) == 1
+
+
+def test_raise_and_reopen_send_again_repeats_do_not(store, settings, smtp_server) -> None:
+    subscribe(store, "duty@example.test", min_severity="blue")
+    crisis(store)
+    run_once(store, settings, NOW, rules=RULES)
+    crisis(store, 5)
+    run_once(store, settings, NOW + timedelta(minutes=1), rules=RULES)
+    run_once(store, settings, NOW + timedelta(minutes=2), rules=RULES)
+    deliver_due(store, settings, NOW + timedelta(minutes=3))
+    subjects = [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")]
+    assert subjects == ["【橙色预警】全部出现升级投诉苗头", "【红色预警·升级】全部出现升级投诉苗头"]
+
+
+def test_hourly_digest(store, settings, smtp_server) -> None:
+    subscribe(store, "boss@example.test", mode="hourly", min_severity="blue")
+    alert(store, key="a", severity="yellow", title="告警甲", opened_at=NOW - timedelta(minutes=50),
+          updated_at=NOW - timedelta(minutes=50))
+    alert(store, key="b", severity="red", title="告警乙", opened_at=NOW - timedelta(minutes=20),
+          updated_at=NOW - timedelta(minutes=20))
+    alert(store, key="c", severity="red", title="上一小时之前", opened_at=NOW - timedelta(hours=3),
+          updated_at=NOW - timedelta(hours=3))
+    notify(store, settings, store.list_alerts(), NOW)  # hourly subscribers get no immediate mail
+    assert schedule_digests(store, settings, NOW + timedelta(minutes=5)) == 1
+    assert schedule_digests(store, settings, NOW + timedelta(minutes=6)) == 0
+    deliver_due(store, settings, NOW + timedelta(minutes=6))
+    (msg,) = smtp_server.inbox.to("boss@example.test")
+    assert msg["Subject"].startswith("【舆情小时汇总】") and "共 2 条告警，最高红色" in msg["Subject"]
+    text = msg.get_body(("plain",)).get_content()
+    assert "告警甲" in text and "告警乙" in text and "上一小时之前" not in text
+    assert text.index("告警乙") < text.index("告警甲")  # worst first
+
+
+def test_quiet_hours_hold_low_severity_for_the_morning_digest(store, settings, smtp_server) -> None:
+    settings = settings.replace(alerts={"quiet_hours": "23:00-07:00"})
+    night = NOW.replace(hour=17)  # 01:00 in Shanghai
+    subscribe(store, "duty@example.test", min_severity="blue")
+    low = alert(store, key="low", severity="yellow", title="夜里的黄色", opened_at=night, updated_at=night)
+    high = alert(store, key="high", severity="red", title="夜里的红色", opened_at=night, updated_at=night)
+    notify(store, settings, [low, high], night)
+    deliver_due(store, settings, night)
+    assert [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")] == ["【红色预警】夜里的红色"]
+    morning = night.replace(hour=23, minute=5)  # 07:05 in Shanghai
+    schedule_digests(store, settings, morning)
+    deliver_due(store, settings, morning)
+    digest = smtp_server.inbox.to("duty@example.test")[-1]
+    assert digest["Subject"].startswith("【夜间低级别告警汇总】")
+    assert "夜里的黄色" in digest.get_body(("plain",)).get_content()
+
+
+def test_daily_report_with_inline_chart(store, settings, smtp_server) -> None:
+    subscribe(store, "leader@example.test", mode="daily", daily_at="08:00", operators=("中国移动",))
+    for h in range(1, 20):
+        store.upsert_posts([make_post("移动信号差", minutes_ago=60 * h + 5, keywords=("信号差",)),
+                            make_post("移动还行", label="neutral", minutes_ago=60 * h + 7)])
+    store.upsert_posts([make_post("电信也差", operators=("中国电信",), minutes_ago=65)])
+    alert(store, title="日内告警", opened_at=NOW - timedelta(hours=3), updated_at=NOW - timedelta(hours=3))
+    at = NOW.replace(hour=0, minute=1)  # 08:01 in Shanghai
+    assert schedule_digests(store, settings, at) == 1
+    assert schedule_digests(store, settings, at + timedelta(minutes=1)) == 0
+    deliver_due(store, settings, at)
+    (msg,) = smtp_server.inbox.to("leader@example.test")
+    assert msg["Subject"].startswith("【舆情日报】2026-11-24 负面 ")
+    html_part = msg.get_body(("html",))
+    assert 'src="cid:daily-chart.png"' in html_part.get_content()
+    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"] == "<daily-chart.png>"
+    assert images[0].get_content().startswith(b"\x89PNG")
+    text = msg.get_body(("plain",)).get_content()
+    assert "运营商：中国移动" in text and "日内告警" in text and "信号差" in text and "电信也差" not in text
+
+
+def test_gives_up_after_max_attempts_and_records_it(store, settings) -> None:
+    settings = settings.replace(smtp={"max_attempts": 2})
+    subscribe(store, "x@example.test")
+    notify(store, settings, [alert(store)], NOW)
+    deliver_due(store, settings, NOW)
+    deliver_due(store, settings, NOW + timedelta(hours=1))
+    (msg,) = store.list_outbox()
+    assert msg.attempts == 2 and msg.sent_at is None and "已放弃" in msg.last_error
+    assert deliver_due(store, settings, NOW + timedelta(days=30)) == 0
+    assert any(stage == "email" for _, stage, _ in store.rejected_counts())
+
+
+@pytest.mark.parametrize("attempts, seconds", [(1, 30), (2, 60), (3, 120), (10, 3600)])
+def test_backoff_doubles_to_an_hour(attempts: int, seconds: int) -> None:
+    from alerts.outbox import backoff
+
+    assert backoff(attempts).total_seconds() == seconds

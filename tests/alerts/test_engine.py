@@ -1,0 +1,121 @@
+"""The run loop on a real SQLite store: one alert per fire, severity raised, realert, silence, reopen, backtest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alerts import lifecycle
+from alerts.engine import backtest, evaluate
+from alerts.loader import parse_rules
+from tests.alerts.factory import NOW, make_post
+from yuqing.post import CrawlRun, Event
+
+ESCALATION = parse_rules({"rules": [{"name": "升级", "type": "escalation", "more_than": 2, "window_minutes": 60}]})
+
+
+def crisis(store, n: int, *, text: str = "移动断网三天了，我要打12300投诉", start: float = 1, **kw) -> None:
+    store.upsert_posts([make_post(text, minutes_ago=start + i * 0.5, **kw) for i in range(n)])
+
+
+def test_fires_once_then_updates_quietly(store, settings) -> None:
+    crisis(store, 3)
+    first = evaluate(store, settings, NOW, rules=ESCALATION)
+    assert [(d.action, d.notify, d.alert.severity) for d in first.decisions] == [("new", True, "orange")]
+    assert "3 条" in first.decisions[0].alert.reason and "12300" in first.decisions[0].alert.reason
+    second = evaluate(store, settings, NOW + timedelta(minutes=1), rules=ESCALATION)
+    assert [(d.action, d.notify) for d in second.decisions] == [("update", False)]
+    assert len(store.list_alerts()) == 1
+
+
+def test_severity_raised_when_crisis_grows(store, settings) -> None:
+    crisis(store, 3)
+    evaluate(store, settings, NOW, rules=ESCALATION)
+    crisis(store, 4, start=0.1)
+    report = evaluate(store, settings, NOW + timedelta(minutes=1), rules=ESCALATION)
+    (d,) = report.decisions
+    assert (d.action, d.notify, d.alert.severity) == ("raise", True, "red")
+    assert store.find_alert("升级", "all").severity == "red" and len(store.list_alerts()) == 1
+
+
+def test_resolved_alert_reopens_only_after_realert_window(store, settings) -> None:
+    crisis(store, 3)
+    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    lifecycle.acknowledge(store, d.alert.alert_id, "值班员", NOW + timedelta(minutes=2))
+    lifecycle.resolve(store, d.alert.alert_id, "值班员", "已联系网络部恢复", NOW + timedelta(minutes=5))
+    later = evaluate(store, settings, NOW + timedelta(minutes=10), rules=ESCALATION)
+    assert [d.action for d in later.decisions] == ["suppressed"]
+    assert store.get_alert(d.alert.alert_id).status == "resolved"
+    crisis(store, 3, start=1, now=NOW + timedelta(minutes=70))
+    again = evaluate(store, settings, NOW + timedelta(minutes=70), rules=ESCALATION)
+    (r,) = again.decisions
+    assert (r.action, r.notify, r.alert.status, r.alert.reopened) == ("reopen", True, "open", 1)
+    assert r.alert.alert_id == d.alert.alert_id and not r.alert.acknowledged_by
+    actions = [a.action for a in store.list_audit(target=f"alert:{d.alert.alert_id}")]
+    assert {"alert_new", "ack", "resolve", "alert_reopen"} <= set(actions)
+
+
+def test_silence_records_but_does_not_notify(store, settings) -> None:
+    crisis(store, 3)
+    lifecycle.silence(store, "升级", "", NOW + timedelta(hours=1), "主管", "演练中", now=NOW)
+    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    assert (d.action, d.notify, d.silenced) == ("new", False, True)
+    assert store.find_alert("升级", "all") is not None
+    lifecycle.silence(store, "升级", "别的key", NOW + timedelta(hours=3), "主管", now=NOW)
+    crisis(store, 10, now=NOW + timedelta(hours=2))
+    (d,) = evaluate(store, settings, NOW + timedelta(hours=2), rules=ESCALATION).decisions
+    assert (d.action, d.notify, d.silenced) == ("raise", True, False)  # the rule silence ended; the key one differs
+
+
+def test_one_alert_per_event_across_rules(store, settings) -> None:
+    rules = parse_rules({"rules": [
+        {"name": "大V", "type": "influential", "severity": "orange"},
+        {"name": "发酵", "type": "event_growth", "min_count": 5, "growth": 2, "severity": "yellow"},
+    ]})
+    store.upsert_events([Event(event_id="ev1", title="移动营业厅乱收费", first_seen=NOW - timedelta(minutes=20),
+                               last_seen=NOW, size=12, negative=12, operators=("中国移动",))])
+    crisis(store, 6, text="营业厅乱收费", event_id="ev1")
+    store.upsert_posts([make_post("营业厅乱收费 大家评评理", event_id="ev1", verified=True, reposts=3000)])
+    report = evaluate(store, settings, NOW, rules=rules)
+    assert len(store.list_alerts()) == 1
+    (alert,) = store.list_alerts()
+    assert alert.event_id == "ev1" and alert.severity == "red"  # influential: 3000 reposts = 6x threshold
+    assert sum(d.notify for d in report.decisions) == 1
+
+
+def test_flatline_from_source_health(store, settings) -> None:
+    store.record_crawl_run(CrawlRun(source="weibo", started_at=NOW - timedelta(hours=3),
+                                    finished_at=NOW - timedelta(hours=3), posts_new=5))
+    store.record_crawl_run(CrawlRun(source="weibo", started_at=NOW - timedelta(minutes=5),
+                                    finished_at=NOW - timedelta(minutes=4), posts_new=0, healthy=False,
+                                    reason="HTTP 418", errors={"http_418": 3}))
+    rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
+    (d,) = evaluate(store, settings, NOW, rules=rules).decisions
+    assert d.alert.key == "weibo" and d.alert.severity == "orange" and "HTTP 418" in d.alert.reason
+
+
+def test_broken_rule_is_counted_and_others_run(store, settings, monkeypatch) -> None:
+    rules = ESCALATION + parse_rules({"rules": [{"name": "坏", "type": "negative_share"}]})
+    monkeypatch.setattr(type(rules[1]), "evaluate", lambda self, w: 1 / 0)
+    crisis(store, 3)
+    report = evaluate(store, settings, NOW, rules=rules)
+    assert [d.alert.rule for d in report.decisions] == ["升级"] and "ZeroDivisionError" in report.errors["坏"]
+    assert any(k[1] == "rule" for k in store.rejected_counts())
+
+
+def test_volume_spike_uses_previous_days_as_baseline(store, settings) -> None:
+    rules = parse_rules({"rules": [{"name": "激增", "type": "volume_spike", "min_count": 5, "ratio": 3}]})
+    for d in (1, 2, 3):
+        crisis(store, 4, text="信号差", now=NOW - timedelta(days=d))
+    crisis(store, 8, text="信号差")
+    assert evaluate(store, settings, NOW, rules=rules).decisions == []  # 8 against 4 a day: 2x
+    crisis(store, 6, text="信号差", start=0.1)
+    (d,) = evaluate(store, settings, NOW + timedelta(minutes=1), rules=rules).decisions
+    assert d.alert.count == 14 and d.alert.baseline == 4.0 and "前3天同时段平均 4.0 条" in d.alert.reason
+
+
+def test_backtest_reports_when_rules_would_have_fired(store, settings) -> None:
+    crisis(store, 5, now=NOW - timedelta(hours=5))  # posts 1..3 minutes before 21:00 UTC
+    crisis(store, 2, now=NOW - timedelta(hours=1))
+    hits = backtest(store, settings, NOW - timedelta(hours=6), NOW, timedelta(minutes=10), rules=ESCALATION)
+    assert [(h.at, h.action) for h in hits] == [(NOW - timedelta(hours=5), "new")]
+    assert hits[0].alert.count == 5 and store.list_alerts() == []  # a backtest writes nothing

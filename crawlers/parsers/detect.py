@@ -1,0 +1,58 @@
+"""Guess which parser reads a page from its URL and bytes (for `yuqing parse` without --platform)."""
+
+from __future__ import annotations
+
+import re
+
+from .base import ParseError
+from .encoding import decode
+
+_URL_RULES: tuple[tuple[str, str], ...] = (
+    (r"m\.weibo\.cn/statuses/extend", "weibo.extend"),
+    (r"m\.weibo\.cn/(?:api/)?statuses/show", "weibo.show"),
+    (r"m\.weibo\.cn/comments/hotflow", "weibo.hotflow"),
+    (r"m\.weibo\.cn/api/comments/show", "weibo.comments_show"),
+    (r"m\.weibo\.cn/api/container/getIndex", "weibo.search"),
+    (r"weibo\.com/ajax/statuses/mymblog", "weibo.mymblog"),
+    (r"weibo\.com/aj/v6/|s\.weibo\.com/", "weibo.web2017"),
+    (r"//weibo\.cn/", "weibo.wap"),
+    (r"zhihu\.com/api/v4/search_v3", "zhihu.search"),
+    (r"zhihu\.com/api/v4/(?:questions/\d+|members/[^/]+)/answers", "zhihu.answers"),
+    (r"zhuanlan\.zhihu\.com/api/|zhihu\.com/(?:question/\d+|node/)", "zhihu.legacy"),
+    (r"zhidao\.baidu\.com/search", "zhidao.search"),
+    (r"zhidao\.baidu\.com/question/", "zhidao.question"),
+    (r"tousu\.sina\.com\.cn/api/", "heimao.list"),
+    (r"tousu\.sina\.com\.cn/complaint/", "heimao.complaint"),
+)
+
+# (pattern in the first 200 KB of the body, parser key); first match wins, most specific first.
+_BODY_RULES: tuple[tuple[str, str], ...] = (
+    (r'"max_id_type"', "weibo.hotflow"),
+    (r'"hot_data"|"hot_total_number"', "weibo.comments_show"),
+    (r'"cardlistInfo"|"card_group"|"card_type"|"userInfo"\s*:', "weibo.search"),
+    (r'"text_raw"|"mblogid"', "weibo.mymblog"),
+    (r'"created_at"\s*:\s*"\w{3} \w{3} \d', "weibo.show"),
+    (r'"longTextContent"', "weibo.extend"),
+    (r'"code"\s*:\s*"100000"|feed_list_item', "weibo.web2017"),
+    (r'<div class="c" id="M_|weibo\.cn/', "weibo.wap"),
+    (r'"search_result"|"highlight"\s*:', "zhihu.search"),
+    (r'"voteup_count"|"paging"\s*:', "zhihu.answers"),
+    (r'zm-item-answer|"postsCount"|"publishedTime"', "zhihu.legacy"),
+    (r'class="ask-title|id="wgt-ask"|知道宝贝找不到问题了', "zhidao.question"),
+    (r'class="result-item"|zhidao\.baidu\.com/search', "zhidao.search"),
+    (r'"lists"\s*:|"page_amount"', "heimao.list"),
+    (r'tousu\.sina\.com\.cn/complaint|黑猫投诉|投诉编号', "heimao.complaint"),
+    (r'"ok"\s*:\s*-?\d', "weibo.search"),
+)
+
+
+def detect(body: bytes, url: str = "") -> str:
+    """The registry key of the parser for this page; ParseError when nothing matches."""
+    for pattern, key in _URL_RULES:
+        if url and re.search(pattern, url):
+            return key
+    head = decode(body[:200_000])
+    for pattern, key in _BODY_RULES:
+        if re.search(pattern, head):
+            return key
+    raise ParseError(f"{url or 'page'}: cannot tell which platform or page kind this is; pass --platform/--kind")

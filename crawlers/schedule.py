@@ -1,0 +1,117 @@
+"""APScheduler (3.x) jobs: each source's crawl every N seconds as a subprocess with a timeout.
+
+Jobs live in a persistent SQLAlchemy job store (var/scheduler.db) under explicit ids
+(`crawl:weibo`...), with max_instances=1 and coalesce=True; the runner's lock file per source
+keeps a source from running twice even across scheduler restarts or a manual `yuqing crawl`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+CRAWL_JOB = "crawlers.schedule:run_crawl_job"
+
+
+def job_id(source: str) -> str:
+    return f"crawl:{source}"
+
+
+def runner_command(source: str, config: str = "", max_pages: int | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "crawlers.runner", source]
+    if config:
+        cmd += ["--config", config]
+    if max_pages:
+        cmd += ["--max-pages", str(max_pages)]
+    return cmd
+
+
+def run_crawl_job(source: str, config: str = "", timeout: float = 300.0, max_pages: int | None = None,
+                  env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `python -m crawlers.runner SOURCE` and wait at most `timeout` seconds; returns its JSON summary.
+
+    A crawl that times out is killed with its process group; its JOBDIR lets the next run resume.
+    """
+    child_env = {**os.environ, **(env or {})}
+    if config:
+        child_env["YUQING_CONFIG"] = config
+    proc = subprocess.Popen(runner_command(source, config, max_pages), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=child_env, start_new_session=True, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+        log.error("crawl %s timed out after %.0fs and was stopped; it resumes next time", source, timeout)
+        return {"source": source, "timeout": True, "returncode": proc.returncode}
+    summary = last_json(out)
+    summary.setdefault("source", source)
+    summary["returncode"] = proc.returncode
+    if proc.returncode not in (0, 1, 75):
+        log.error("crawl %s failed (exit %s): %s", source, proc.returncode, err[-2000:])
+    else:
+        log.info("crawl %s: %s", source, json.dumps(summary, ensure_ascii=False))
+    return summary
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The last line of `text` that is a JSON object ({} when none is)."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return {}
+
+
+def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool = True) -> Any:
+    """A scheduler with the persistent job store at settings.crawl.jobstore and one thread per source."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    if persistent:
+        path = Path(settings.crawl.jobstore).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store: Any = SQLAlchemyJobStore(url=f"sqlite:///{path}")
+    else:
+        store = MemoryJobStore()
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    return cls(jobstores={"default": store},
+               executors={"default": ThreadPoolExecutor(max_workers=len(settings.crawl.sources) + 2)},
+               job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC)
+
+
+def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True,
+                   max_pages: int | None = None) -> list[str]:
+    """One interval job per configured source (replacing any stored one with the same id)."""
+    ids = []
+    when = {"next_run_time": datetime.now(UTC)} if start_now else {}
+    for source in settings.crawl.sources:
+        scheduler.add_job(
+            CRAWL_JOB, "interval", seconds=settings.crawl.interval_seconds, id=job_id(source),
+            name=f"crawl {source}", replace_existing=True, max_instances=1, coalesce=True,
+            kwargs={"source": source, "config": config, "timeout": float(settings.crawl.timeout_seconds),
+                    "max_pages": max_pages},
+            **when,
+        )
+        ids.append(job_id(source))
+    return ids

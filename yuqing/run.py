@@ -1,0 +1,220 @@
+"""The wiring: `yuqing run` (scheduled crawls + alert evaluation + email delivery) and `yuqing demo`.
+
+This is the one module besides yuqing/cli.py that may import several apps: it starts the
+crawlers' scheduler, the alert engine and, for the demo, the demo site, a local SMTP server
+and the dashboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+ALERT_JOB = "yuqing.run:alerts_job"
+DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
+
+
+def alerts_job(config: str = "") -> dict[str, int]:
+    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds)."""
+    from alerts.engine import run_once
+    from alerts.outbox import deliver_due
+    from yuqing.config import load_settings
+    from yuqing.store import open_store
+
+    settings = load_settings(config or None)
+    store = open_store(settings)
+    try:
+        now = datetime.now(UTC)
+        fired = run_once(store, settings, now)
+        sent = deliver_due(store, settings, datetime.now(UTC))
+    finally:
+        store.close()
+    if fired or sent:
+        log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
+    return {"fired": len(fired), "sent": sent}
+
+
+def add_alert_job(scheduler: Any, settings: Any, config: str) -> None:
+    scheduler.add_job(ALERT_JOB, "interval", seconds=settings.alerts.interval_seconds, id="alerts",
+                      name="alerts and email", replace_existing=True, max_instances=1, coalesce=True,
+                      kwargs={"config": config}, next_run_time=datetime.now(UTC))
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="crawl every source on schedule, evaluate alerts, send emails")
+    run.add_argument("--once", action="store_true", help="crawl each source once, evaluate alerts once, exit")
+    run.set_defaults(func=run_command)
+
+    demo = sub.add_parser("demo", help="the whole system against a local demo site, with a local mail server")
+    demo.add_argument("--duration", type=float, default=0, help="stop after this many seconds (default: until Ctrl-C)")
+    demo.add_argument("--no-dashboard", action="store_true", help="do not start the Streamlit dashboard")
+    demo.add_argument("--keep", action="store_true", help="keep the demo data of the last run")
+    demo.add_argument("--scenario", default=None, help="scenario name or YAML path (default: demo/scenarios/default)")
+    demo.add_argument("--data-dir", default="var/demo", help="where the demo store, mail and jobs live")
+    demo.add_argument("--crawl-interval", type=int, default=15, help="seconds between crawls of a source")
+    demo.add_argument("--alert-interval", type=int, default=5, help="seconds between alert evaluations")
+    demo.set_defaults(func=demo_command)
+
+
+def _config_path(settings: Any) -> str:
+    return str(Path(settings.source_file).resolve()) if settings.source_file else ""
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job
+    from yuqing.commands import settings_from
+
+    settings = settings_from(args)
+    config = _config_path(settings)
+    if args.once:
+        results = [run_crawl_job(s, config, float(settings.crawl.timeout_seconds)) for s in settings.crawl.sources]
+        results.append(alerts_job(config))
+        for r in results:
+            print(json.dumps(r, ensure_ascii=False))
+        return 0
+    scheduler = build_scheduler(settings, blocking=True)
+    add_crawl_jobs(scheduler, settings, config=config)
+    add_alert_job(scheduler, settings, config)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
+          f"alerts every {settings.alerts.interval_seconds}s; jobs in {settings.crawl.jobstore}", file=sys.stderr)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------- demo
+def _demo_settings_file(data: Path, site_urls: dict[str, str], smtp_port: int, dashboard_port: int,
+                        args: argparse.Namespace) -> Path:
+    """A settings file for every process of the demo (children get it through YUQING_CONFIG)."""
+    lines = [
+        "# written by `yuqing demo`: the demo site, store and mail server of this run",
+        "[store]", f'path = "{data / "yuqing.db"}"', f'spool_dir = "{data / "spool"}"',
+        "[crawl]", f"interval_seconds = {args.crawl_interval}", "timeout_seconds = 120",
+        f'jobstore = "{data / "scheduler.db"}"', "max_pages = 3",
+        "obey_robots = true", "autothrottle = false", "download_delay = 0.05", "concurrent_per_domain = 4",
+        *(f'{p}_base_url = "{u}"' for p, u in site_urls.items()),
+        "[alerts]", f"interval_seconds = {args.alert_interval}",
+        "[smtp]", 'host = "127.0.0.1"', f"port = {smtp_port}", 'sender = "yuqing-demo@localhost"',
+        "timeout_seconds = 5.0",
+        "[dashboard]", f"port = {dashboard_port}", f'base_url = "http://127.0.0.1:{dashboard_port}"',
+    ]
+    path = data / "yuqing.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _clean_env_for(config: Path) -> None:
+    """Children read the demo file; environment settings that would override it are dropped."""
+    for key in list(os.environ):
+        if key.startswith(("YUQING_STORE_", "YUQING_CRAWL_", "YUQING_SMTP_", "YUQING_ALERTS_", "YUQING_DASHBOARD_")) \
+                or key == "YUQING_ES_URL":
+            os.environ.pop(key)
+    os.environ["YUQING_CONFIG"] = str(config)
+
+
+def _prepare(data: Path, keep: bool) -> None:
+    if not keep:
+        for name in ("yuqing.db", "yuqing.db-wal", "yuqing.db-shm", "scheduler.db"):
+            (data / name).unlink(missing_ok=True)
+        for name in ("jobs", "locks", "mail", "spool"):
+            shutil.rmtree(data / name, ignore_errors=True)
+    data.mkdir(parents=True, exist_ok=True)
+
+
+def _seed(settings: Any) -> str:
+    """The demo's subscriber and an admin login with a fresh random password."""
+    from dashboard.users import add_user, generate_password
+    from yuqing.post import Subscriber
+    from yuqing.store import open_store
+
+    store = open_store(settings)
+    try:
+        if not any(s.email == DEMO_SUBSCRIBER for s in store.list_subscribers()):
+            store.save_subscriber(Subscriber(email=DEMO_SUBSCRIBER, name="值班主管", min_severity="blue"))
+        password = generate_password()
+        add_user(store, "demo", password, "admin", "演示管理员")
+    finally:
+        store.close()
+    return password
+
+
+def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
+    from yuqing.store import PostQuery, open_store
+
+    store = open_store(settings)
+    try:
+        crawled = sum(h.posts_found for h in store.source_health())
+        stored = store.count_posts(PostQuery())
+        opened = len(store.list_alerts(limit=10000))
+    finally:
+        store.close()
+    return {"posts_crawled": crawled, "posts_stored": stored, "alerts_opened": opened,
+            "emails_delivered": emails_delivered}
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    from crawlers.schedule import add_crawl_jobs, build_scheduler
+    from demo.scenario import load_scenario
+    from demo.server import DemoSite
+    from demo.smtp import MailServer, _free_port
+    from yuqing.config import load_settings
+
+    data = Path(args.data_dir).resolve()
+    _prepare(data, args.keep)
+    scenario = load_scenario(args.scenario)
+    site = DemoSite(scenario)
+    urls = site.start_servers()
+    mail = MailServer(data / "mail").start()
+    dashboard_port = _free_port("127.0.0.1")
+    config = _demo_settings_file(data, urls, mail.port, dashboard_port, args)
+    _clean_env_for(config)
+    settings = load_settings(config)
+    password = _seed(settings)
+    scheduler = build_scheduler(settings)
+    add_crawl_jobs(scheduler, settings, config=str(config))
+    add_alert_job(scheduler, settings, str(config))
+    dashboard = None
+    print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)
+    print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {data / 'mail'}/*.eml", file=sys.stderr)
+    if not args.no_dashboard:
+        from dashboard.commands import APP, streamlit_argv
+
+        dashboard = subprocess.Popen(streamlit_argv(APP, dashboard_port, "127.0.0.1"), env=dict(os.environ),
+                                     stdout=subprocess.DEVNULL, start_new_session=True)
+        print(f"仪表盘 dashboard: http://127.0.0.1:{dashboard_port}  登录 login: demo / {password}", file=sys.stderr)
+    else:
+        print(f"登录 login (for `yuqing dashboard --config {config}`): demo / {password}", file=sys.stderr)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + args.duration if args.duration else None
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("stopping…", file=sys.stderr)
+    finally:
+        scheduler.shutdown(wait=True)
+        try:
+            alerts_job(str(config))  # a last evaluation and delivery so the totals are settled
+        finally:
+            if dashboard is not None:
+                os.killpg(dashboard.pid, signal.SIGTERM)
+                dashboard.wait(timeout=15)
+            mail.stop()
+            site.stop()
+    print(json.dumps(demo_totals(settings, mail.sink.count)), flush=True)
+    return 0

@@ -133,7 +133,7 @@ def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datet
             neg_by_hour[b.start] = neg_by_hour.get(b.start, 0) + b.count
     totals = [all_by_hour.get(h, 0) for h in hours]
     negatives = [neg_by_hour.get(h, 0) for h in hours]
-    change = (f"{'增加' if negative >= prev else '减少'} {abs(negative - prev)} 条"
+    change = ("持平" if negative == prev else f"{'增加' if negative > prev else '减少'} {abs(negative - prev)} 条"
               + (f"，{(negative - prev) / prev:+.0%}" if prev else ""))
     alerts = _active_in(store, sub, start, end)
     top = store.search_posts(neg, limit=5, order="influence_desc")

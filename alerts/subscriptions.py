@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
 from alerts.window import severity_rank
-from yuqing.post import Alert, Subscriber
+from yuqing.post import SEVERITY_ZH, Alert, Subscriber
 from yuqing.store.base import Store
 from yuqing.timefmt import SHANGHAI
 
@@ -73,7 +73,7 @@ def unsubscribe(store: Store, email_or_token: str) -> bool:
 
 
 def describe(sub: Subscriber) -> str:
-    parts = [f"最低{sub.min_severity}", {"immediate": "即时", "hourly": "每小时汇总", "daily": f"日报 {sub.daily_at}"}[sub.mode]]
+    parts = [f"最低{SEVERITY_ZH[sub.min_severity]}", {"immediate": "即时", "hourly": "每小时汇总", "daily": f"日报 {sub.daily_at}"}[sub.mode]]
     for name, zh in (("operators", "运营商"), ("touchpoints", "触点"), ("regions", "地区"), ("platforms", "平台"),
                      ("rules", "规则")):
         values = getattr(sub, name)

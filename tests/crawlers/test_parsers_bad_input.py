@@ -1,0 +1,149 @@
+"""Bad input: every parser fails loudly (ParseError naming the url), reports blocks as Blocked,
+keeps hostile or huge text as text, and counts items it could not read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from crawlers.parsers import PARSERS, Blocked, ParseError
+from crawlers.parsers.counts import parse_count
+from crawlers.parsers.dates import DateError, parse_date
+from crawlers.parsers.encoding import decode
+from crawlers.parsers.html import html_text
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+URL = "https://example.test/page?id=1"
+JSON_PARSERS = ["weibo.search", "weibo.extend", "weibo.show", "weibo.hotflow", "weibo.comments_show",
+                "weibo.mymblog", "zhihu.search", "zhihu.answers", "heimao.list"]
+HTML_PARSERS = ["weibo.wap", "weibo.web2017", "zhihu.legacy", "zhidao.search", "zhidao.question", "heimao.complaint"]
+
+
+def mblog(text: str, **extra: object) -> dict:
+    return {"card_type": 9, "mblog": {"id": "5000000000000001", "created_at": "Sat Nov 21 10:00:00 +0800 2026",
+                                      "text": text, "user": {"id": 1, "screen_name": "u"}, **extra}}
+
+
+def search_body(*cards: dict) -> bytes:
+    return json.dumps({"ok": 1, "data": {"cardlistInfo": {}, "cards": list(cards)}}).encode()
+
+
+@pytest.mark.parametrize("key", JSON_PARSERS)
+def test_truncated_json_is_a_parse_error_naming_the_url(key: str) -> None:
+    with pytest.raises(ParseError, match="truncated JSON") as info:
+        PARSERS[key](b'{"ok": 1, "data": {"cards": [', URL, now=NOW)
+    assert URL in str(info.value) and not isinstance(info.value, Blocked)
+
+
+@pytest.mark.parametrize("key", JSON_PARSERS)
+def test_html_instead_of_json(key: str) -> None:
+    with pytest.raises(ParseError, match="HTML instead of"):
+        PARSERS[key](b"<html><body>502 Bad Gateway</body></html>", URL, now=NOW)
+
+
+@pytest.mark.parametrize("key", ["weibo.search", "weibo.show", "weibo.hotflow", "weibo.mymblog", "zhihu.search",
+                                 "zhihu.answers", "heimao.list"])
+def test_changed_layout_is_a_clear_parse_error(key: str) -> None:
+    with pytest.raises(ParseError, match="changed layout") as info:
+        PARSERS[key](b'{"ok": 1, "result": {"status": {"code": 0}}, "data": {"items": []}, "paging": {}}', URL, now=NOW)
+    assert URL in str(info.value)
+
+
+@pytest.mark.parametrize("key", HTML_PARSERS)
+def test_unknown_html_layout_is_a_parse_error(key: str) -> None:
+    with pytest.raises(ParseError) as info:
+        PARSERS[key]("<html><head><title>新版页面</title></head><body><div class='new'>改版了</div></body></html>".encode(),
+                     URL, now=NOW)
+    assert not isinstance(info.value, Blocked)
+
+
+def test_ok0_is_an_honest_end_not_an_error() -> None:
+    for key in ("weibo.search", "weibo.hotflow", "weibo.comments_show", "weibo.extend", "weibo.show", "weibo.mymblog"):
+        result = PARSERS[key](b'{"ok":0}', URL, now=NOW)
+        assert result.posts == [] and result.cursor["end"] is True and result.cursor["reason"] == "ok=0"
+
+
+@pytest.mark.parametrize(("key", "body"), [
+    ("weibo.search", '{"ok":-100,"url":"https://passport.weibo.cn/signin/welcome?entry=mweibo"}'),
+    ("weibo.hotflow", '{"ok":0,"msg":"请求过于频繁，歇歇吧"}'),
+    ("zhihu.search", '{"error":{"code":40362,"message":"您当前请求存在异常，暂时限制本次访问。"}}'),
+    ("zhihu.answers", '{"error":{"code":100,"message":"请求需要验证"}}'),
+    ("heimao.list", '{"result":{"status":{"code":-1,"msg":"签名错误"}}}'),
+    ("zhidao.question", "<html><title>百度安全验证</title><body>请完成下方验证</body></html>"),
+    ("weibo.wap", "<html><title>新浪通行证</title><body>请先登录 passport.weibo.cn</body></html>"),
+])
+def test_block_pages_raise_blocked(key: str, body: str) -> None:
+    with pytest.raises(Blocked):
+        PARSERS[key](body.encode(), URL, now=NOW)
+
+
+def test_gbk_bytes_decode() -> None:
+    assert decode("中国电信宽带".encode("gbk")) == "中国电信宽带"
+    assert decode("中国电信宽带".encode()) == "中国电信宽带"
+    assert decode(b"\xef\xbb\xbf{}") == "{}"
+
+
+def test_100kb_post_is_kept_whole() -> None:
+    long_text = "电信宽带断网" * 20_000  # 120k characters, ~360 KB of UTF-8
+    result = PARSERS["weibo.search"](search_body(mblog(long_text)), URL, now=NOW)
+    assert result.posts[0].text == long_text
+
+
+def test_html_and_script_in_a_post_stay_text() -> None:
+    hostile = ('<script>alert("x")</script><style>p{}</style>客服态度差<img alt="[怒]" src="x">'
+               '<a href="/n/中国电信">@中国电信</a> &lt;b&gt;不是标签&lt;/b&gt;<iframe src="//evil"></iframe>')
+    [post] = PARSERS["weibo.search"](search_body(mblog(hostile)), URL, now=NOW).posts
+    assert post.text == "客服态度差[怒]@中国电信 <b>不是标签</b>"
+
+
+def test_items_that_fail_are_rejected_and_counted() -> None:
+    bad_date = mblog("日期坏了", created_at="上古时代")
+    no_text = mblog("")
+    no_text["mblog"]["id"] = "5000000000000002"
+    result = PARSERS["weibo.search"](search_body(mblog("好的"), bad_date, no_text, {"card_type": 9}), URL, now=NOW)
+    assert [p.text for p in result.posts] == ["好的"]
+    reasons = [r.reason for r in result.rejected]
+    assert len(reasons) == 3 and all(r.stage == "parse" and r.url == URL for r in result.rejected)
+    assert any("上古时代" in r for r in reasons) and any("no text" in r for r in reasons)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (12, 12), ("12", 12), ("100万+", 1_000_000), ("1.2万", 12_000), ("3亿", 300_000_000), ("转发 12", 12),
+    ("评论[393530]", 393530), ("1,234", 1234), ("转发", 0), (None, 0), ("", 0), (-3, 0), ("10w+", 100_000),
+])
+def test_counts(value: object, expected: int) -> None:
+    assert parse_count(value) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Sat Nov 21 10:00:00 +0800 2026", datetime(2026, 11, 21, 2, 0, tzinfo=UTC)),
+    ("刚刚", NOW),
+    ("5分钟前", datetime(2026, 11, 24, 1, 55, tzinfo=UTC)),
+    ("3小时前", datetime(2026, 11, 23, 23, 0, tzinfo=UTC)),
+    ("今天 10:00", datetime(2026, 11, 24, 2, 0, tzinfo=UTC)),
+    ("昨天 10:00", datetime(2026, 11, 23, 2, 0, tzinfo=UTC)),
+    ("06-14", datetime(2026, 6, 13, 16, 0, tzinfo=UTC)),
+    ("12-31", datetime(2025, 12, 30, 16, 0, tzinfo=UTC)),  # a yearless date after `now` is last year's
+    ("2026-06-14", datetime(2026, 6, 13, 16, 0, tzinfo=UTC)),
+    ("2013-05-06 12:34", datetime(2013, 5, 6, 4, 34, tzinfo=UTC)),
+    ("06月17日 18:12", datetime(2026, 6, 17, 10, 12, tzinfo=UTC)),
+    ("2026年11月20日 14:30", datetime(2026, 11, 20, 6, 30, tzinfo=UTC)),
+    (1504327932, datetime(2017, 9, 2, 4, 52, 12, tzinfo=UTC)),
+    ("1494468860000", datetime(2017, 5, 11, 2, 14, 20, tzinfo=UTC)),
+    ("2015-09-06T20:03:31+08:00", datetime(2015, 9, 6, 12, 3, 31, tzinfo=UTC)),
+])
+def test_dates(text: object, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["上古时代", "", "2026-13-45", None])
+def test_bad_dates_raise(text: object) -> None:
+    with pytest.raises(DateError):
+        parse_date(text, NOW)
+
+
+def test_full_text_link_is_flagged_and_removed() -> None:
+    assert html_text('服务太差了 ...<a href="/status/1">全文</a>') == ("服务太差了", True)
+    assert html_text("没有全文链接<br/>第二行") == ("没有全文链接\n第二行", False)

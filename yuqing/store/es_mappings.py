@@ -27,7 +27,7 @@ RECORD_INDICES: dict[str, dict[str, Any]] = {
     },
     "alerts": {
         "alert_id": LONG, "rule": KW, "key": KW, "severity": KW, "title": TEXT_STORED, "reason": TEXT_STORED,
-        "opened_at": DATE, "updated_at": DATE, "status": KW, "rule_type": KW,
+        "opened_at": DATE, "updated_at": DATE, "touched_at": DATE, "status": KW, "rule_type": KW,
         "scope_json": STORED, "count": INT, "baseline": FLOAT, "keywords": KW,
         "sample_keys": KW, "event_id": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "resolved_by": KW,
         "resolved_at": DATE, "resolution_note": TEXT_STORED, "reopened": INT,
@@ -50,36 +50,30 @@ RECORD_INDICES: dict[str, dict[str, Any]] = {
     "audit": {"seq": LONG, "at": DATE, "actor": KW, "action": KW, "target": KW, "detail": TEXT_STORED},
     "crawl-runs": {
         "run_id": LONG, "source": KW, "started_at": DATE, "finished_at": DATE, "pages": INT, "posts_found": INT,
-        "posts_new": INT, "rejected": INT, "errors_json": STORED, "healthy": BOOL,
-        "reason": TEXT_STORED,
-    },
-    "source-health": {
-        "source": KW, "last_run_at": DATE, "last_success_at": DATE, "last_post_at": DATE, "healthy": BOOL,
-        "reason": TEXT_STORED, "runs": INT, "pages": LONG, "posts_found": LONG, "posts_new": LONG, "rejected": LONG,
-        "errors_json": STORED,
+        "posts_new": INT, "rejected": INT, "errors_json": STORED, "healthy": BOOL, "reason": TEXT_STORED,
+        # the same errors as nested (kind, n) pairs, so source health can sum them per kind
+        "error_counts": {"type": "nested", "properties": {"kind": KW, "n": LONG}},
     },
     "state": {"name": KW, "value": TEXT_STORED},
     "rejected": {
         "seq": LONG, "source": KW, "stage": KW, "reason": KW, "url": STORED, "sample": TEXT_STORED, "at": DATE,
     },
     "users": {"username": KW, "password_hash": STORED, "role": KW, "display_name": KW},
-    "corrections": {
-        "key": KW, "platform": KW, "post_id": KW, "label": KW, "previous_label": KW, "by": KW, "at": DATE,
-    },
     "meta": {"value": LONG},  # counters for integer ids
 }
 
 POST_PROPERTIES: dict[str, Any] = {
     "key": KW, "platform": KW, "post_id": KW, "kind": KW, "url": STORED,
     "text": {"type": "text", "analyzer": "standard"},  # the raw text; CJK indexed per character
-    "tokens": {"type": "text", "analyzer": TOKENS_ANALYZER},  # jieba tokens, whitespace-separated
+    "words": {"type": "text", "analyzer": TOKENS_ANALYZER},  # jieba lcut_for_search words (relevance)
+    "grams": {"type": "text", "analyzer": TOKENS_ANALYZER},  # character bigrams + ASCII words (matching)
     "title": {"type": "text", "analyzer": "standard"},
     "published_at": DATE, "crawled_at": DATE, "first_seen": DATE,
     "author_id": KW, "author_name": KW, "author_verified": BOOL, "author_followers": LONG,
     "reposts": LONG, "comments": LONG, "likes": LONG, "parent_id": KW, "ip_region": KW, "keyword": KW,
     "post_operators": KW, "extra_json": STORED,
     # the effective (filterable) fields: a correction wins over the model's label
-    "label": KW, "model_label": KW, "corrected_label": KW, "corrected_by": KW,
+    "label": KW, "model_label": KW, "corrected_label": KW, "corrected_by": KW, "corrected_at": DATE,
     "operators": KW, "touchpoints": KW, "province": KW, "city": KW, "risk_flags": KW, "keywords": KW,
     "event_id": KW, "influence": FLOAT, "score": FLOAT,
     "analysis_json": STORED,  # the whole Analysis for a faithful round trip

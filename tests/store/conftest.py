@@ -1,0 +1,46 @@
+"""Store backends for the contract tests: the embedded store always, Elasticsearch when YUQING_ES_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BACKENDS = ["sqlite", "elasticsearch"]
+
+
+def es_url() -> str:
+    return os.environ.get("YUQING_ES_URL", "")
+
+
+def make_store(backend: str, tmp_path: Path) -> Iterator[Any]:
+    """A fresh, empty store; Elasticsearch gets a unique index prefix, deleted afterwards."""
+    if backend == "sqlite":
+        from yuqing.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(tmp_path / f"contract-{uuid.uuid4().hex[:8]}.db")
+        yield store
+        store.close()
+        return
+    if not es_url():
+        pytest.skip("Elasticsearch backend: YUQING_ES_URL is not set (e.g. docker compose -f "
+                    "deploy/elasticsearch/compose.yaml up -d; YUQING_ES_URL=http://127.0.0.1:9200)")
+    from elasticsearch import Elasticsearch
+
+    from yuqing.store.elastic import ElasticStore
+
+    store = ElasticStore(Elasticsearch(es_url(), request_timeout=30), prefix=f"yuqing-test-{uuid.uuid4().hex[:10]}")
+    try:
+        yield store
+    finally:
+        store.drop()
+        store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    yield from make_store(request.param, tmp_path)

@@ -1,0 +1,203 @@
+"""A local spool for analyzed posts while the store is unreachable; replayed in order when it is back.
+
+Each failed batch becomes one JSONL segment, written to a temporary file, fsynced and renamed, so a segment
+is either complete or absent. Segment names sort by creation time. After a segment is replayed its name is
+appended (fsynced) to `replayed.log` before the file is deleted, so a crash never replays it twice.
+Replays are idempotent upserts, so even a replay interrupted mid-segment duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yuqing.post import Analysis, Post
+from yuqing.store.base import StoreError, WriteResult
+from yuqing.store.recjson import from_json, to_json
+
+log = logging.getLogger(__name__)
+
+REPLAYED = "replayed.log"
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    segments: int = 0
+    items: int = 0
+    inserted: int = 0
+    updated: int = 0
+    failed: int = 0
+    pending_segments: int = 0  # left because the store failed again
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class SpoolStatus:
+    directory: str
+    segments: int
+    items: int
+    bytes: int
+    oldest: str
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def encode_item(post: Post, analysis: Analysis | None) -> str:
+    return json.dumps({"post": to_json(post), "analysis": to_json(analysis) if analysis else None},
+                      ensure_ascii=False)
+
+
+def decode_item(line: str) -> tuple[Post, Analysis | None]:
+    data = json.loads(line)
+    return from_json(Post, data["post"]), (from_json(Analysis, data["analysis"]) if data["analysis"] else None)
+
+
+class Spool:
+    """The segment files of one spool directory."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.dir = Path(directory)
+
+    def append(self, items: Sequence[tuple[Post, Analysis | None]]) -> Path:
+        """Write one complete, fsynced segment; returns its path."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        name = f"seg-{time.time_ns():020d}-{os.getpid()}-{next(_counter):06d}.jsonl"
+        tmp = self.dir / f".{name}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for post, analysis in items:
+                fh.write(encode_item(post, analysis) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        final = self.dir / name
+        os.replace(tmp, final)
+        _fsync_dir(self.dir)
+        return final
+
+    def _replayed(self) -> set[str]:
+        path = self.dir / REPLAYED
+        if not path.exists():
+            return set()
+        return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+    def segments(self) -> list[Path]:
+        """Pending segments, oldest first (already-replayed ones are removed on sight)."""
+        if not self.dir.exists():
+            return []
+        done = self._replayed()
+        out = []
+        for path in sorted(self.dir.glob("seg-*.jsonl")):
+            if path.name in done:
+                path.unlink(missing_ok=True)  # replayed, crash before deletion
+            else:
+                out.append(path)
+        return out
+
+    def read(self, path: Path) -> list[tuple[Post, Analysis | None]]:
+        return [decode_item(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def mark_replayed(self, path: Path) -> None:
+        with open(self.dir / REPLAYED, "a", encoding="utf-8") as fh:
+            fh.write(path.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        path.unlink(missing_ok=True)
+
+    def compact(self) -> None:
+        """Forget replayed names once their files are gone."""
+        path = self.dir / REPLAYED
+        if path.exists() and not any(self.dir.glob("seg-*.jsonl")):
+            path.unlink()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One replayer at a time across processes."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def status(self) -> SpoolStatus:
+        segs = self.segments()
+        items = sum(sum(1 for line in p.open(encoding="utf-8") if line.strip()) for p in segs)
+        return SpoolStatus(directory=str(self.dir), segments=len(segs), items=items,
+                           bytes=sum(p.stat().st_size for p in segs), oldest=segs[0].name if segs else "")
+
+
+class SpoolingWriter:
+    """Writes analyzed posts to the store, or to the spool while the store fails; `flush()` replays."""
+
+    def __init__(self, store: Any, spool_dir: str | os.PathLike[str]) -> None:
+        self.store = store
+        self.spool = Spool(spool_dir)
+        self.spooled = 0  # items spooled by this writer
+        self.last_error = ""
+
+    def write(self, items: Sequence[tuple[Post, Analysis | None]]) -> WriteResult:
+        """Store `items` (after any spooled ones, to keep order); on StoreError spool them and return zeros."""
+        items = list(items)
+        if not items:
+            return WriteResult()
+        if self.spool.segments():
+            flushed = self.flush()
+            if flushed.pending_segments:
+                return self._spool(items, flushed.error)
+        try:
+            return self.store.upsert_posts(items)
+        except StoreError as exc:
+            return self._spool(items, str(exc))
+
+    def _spool(self, items: list[tuple[Post, Analysis | None]], error: str) -> WriteResult:
+        path = self.spool.append(items)
+        self.spooled += len(items)
+        self.last_error = error
+        log.warning("store unavailable (%s): spooled %d posts to %s", error, len(items), path)
+        return WriteResult()
+
+    def flush(self) -> FlushResult:
+        """Replay pending segments in order; stops at the first one the store refuses."""
+        totals = {"segments": 0, "items": 0, "inserted": 0, "updated": 0, "failed": 0}
+        with self.spool.locked():
+            segments = self.spool.segments()
+            for i, path in enumerate(segments):
+                items = self.spool.read(path)
+                try:
+                    result = self.store.upsert_posts(items) if items else WriteResult()
+                except StoreError as exc:
+                    self.last_error = str(exc)
+                    log.warning("spool replay stopped at %s: %s", path.name, exc)
+                    return FlushResult(**totals, pending_segments=len(segments) - i, error=str(exc))
+                if result.failed:
+                    log.error("spool replay of %s: the store refused %d posts: %s", path.name, result.failed,
+                              "; ".join(result.errors))
+                self.spool.mark_replayed(path)
+                totals["segments"] += 1
+                totals["items"] += len(items)
+                totals["inserted"] += result.inserted
+                totals["updated"] += result.updated
+                totals["failed"] += result.failed
+            self.spool.compact()
+        if totals["segments"]:
+            log.info("spool replayed %d segments, %d posts", totals["segments"], totals["items"])
+        return FlushResult(**totals)
+
+    def pending(self) -> SpoolStatus:
+        return self.spool.status()

@@ -21,7 +21,12 @@ pages = [
     st.Page(PAGES / "overview.py", title="总览", icon="📊", default=True),
     st.Page(PAGES / "alerts.py", title="预警", icon="🚨"),
     st.Page(PAGES / "queue.py", title="待处理", icon="📝"),
+    st.Page(PAGES / "search.py", title="搜索", icon="🔎"),
+    st.Page(PAGES / "reports.py", title="报表", icon="📑"),
+    st.Page(PAGES / "sources.py", title="数据源", icon="🛰️"),
 ]
+if auth.allowed("admin"):  # a responder cannot change subscribers
+    pages.append(st.Page(PAGES / "subscribers.py", title="订阅", icon="✉️"))
 page = st.navigation(pages)
 auth.logout_button()
 page.run()  # every page starts with ui.page_header: the crisis banner, then its title

@@ -164,6 +164,14 @@ def posts_by_keys(keys: tuple[str, ...]) -> dict[str, StoredPost]:
     return {sp.post.key: sp for sp in found}
 
 
+def replies_since(since: datetime | None) -> list[tuple[Case, datetime]]:
+    """Replied cases whose first reply is at or after `since`, each with its post's publication time."""
+    replied = [c for c in cases(("replied", "resolved"), limit=100_000)
+               if c.first_reply_at is not None and (since is None or c.first_reply_at >= since)]
+    posts = posts_by_keys(tuple(c.key for c in replied))
+    return [(c, posts[c.key].post.published_at) for c in replied if c.key in posts]
+
+
 def login(username: str, password: str) -> User | None:
     return _call(lambda s: users.authenticate(s, username, password))
 

@@ -8,9 +8,8 @@ import pytest
 import streamlit as st
 
 from dashboard import data, users
-from yuqing.post import Alert, Analysis, Event, Post
-
 from yuqing.config import load_settings
+from yuqing.post import Alert, Analysis, Event, Post
 from yuqing.store import open_store
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -1,0 +1,75 @@
+"""订阅 (admin): who receives alert emails and what they asked for; the dashboard's users."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, data, ui
+from yuqing.post import PLATFORMS, SEVERITIES, SEVERITY_ZH, Subscriber
+
+MODE_ZH = {"immediate": "即时", "hourly": "每小时汇总", "daily": "每日汇总"}
+
+ui.page_header("订阅")
+if not auth.require("admin"):
+    st.stop()
+
+subs = data.subscribers()
+st.dataframe(pd.DataFrame([{
+    "编号": s.subscriber_id, "邮箱": s.email, "姓名": s.name, "最低级别": SEVERITY_ZH[s.min_severity],
+    "运营商": "、".join(s.operators) or "全部", "触点": "、".join(s.touchpoints) or "全部",
+    "地区": "、".join(s.regions) or "全部", "平台": "、".join(s.platforms) or "全部",
+    "规则": "、".join(s.rules) or "全部", "方式": MODE_ZH[s.mode], "每日时间": s.daily_at,
+    "状态": "启用" if s.active else "停用"} for s in subs],
+    columns=["编号", "邮箱", "姓名", "最低级别", "运营商", "触点", "地区", "平台", "规则", "方式", "每日时间", "状态"]),
+    hide_index=True, width="stretch")
+
+opts = ui.filter_options()
+with st.form("add_subscriber", clear_on_submit=True):
+    st.markdown("**新增订阅**")
+    c1, c2 = st.columns(2)
+    email = c1.text_input("邮箱", key="sub_email")
+    name = c2.text_input("姓名", key="sub_name")
+    severity = c1.selectbox("最低级别", SEVERITIES, index=1, format_func=SEVERITY_ZH.__getitem__, key="sub_sev")
+    mode = c2.selectbox("发送方式", list(MODE_ZH), format_func=MODE_ZH.__getitem__, key="sub_mode")
+    operators = c1.multiselect("运营商（空=全部）", opts["operators"], key="sub_ops")
+    touchpoints = c2.multiselect("触点（空=全部）", opts["touchpoints"], key="sub_tps")
+    regions = c1.multiselect("地区（空=全部）", opts["regions"], key="sub_regions")
+    platforms = c2.multiselect("平台（空=全部）", list(PLATFORMS), format_func=lambda p: ui.PLATFORM_ZH.get(p, p),
+                               key="sub_platforms")
+    rules = c1.text_input("规则（逗号分隔，空=全部）", key="sub_rules")
+    daily_at = c2.text_input("每日发送时间（北京时间）", value="08:00", key="sub_daily")
+    if st.form_submit_button("保存订阅"):
+        try:
+            sub = Subscriber(email=email.strip(), name=name.strip(), min_severity=severity, mode=mode,
+                             operators=tuple(operators), touchpoints=tuple(touchpoints), regions=tuple(regions),
+                             platforms=tuple(platforms), daily_at=daily_at.strip() or "08:00",
+                             rules=tuple(r.strip() for r in rules.split(",") if r.strip()),
+                             token=secrets.token_urlsafe(16))
+        except ValueError as exc:
+            st.error(f"订阅无效：{exc}")
+        else:
+            data.save_subscriber(sub, ui.username())
+            st.success(f"已保存 {sub.email}")
+            st.rerun()
+
+if subs:
+    by_id = {s.subscriber_id: s for s in subs}
+    chosen = st.selectbox("管理订阅", list(by_id), key="sub_pick", format_func=lambda i: by_id[i].email)
+    s = by_id[chosen]
+    b1, b2 = st.columns(2)
+    if b1.button("停用" if s.active else "启用", key="sub_toggle"):
+        data.save_subscriber(dataclasses.replace(s, active=not s.active), ui.username())
+        st.rerun()
+    if b2.button("删除", key="sub_delete"):
+        data.delete_subscriber(s.subscriber_id, ui.username())
+        st.rerun()
+
+st.subheader("用户")
+st.dataframe(pd.DataFrame([{"用户名": u.username, "显示名": u.display_name, "角色": auth.ROLE_ZH[u.role]}
+                           for u in data.user_list()], columns=["用户名", "显示名", "角色"]),
+             hide_index=True, width="stretch")
+st.caption("新增用户：`yuqing users add 用户名 --role viewer|responder|admin`（不指定密码时随机生成并打印）。")

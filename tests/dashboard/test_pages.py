@@ -1,0 +1,119 @@
+"""Search, reports, sources and subscribers pages on a store with known data."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+import pandas as pd
+
+from yuqing.post import CrawlRun, Rejected
+from yuqing.store.base import PostQuery
+
+from .conftest import NOW, XSS
+from .test_alerts_queue import on_page
+
+
+def test_every_page_renders_with_the_banner(filled):
+    for page in ("overview", "alerts", "queue", "search", "reports", "sources"):
+        at = on_page("responder", page)
+        assert "中国电信 断网负面激增" in at.error[0].value, page
+
+
+def test_search_finds_words_and_corrects_label(filled):
+    at = on_page("responder", "search")
+    assert at.metric[0].value == "14"
+    at.text_input(key="search_q").input("断网").run()
+    assert at.query_params["q"] == "断网"
+    assert at.metric[0].value == str(filled.count_posts(PostQuery(text="断网", since=NOW - timedelta(days=7))))
+    assert list(at.dataframe[0].value["内容"]) == ["电信断网三天了，再不修就去工信部投诉"]
+    assert "电信断网（2 条，负面 2 条，2026-11-24 08:00 至 2026-11-24 09:00）" in [t.value for t in at.text]
+    at.selectbox(key="correct_to").set_value("neutral")
+    at.button[-1].click().run()
+    assert filled.get_post("weibo", "p1").label == "neutral"
+    assert filled.list_audit(target="post:weibo:p1")[0].action == "correct_label"
+
+
+def test_search_shows_script_post_as_text(filled):
+    at = on_page("viewer", "search")
+    at.text_input(key="search_q").input("script").run()
+    assert list(at.dataframe[0].value["内容"]) == [XSS]
+    assert XSS in [t.value for t in at.text]
+    assert not at.get("form")  # a viewer cannot correct labels
+
+
+def test_filters_are_kept_in_the_url(filled):
+    at = on_page("viewer", "overview")
+    at.multiselect(key="f_operator").set_value(["中国移动"]).run()
+    assert at.query_params["operator"] == "中国移动"
+    assert {m.label: m.value for m in at.metric}["帖子总数"] == "3"
+    from tests.dashboard.conftest import app_as
+    shared = app_as("viewer")
+    shared.query_params["operator"] = "中国移动"
+    shared.query_params["range"] = "24h"
+    shared.run()
+    assert {m.label: m.value for m in shared.metric}["帖子总数"] == "3"
+    assert shared.selectbox(key="f_range").value == "24h"
+
+
+def test_overview_operators_and_regions_equal_the_store(filled):
+    at = on_page("viewer", "overview")
+    since = NOW - timedelta(days=7)
+    ops = at.dataframe[0].value
+    assert list(ops["运营商"]) == ["中国电信（我方）", "中国移动"]
+    assert list(ops["声量"]) == [filled.count_posts(PostQuery(since=since, operators=(o,))) for o in ("中国电信", "中国移动")]
+    assert list(ops["净情感"]) == [f"{(2 - 6) / 11:+.1%}", f"{(1 - 2) / 3:+.1%}"]
+    regions = at.dataframe[1].value
+    assert dict(zip(regions["地区"], regions["数量"], strict=True)) == filled.facet(PostQuery(since=since), "province")
+
+
+def test_reports_figures_and_exports(filled):
+    at = on_page("responder", "queue")
+    case_id = at.selectbox(key="case_pick").value
+    at.button(key=f"replied_{case_id}").click().run()  # the suggested template, unedited
+    at = on_page("viewer", "reports")
+    at.selectbox(key="report_days_daily").set_value(7).run()
+    summary = at.dataframe[0].value
+    day = summary[summary["周期"] == "2026-11-24"].iloc[0]
+    # posts published 2026-11-24 Asia/Shanghai (since 00:00 = 16:00 UTC the day before): 11 of them
+    start = datetime(2026, 11, 23, 16, tzinfo=UTC)
+    assert day["帖子数"] == filled.count_posts(PostQuery(since=start)) == 11
+    assert day["负面数"] == filled.count_posts(PostQuery(since=start, labels=("negative",)))
+    assert day["回复数"] == 1 and day["回复中位时长(分钟)"] == 120.0  # p2, 2 hours old when replied
+    assert len(at.get("download_button")) == 3
+    from dashboard import reports
+    book = openpyxl.load_workbook(io.BytesIO(reports.to_excel({"汇总": summary})))
+    assert [c.value for c in book["汇总"][1]] == reports.SUMMARY_COLUMNS
+    assert pd.read_csv(io.BytesIO(reports.to_csv(summary)), encoding="utf-8-sig").shape == summary.shape
+
+
+def test_sources_page_shows_health_and_rejected(filled):
+    filled.record_crawl_run(CrawlRun(source="weibo", started_at=NOW - timedelta(minutes=5), finished_at=NOW,
+                                     pages=3, posts_found=40, posts_new=12, rejected=2, errors={"http_418": 1},
+                                     healthy=False, reason="HTTP 418 连续出现"))
+    filled.record_rejected([Rejected(source="weibo", stage="parse", reason="missing id", at=NOW),
+                            Rejected(source="weibo", stage="parse", reason="missing id", at=NOW)])
+    at = on_page("viewer", "sources")
+    assert any("HTTP 418" in e.value for e in at.error)
+    health = at.dataframe[0].value
+    assert list(health["新增"]) == [12] and list(health["状态"]) == ["异常"]
+    assert list(at.dataframe[1].value["数量"]) == [2]
+
+
+def test_subscribers_admin_only(filled):
+    at = on_page("admin", "subscribers")
+    at.text_input(key="sub_email").input("pr@example.com")
+    at.selectbox(key="sub_sev").set_value("orange")
+    at.button[0].click().run()  # the form's submit button comes first on the page
+    subs = filled.list_subscribers()
+    assert [(s.email, s.min_severity) for s in subs] == [("pr@example.com", "orange")]
+    at.button(key="sub_toggle").click().run()
+    assert not filled.list_subscribers()[0].active
+    from tests.dashboard.conftest import app_as
+    at = app_as("responder").run()
+    try:
+        at.switch_page("pages/subscribers.py").run()
+    except ValueError:  # not a registered page for a responder
+        pass
+    assert at.title[0].value == "总览" and not [t for t in at.text_input if t.key == "sub_email"]

@@ -6,6 +6,7 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    from crawlers import parse_command
+    from crawlers import crawl_command, parse_command
 
     parse_command.register(sub)
+    crawl_command.register(sub)

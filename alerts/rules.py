@@ -217,14 +217,15 @@ class Influential(Rule):
     needs = frozenset({"posts"})
     default_severity = "orange"
     default_raise_at = (5.0, 20.0)
-    PARAMS = {"verified": Param("bool", True), "min_followers": Param("int", 100_000, 1),
-              "min_reposts": Param("int", 500, 1), "min_comments": Param("int", 500, 1)}
+    PARAMS = {"verified": Param("bool", True), "verified_min_engagement": Param("int", 0, 0),
+              "min_followers": Param("int", 100_000, 1), "min_reposts": Param("int", 500, 1),
+              "min_comments": Param("int", 500, 1)}
 
     def _ratio(self, sp: StoredPost) -> float:
         p = sp.post
         ratio = max(p.author_followers / self.p["min_followers"], p.reposts / self.p["min_reposts"],
                     p.comments / self.p["min_comments"])
-        if self.p["verified"] and p.author_verified:
+        if self.p["verified"] and p.author_verified and p.reposts + p.comments >= self.p["verified_min_engagement"]:
             ratio = max(ratio, 1.0)
         return ratio
 
@@ -241,7 +242,7 @@ class Influential(Rule):
             who = f"{p.author_name or p.author_id}{'（认证）' if p.author_verified else ''}"
             reason = (f"{who} 发布负面内容，粉丝 {p.author_followers}、转发 {p.reposts}、评论 {p.comments}"
                       f"（阈值：粉丝 {self.p['min_followers']}、转发 {self.p['min_reposts']}、评论 {self.p['min_comments']}"
-                      f"{'，或认证账号' if self.p['verified'] else ''}）；同组高影响力负面帖 {len(posts)} 条。")
+                      f"{'，或认证账号且转评达 ' + str(self.p['verified_min_engagement']) if self.p['verified'] else ''}）；同组高影响力负面帖 {len(posts)} 条。")
             title = f"高影响力负面帖：{(p.title or p.text)[:30]}"
             out.append(self.match(key, self._ratio(top), title, reason, posts, count=len(posts),
                                   event_id=top.analysis.event_id if top.analysis else ""))
@@ -338,9 +339,13 @@ class Flatline(Rule):
                 continue
             limit = self.p["per_source"].get(h.source, self.p["max_silence_minutes"])
             if h.last_post_at is None:
-                if not h.runs or h.last_run_at is None:
+                first = window.source_since.get(h.source)
+                if not h.runs or first is None:
                     continue
-                silent, since = limit, "从未交付新帖"
+                silent = (window.now - first).total_seconds() / 60
+                since = f"自 {local_str(first)} 起从未交付新帖"
+                if silent < limit:
+                    continue
             else:
                 silent = (window.now - h.last_post_at).total_seconds() / 60
                 since = f"最近一条新帖在 {local_str(h.last_post_at)}"

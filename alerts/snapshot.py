@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from alerts.rules import Rule
 from alerts.window import Window
-from yuqing.post import StoredPost
+from yuqing.post import SourceHealth, StoredPost
 from yuqing.store.base import PostQuery, Store
 
 PROVINCES = frozenset((
@@ -63,6 +63,22 @@ def baselines(store: Store, rule: Rule, queries: list[PostQuery], start: datetim
     return tuple(out)
 
 
+def first_seen(store: Store, sources: tuple[SourceHealth, ...], now: datetime) -> dict[str, datetime]:
+    """When the engine first saw each source that has never delivered a post (kept in store state)."""
+    out = {}
+    for h in sources:
+        if h.last_post_at is not None:
+            continue
+        name = f"alerts.source_first_seen.{h.source}"
+        value = store.get_state(name)
+        if value is None:
+            store.set_state(name, now.isoformat())
+            out[h.source] = now
+        else:
+            out[h.source] = datetime.fromisoformat(value)
+    return out
+
+
 def build_window(store: Store, rule: Rule, now: datetime) -> Window:
     """The snapshot `rule` needs at `now`, looking only at posts published before `now`."""
     start = now - rule.window
@@ -90,4 +106,5 @@ def build_window(store: Store, rule: Rule, now: datetime) -> Window:
         kw["events"] = events
     if "sources" in needs:
         kw["sources"] = tuple(store.source_health())
+        kw["source_since"] = first_seen(store, kw["sources"], now)  # type: ignore[arg-type]
     return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]

@@ -54,6 +54,7 @@ class Window:
     previous_event_counts: Mapping[str, int] = field(default_factory=dict)  # event_id -> posts in the window before
     events: Mapping[str, Event] = field(default_factory=dict)
     sources: tuple[SourceHealth, ...] = ()
+    source_since: Mapping[str, datetime] = field(default_factory=dict)  # first seen, for sources never delivering
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,13 @@ def test_backtest_reports_when_rules_would_have_fired(store, settings) -> None:
     hits = backtest(store, settings, NOW - timedelta(hours=6), NOW, timedelta(minutes=10), rules=ESCALATION)
     assert [(h.at, h.action) for h in hits] == [(NOW - timedelta(hours=5), "new")]
     assert hits[0].alert.count == 5 and store.list_alerts() == []  # a backtest writes nothing
+
+
+def test_flatline_for_a_source_that_never_delivered_counts_from_first_sight(store, settings) -> None:
+    store.record_crawl_run(CrawlRun(source="zhihu", started_at=NOW - timedelta(minutes=1), finished_at=NOW,
+                                    healthy=False, reason="HTTP 403"))
+    rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
+    assert evaluate(store, settings, NOW, rules=rules).decisions == []  # just started: not silent for long yet
+    assert evaluate(store, settings, NOW + timedelta(minutes=30), rules=rules).decisions == []
+    (d,) = evaluate(store, settings, NOW + timedelta(minutes=61), rules=rules).decisions
+    assert d.alert.key == "zhihu" and "从未交付新帖" in d.alert.reason and "HTTP 403" in d.alert.reason

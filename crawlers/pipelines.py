@@ -71,7 +71,6 @@ class StorePipeline:
         spider = self.crawler.spider
         self.source = spider.name
         self.store = spider.store
-        self.analyzer = self.analyzer_factory(spider.yq_settings)
         self.watchlist = self.watchlist_factory(spider.yq_settings)
         since = datetime.now(UTC) - timedelta(days=3)
         self.events = {e.event_id: e for e in self.store.list_events(since=since, limit=1000, order="last_seen_desc")}
@@ -126,6 +125,8 @@ class StorePipeline:
 
     def store_posts(self, posts: Sequence[Post]) -> None:
         seen = self.store.seen_ids(self.source, [p.post_id for p in posts])
+        if self.analyzer is None:  # loaded on the first posts: a run that finds nothing does not pay for it
+            self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
         analyses, events = self.analyzer.analyze(posts, known_events=list(self.events.values()))
         result = self.store.upsert_posts(list(zip(posts, analyses, strict=True)))
         if events:

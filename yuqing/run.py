@@ -173,6 +173,7 @@ def demo_command(args: argparse.Namespace) -> int:
     from demo.smtp import MailServer, _free_port
     from yuqing.config import load_settings
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     data = Path(args.data_dir).resolve()
     _prepare(data, args.keep)
     scenario = load_scenario(args.scenario)
@@ -207,7 +208,8 @@ def demo_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
-        scheduler.shutdown(wait=True)
+        scheduler.pause()
+        scheduler.shutdown(wait=True)  # running crawls finish; their subprocesses have their own timeout
         try:
             alerts_job(str(config))  # a last evaluation and delivery so the totals are settled
         finally:

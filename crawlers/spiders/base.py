@@ -51,13 +51,13 @@ class PlatformSpider(scrapy.Spider):
         self.started_at = datetime.now(UTC)
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PlatformSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, store: Any = None, yq_settings: Any = None,
+                     **kwargs: Any) -> PlatformSpider:
+        """`store` and `yq_settings` are seams for tests; by default both come from the settings file."""
         spider: PlatformSpider = super().from_crawler(crawler, *args, **kwargs)
         from yuqing.config import load_settings
 
-        spider.yq_settings = crawler.settings.get("YUQING_SETTINGS_OBJECT") or load_settings(
-            crawler.settings.get("YUQING_CONFIG") or None)
-        store = crawler.settings.get("YUQING_STORE_OBJECT")
+        spider.yq_settings = yq_settings or load_settings(crawler.settings.get("YUQING_CONFIG") or None)
         if store is None:
             from yuqing.store import open_store
 

@@ -1,0 +1,145 @@
+"""Alert latency on the demo: from a crisis post appearing on the demo site to its email reaching the SMTP server.
+
+Runs `yuqing demo` (demo site, scheduled crawls, alert job, local SMTP sink) for a while, then, for each alert
+whose evidence is the scenario's crisis posts, finds when the evidence was complete on the site (a replay of the
+rule over the stored posts by publication time, second by second: the post that made it fire) and when its first
+email was received (the .eml file the SMTP sink wrote). Prints the detail and, last, one JSON line.
+
+    python bench/alert_latency.py [--crawl-interval 15] [--alert-interval 5] [--duration 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from alerts.engine import backtest, configured_rules  # noqa: E402
+from demo.scenario import load_scenario  # noqa: E402
+from yuqing.config import load_settings  # noqa: E402
+from yuqing.store import PostQuery, open_store  # noqa: E402
+
+ALERT_LINK = re.compile(r"alerts\?alert=(\d+)")
+
+
+def run_demo(data: Path, args: argparse.Namespace) -> tuple[float, str]:
+    """Run the demo to completion; returns (wall seconds, its last stdout line)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    cmd = [sys.executable, "-m", "yuqing.cli", "demo", "--no-dashboard", "--duration", str(args.duration),
+           "--data-dir", str(data), "--crawl-interval", str(args.crawl_interval),
+           "--alert-interval", str(args.alert_interval)]
+    if args.scenario:
+        cmd += ["--scenario", args.scenario]
+    t0 = time.monotonic()
+    with open(data / "demo.log", "wb") as log:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, timeout=args.duration + 300)
+    out = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+    if proc.returncode != 0:
+        raise SystemExit(f"yuqing demo failed with {proc.returncode}; see {data / 'demo.log'}")
+    return time.monotonic() - t0, out[-1] if out else ""
+
+
+def received_emails(mail: Path) -> dict[int, tuple[datetime, str]]:
+    """alert id -> (when its first email reached the SMTP sink, subject)."""
+    first: dict[int, tuple[datetime, str]] = {}
+    for path in sorted(mail.glob("*.eml")):
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = msg.get_body(("plain",))
+        found = ALERT_LINK.search(body.get_content() if body else "")
+        if not found:
+            continue  # digests and reports are not alert emails
+        at = datetime.fromtimestamp(path.stat().st_mtime_ns / 1e9, UTC)
+        aid = int(found.group(1))
+        if aid not in first or at < first[aid][0]:
+            first[aid] = (at, str(msg["Subject"]))
+    return first
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--crawl-interval", type=int, default=15)
+    parser.add_argument("--alert-interval", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=100.0, help="seconds the demo runs")
+    parser.add_argument("--scenario", default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the demo data directory")
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="yuqing-latency-"))
+    wall, totals = run_demo(data, args)
+    settings = load_settings(data / "yuqing.toml")
+    scenario = load_scenario(args.scenario)
+    crisis = {f"{sp.post.platform}:{sp.post.post_id}" for sp in scenario.posts if "crisis" in sp.post.tags}
+    store = open_store(settings)
+    try:
+        stored_crisis = store.search_posts(PostQuery(keys=tuple(sorted(crisis))), limit=len(crisis) or 1,
+                                           order="published_at_asc")
+        if not stored_crisis:
+            raise SystemExit(f"no crisis post was crawled; see {data / 'demo.log'}")
+        start = stored_crisis[0].post.published_at - timedelta(minutes=1)
+        end = max(sp.post.published_at for sp in stored_crisis) + timedelta(minutes=2)
+        rules = configured_rules(settings)
+        fired_at: dict[tuple[str, str], datetime] = {}
+        for hit in backtest(store, settings, start, end, timedelta(seconds=1), rules=rules):
+            fired_at.setdefault((hit.alert.rule, hit.alert.key), hit.at)
+        emails = received_emails(data / "mail")
+        rows, others = [], []
+        for alert in sorted(store.list_alerts(limit=1000), key=lambda a: a.opened_at):
+            t_fire = fired_at.get((alert.rule, alert.key))
+            trigger = store.search_posts(PostQuery(until=t_fire), limit=1)[0] if t_fire else None
+            if trigger is None or trigger.post.key not in crisis or alert.alert_id not in emails:
+                others.append(alert)
+                continue
+            appeared = trigger.post.published_at
+            got, subject = emails[alert.alert_id]
+            stored = trigger.first_seen or trigger.post.crawled_at
+            rows.append({"alert_id": alert.alert_id, "rule": alert.rule, "severity": alert.severity,
+                         "subject": subject, "trigger_post": trigger.post.key, "appeared": appeared.isoformat(),
+                         "stored_after_s": round((stored - appeared).total_seconds(), 1) if stored else None,
+                         "email_after_s": round((got - appeared).total_seconds(), 1)})
+    finally:
+        store.close()
+    for r in rows:
+        print(f"#{r['alert_id']:<3} {r['rule']:<10} {r['severity']:<6} trigger {r['trigger_post']} "
+              f"appeared {r['appeared'][11:19]}  stored +{r['stored_after_s']}s  email +{r['email_after_s']}s  "
+              f"{r['subject']}")
+    for a in others:
+        print(f"(not a crisis alert, or no email) #{a.alert_id} {a.rule} / {a.key}: {a.title}")
+    latencies = np.array([r["email_after_s"] for r in rows], dtype=float)
+    crawl_delays = np.array([r["stored_after_s"] for r in rows if r["stored_after_s"] is not None], dtype=float)
+    target = args.crawl_interval + 20
+    result = {
+        "crisis_alerts": len(rows), "other_alerts": len(others),
+        "p50_seconds": round(float(np.percentile(latencies, 50)), 1) if rows else None,
+        "p95_seconds": round(float(np.percentile(latencies, 95)), 1) if rows else None,
+        "max_seconds": round(float(latencies.max()), 1) if rows else None,
+        "crawl_to_store_p50_seconds": round(float(np.percentile(crawl_delays, 50)), 1) if len(crawl_delays) else None,
+        "crawl_interval_seconds": args.crawl_interval, "alert_interval_seconds": args.alert_interval,
+        "target_p95_seconds": target,
+        "within_target": bool(rows) and float(np.percentile(latencies, 95)) <= target,
+        "demo_wall_seconds": round(wall, 1), "demo_totals": json.loads(totals) if totals.startswith("{") else totals,
+    }
+    if args.keep:
+        print(f"demo data kept in {data}")
+    else:
+        import shutil
+
+        shutil.rmtree(data, ignore_errors=True)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

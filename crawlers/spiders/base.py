@@ -111,9 +111,12 @@ class PlatformSpider(scrapy.Spider):
 
     def page_request(self, url: str, parser: str, *, parse_meta: Mapping[str, Any] | None = None,
                      query: Mapping[str, Any] | None = None, priority: int = 0) -> scrapy.Request:
+        """A request for `parser`. Search pages (those with a `query`) skip the duplicate filter: a run
+        resumed from its JOBDIR pages its searches again, so a page lost in flight when it was killed is
+        fetched again; the store's idempotent writes keep every post once."""
         meta = {"parser": parser, "parse_meta": dict(parse_meta or {}), "query": dict(query or {})}
         return scrapy.Request(self.rebase(url), callback=self.parse_page, errback=self.failed, meta=meta,
-                              priority=priority)
+                              priority=priority, dont_filter=bool(query))
 
     # --- responses
     def parse_page(self, response: Response) -> Iterator[Any]:

@@ -1,0 +1,105 @@
+"""The pipeline on a real SQLite store: clean, watchlist filter, dedupe, analyze in batches, every rejection recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawlers.pipelines import StorePipeline, clean
+from crawlers.spiders.weibo import WeiboSpider
+from crawlers.watchlist import load_watchlist
+from yuqing.config import Settings
+from yuqing.post import Analysis, Event, Post, Rejected
+from yuqing.store import PostQuery, open_store
+
+NOW = datetime.now(UTC)
+
+
+class CountingAnalyzer:
+    """A fake analyzer that records its batches (the real one is tested in tests/sentiment)."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def analyze(self, posts: list[Post], known_events: tuple[Event, ...] = ()) -> tuple[list[Analysis], list[Event]]:
+        self.batches.append(len(posts))
+        label = lambda p: "negative" if "断网" in p.text else "neutral"  # noqa: E731
+        return [Analysis(label=label(p), score=0.1, event_id="e1") for p in posts], [
+            Event(event_id="e1", title="断网", first_seen=NOW, last_seen=NOW, size=len(posts))]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    s = open_store(Settings().replace(store={"path": str(tmp_path / "t.db")}))
+    yield s
+    s.close()
+
+
+def pipeline(store: Any, batch: int = 3) -> tuple[StorePipeline, CountingAnalyzer]:
+    crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch})
+    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", store=store, yq_settings=Settings())
+    analyzer = CountingAnalyzer()
+    pipe = StorePipeline(crawler, analyzer_factory=lambda s: analyzer, watchlist_factory=lambda s: load_watchlist())
+    pipe.open_spider()
+    return pipe, analyzer
+
+
+def post(i: int, text: str = "中国电信宽带断网一整天", **kw: Any) -> Post:
+    return Post(platform="weibo", post_id=str(i), text=text, published_at=NOW - timedelta(minutes=i), **kw)
+
+
+def test_clean_tidies_and_refuses() -> None:
+    tidy = clean(post(1, "  中国电信\u3000\u3000宽带  \r\n 断网 "), NOW)
+    assert isinstance(tidy, Post) and tidy.text == "中国电信 宽带\n断网" and tidy.crawled_at == NOW
+    assert clean(post(2, "   "), NOW) == "empty text"
+    future = Post(platform="weibo", post_id="3", text="中国电信", published_at=NOW + timedelta(days=2))
+    assert "future" in str(clean(future, NOW))
+
+
+def test_posts_are_filtered_deduped_analyzed_in_batches_and_stored(store: Any) -> None:
+    pipe, analyzer = pipeline(store, batch=3)
+    items = [post(1), post(2), post(1, "中国电信宽带断网一整天，全文：到现在还没恢复"), post(3, "移动硬盘坏了"),
+             post(4, "   "), post(5), post(6), Rejected(source="weibo", stage="parse", reason="mblog without id")]
+    for item in items:
+        pipe.process_item(item)
+    pipe.close_spider()
+    stats = pipe.crawler.stats
+    assert store.count_posts(PostQuery()) == 4  # 1 (latest version), 2, 5, 6
+    assert "全文" in store.get_post("weibo", "1").post.text  # the later version of a post wins
+    assert store.get_post("weibo", "3") is None and store.get_post("weibo", "4") is None
+    assert store.get_post("weibo", "2").post.operators == ("中国电信",)
+    assert store.get_post("weibo", "2").analysis.label == "negative"
+    assert store.get_event("e1") is not None
+    assert stats.get_value("yuqing/posts_found") == 6 and stats.get_value("yuqing/posts_new") == 4
+    assert stats.get_value("yuqing/rejected") == 3
+    counts = store.rejected_counts()
+    assert counts[("weibo", "filter", "no watched operator mentioned")] == 1
+    assert counts[("weibo", "validate", "empty text")] == 1
+    assert counts[("weibo", "parse", "mblog without id")] == 1
+    assert all(n <= 3 for n in analyzer.batches)
+
+
+def test_a_second_run_updates_without_counting_new(store: Any) -> None:
+    first, _ = pipeline(store)
+    first.process_item(post(1))
+    first.close_spider()
+    second, _ = pipeline(store)
+    second.process_item(post(1, "中国电信宽带断网一整天", reposts=50))
+    second.process_item(post(2))
+    second.close_spider()
+    assert store.count_posts(PostQuery()) == 2
+    assert store.get_post("weibo", "1").post.reposts == 50
+    assert second.crawler.stats.get_value("yuqing/posts_new") == 1
+
+
+def test_comments_are_kept_without_an_operator_name(store: Any) -> None:
+    pipe, _ = pipeline(store)
+    pipe.process_item(Post(platform="weibo", post_id="c1", text="孩子网课全耽误了", kind="comment", parent_id="1",
+                           published_at=NOW))
+    pipe.close_spider()
+    assert store.get_post("weibo", "c1") is not None

@@ -134,7 +134,8 @@ def run_once_command(args: argparse.Namespace) -> int:
             return 2
         now = args.at or now_utc()
         report = evaluate(store, settings, now, rules=rules)
-        queued = notify(store, settings, [d.alert for d in report.fired if d.notify], now)
+        chosen = [d for d in report.fired if d.notify]
+        queued = notify(store, settings, [d.alert for d in chosen], now, {d.alert.alert_id or 0: d.action for d in chosen})
         queued += schedule_digests(store, settings, now)
         sent = 0 if args.no_send else deliver_due(store, settings, now)
         print(f"评估时间 {local_str(now, '%Y-%m-%d %H:%M:%S')}：{len(rules)} 条规则，"

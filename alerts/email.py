@@ -35,12 +35,14 @@ def sample_posts(store: Store, alert: Alert) -> list[StoredPost]:
 
 
 def action_of(alert: Alert) -> str:
-    if alert.reopened and alert.updated_at and alert.updated_at > alert.opened_at and alert.status == "open":
-        return "reopen"
-    return "new" if alert.updated_at in (None, alert.opened_at) else "raise"
+    """A best guess when the caller did not say: reopened, raised since opening, or new."""
+    if alert.updated_at in (None, alert.opened_at):
+        return "new"
+    return "reopen" if alert.reopened and alert.status == "open" else "raise"
 
 
-def notify(store: Store, settings: Settings, alerts: list[Alert], now: datetime) -> int:
+def notify(store: Store, settings: Settings, alerts: list[Alert], now: datetime,
+           actions: dict[int, str] | None = None) -> int:
     """Queue one message per alert per immediate subscriber who wants it; low severity waits in quiet hours.
     The key (alert, subscriber, severity, reopen count) means a raise or reopen is new news, a repeat is not."""
     now = utc(now)
@@ -56,7 +58,8 @@ def notify(store: Store, settings: Settings, alerts: list[Alert], now: datetime)
         posts = sample_posts(store, alert)
         for sub in chosen:
             key = f"alert:{alert.alert_id}:{sub.subscriber_id}:{alert.severity}:{alert.reopened}"
-            if _enqueue(store, sub, render_alert(alert, action_of(alert), posts, sub, settings), key, now):
+            if _enqueue(store, sub, render_alert(alert, (actions or {}).get(alert.alert_id or 0) or action_of(alert), posts, sub,
+                                                   settings), key, now):
                 queued += 1
     return queued
 

@@ -91,7 +91,8 @@ def run_once(store: Store, settings: Settings, now: datetime, *, rules: list[Rul
     from alerts.email import notify, schedule_digests
 
     report = evaluate(store, settings, now, rules=rules)
-    notify(store, settings, [d.alert for d in report.fired if d.notify], now)
+    chosen = [d for d in report.fired if d.notify]
+    notify(store, settings, [d.alert for d in chosen], now, {d.alert.alert_id or 0: d.action for d in chosen})
     schedule_digests(store, settings, now)
     return [d.alert for d in report.fired]
 

@@ -182,3 +182,20 @@ def test_backoff_doubles_to_an_hour(attempts: int, seconds: int) -> None:
     from alerts.outbox import backoff
 
     assert backoff(attempts).total_seconds() == seconds
+
+
+def test_reopened_alert_is_mailed_again_and_says_so(store, settings, smtp_server) -> None:
+    from alerts import lifecycle
+
+    subscribe(store, "duty@example.test")
+    crisis(store)
+    (a,) = run_once(store, settings, NOW, rules=RULES)
+    lifecycle.resolve(store, a.alert_id, "值班员", "已处理", NOW + timedelta(minutes=5))
+    later = NOW + timedelta(minutes=90)
+    crisis(store, now=later)
+    (b,) = run_once(store, settings, later, rules=RULES)
+    assert b.alert_id == a.alert_id and b.reopened == 1
+    deliver_due(store, settings, later)
+    subjects = [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")]
+    assert subjects == ["【橙色预警】全部出现升级投诉苗头", "【橙色预警·再次出现】全部出现升级投诉苗头"]
+    assert "第 1 次" in smtp_server.inbox.to("duty@example.test")[-1].get_body(("plain",)).get_content()

@@ -17,7 +17,7 @@ _URL_RULES: tuple[tuple[str, str], ...] = (
     (r"weibo\.com/aj/v6/|s\.weibo\.com/", "weibo.web2017"),
     (r"//weibo\.cn/", "weibo.wap"),
     (r"zhihu\.com/api/v4/search_v3", "zhihu.search"),
-    (r"zhihu\.com/api/v4/(?:questions/\d+|members/[^/]+)/answers", "zhihu.answers"),
+    (r"zhihu\.com/api/v4/(?:questions/\d+/(?:answers|feeds)|members/[^/]+/answers)", "zhihu.answers"),
     (r"zhuanlan\.zhihu\.com/api/|zhihu\.com/(?:question/\d+|node/)", "zhihu.legacy"),
     (r"zhidao\.baidu\.com/search", "zhidao.search"),
     (r"zhidao\.baidu\.com/question/", "zhidao.question"),

@@ -44,8 +44,10 @@ def _region(value: object) -> str:
 def _author(author: Any) -> dict[str, Any]:
     if not isinstance(author, Mapping):
         return {}
-    return {"author_id": as_str(author.get("url_token") or author.get("id")), "author_name": to_text(
-        as_str(author.get("name"))), "author_followers": parse_count(author.get("follower_count"))}
+    native = as_str(author.get("id"))
+    return {"author_id": as_str(author.get("url_token")) or ("" if native in ("0", "-1") else native),
+            "author_name": to_text(as_str(author.get("name"))),
+            "author_followers": parse_count(author.get("follower_count"))}
 
 
 def json_objects(body: bytes, url: str, expected: str) -> list[Any]:

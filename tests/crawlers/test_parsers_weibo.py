@@ -201,3 +201,17 @@ def test_mymblog_region_and_text() -> None:
     assert first.post_id == "4773174363555678" and first.ip_region == "重庆" and first.text == "网页链接"
     assert all("\u200b" not in p.text for p in result.posts)
     assert result.cursor["next_page"] == 2
+
+
+def test_today_long_post_search_then_extend_keeps_date_region_and_gets_full_text() -> None:
+    search = parse("weibo.search", (FIXTURES / "weibo" / "m_search_type1_today.json").read_bytes(),
+                   "https://m.weibo.cn/api/container/getIndex?containerid=100103type%3D1%26q%3Dx")
+    request = next(r for r in search.requests if r.parser == "weibo.extend")
+    [full] = PARSERS["weibo.extend"]((FIXTURES / "weibo" / "m_extend_today.json").read_bytes(), request.url, now=NOW,
+                                     meta=request.meta).posts
+    truncated = request.meta["post"]
+    assert full.published_at == truncated.published_at == datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+    assert full.ip_region == "广东" and full.author_name == "广州小陈不想加班" and full.kind == "post"
+    assert full.text.startswith(truncated.text) and full.text.endswith("工单号 JT20261121001。")
+    assert (full.reposts, full.comments, full.likes) == (15, 13000, 1000000)
+    assert full.extra == {"bid": "P8kQ2aBcD", "source": "iPhone 15 Pro"}

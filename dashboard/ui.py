@@ -116,6 +116,14 @@ def escape_md(text: str) -> str:
 
 
 def page_header(title: str) -> None:
-    """Every page starts here: the crisis banner, then the page title."""
+    """Every page starts here: the crisis banner, the page title, and the outcome of the last action."""
     crisis_banner()
     st.title(title)
+    done = st.session_state.pop("flash", "")
+    if done:
+        st.success(done)
+
+
+def flash(message: str) -> None:
+    """Say what an action did, on the page shown after the rerun."""
+    st.session_state["flash"] = message

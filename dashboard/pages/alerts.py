@@ -74,10 +74,12 @@ if a.status != "resolved" and auth.allowed("responder"):
     b1, b2 = st.columns(2)
     if a.status == "open" and b1.button("确认预警", key="alert_ack"):
         data.alert_action(a.alert_id, "ack", ui.username())
+        ui.flash(f"已确认预警 #{a.alert_id}")
         st.rerun()
     note = b2.text_input("解决说明", key="alert_note")
     if b2.button("标记已解决", key="alert_resolve"):
         data.alert_action(a.alert_id, "resolve", ui.username(), note)
+        ui.flash(f"预警 #{a.alert_id} 已解决")
         st.rerun()
 elif a.status != "resolved":
     st.caption("只读用户不能处理预警。")

@@ -50,7 +50,8 @@ rows = [{"编号": c.case_id, "超时": "⏰ 超时" if overdue(c) else "", "优
          "原因": c.reason, "回访情感": ui.LABEL_ZH.get(c.followup_label, c.followup_label) if c.followup_label else "",
          "内容": posts[c.key].post.text[:80]} for c in cases]
 frame = pd.DataFrame(rows)
-styled = frame.style.apply(lambda r: ["background-color: #ffd6d6" if r["超时"] else "" for _ in r], axis=1)
+styled = frame.style.apply(lambda r: ["background-color: #ffd6d6" if r["超时"] else "" for _ in r], axis=1).format(
+    {"优先级": "{:.1f}"})
 st.dataframe(styled, hide_index=True, width="stretch")
 
 by_id = {c.case_id: c for c in cases}
@@ -86,12 +87,14 @@ elif c.status in ("new", "assigned"):
     a1, a2 = st.columns(2)
     if c.assignee != ui.username() and a1.button("认领", key=f"claim_{c.case_id}"):
         data.case_action(c.case_id, "claim", ui.username())
+        ui.flash(f"已认领 #{c.case_id}")
         st.rerun()
     staff = [u.username for u in data.user_list() if u.role in ("responder", "admin")]
     who = a2.selectbox("分派给", staff, key=f"assignee_{c.case_id}",
                        index=staff.index(c.assignee) if c.assignee in staff else 0)
     if a2.button("分派", key=f"assign_{c.case_id}"):
         data.case_action(c.case_id, "assign", ui.username(), assignee=who)
+        ui.flash(f"已将 #{c.case_id} 分派给 {who}")
         st.rerun()
 
     touchpoints = sp.analysis.touchpoints if sp.analysis else ()
@@ -110,16 +113,20 @@ elif c.status in ("new", "assigned"):
         except ValueError as exc:
             st.error(str(exc))
         else:
+            ui.flash(f"已回复 #{c.case_id}，可在「已回复」视图查看回访情感")
             st.rerun()
     if r2.button("忽略", key=f"ignore_{c.case_id}"):
         data.case_action(c.case_id, "ignore", ui.username())
+        ui.flash(f"已忽略 #{c.case_id}")
         st.rerun()
 elif c.status == "replied":
     if st.button("标记已解决", key=f"resolve_{c.case_id}"):
         data.case_action(c.case_id, "resolve", ui.username())
+        ui.flash(f"已解决 #{c.case_id}")
         st.rerun()
 elif st.button("重新打开", key=f"reopen_{c.case_id}"):
     data.case_action(c.case_id, "reopen", ui.username())
+    ui.flash(f"已重新打开 #{c.case_id}")
     st.rerun()
 
 trail = data.audit(f"case:{c.case_id}")

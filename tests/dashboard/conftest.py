@@ -17,11 +17,11 @@ XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 PASSWORD = "correct-horse-battery"
 
 
-def _post(i: int, platform: str, op: str, label: str, hours_ago: float, *, text: str = "", influence: float = 0.2,
+def _post(now: datetime, i: int, platform: str, op: str, label: str, hours_ago: float, *, text: str = "", influence: float = 0.2,
           risk: tuple[str, ...] = (), touchpoints: tuple[str, ...] = ("网络信号",), province: str = "广东",
           kind: str = "post", comments: int = 0, event_id: str = "") -> tuple[Post, Analysis]:
     post = Post(platform=platform, post_id=f"p{i}", text=text or f"{op}帖子{i} {label}",
-                published_at=NOW - timedelta(hours=hours_ago), url=f"https://example.invalid/{platform}/p{i}",
+                published_at=now - timedelta(hours=hours_ago), url=f"https://example.invalid/{platform}/p{i}",
                 kind=kind, author_name=f"用户{i}", operators=(op,), comments=comments, ip_region=province)
     analysis = Analysis(label=label, score={"negative": 0.1, "neutral": 0.5, "positive": 0.9}[label],
                         touchpoints=touchpoints, operators=(op,), province=province, risk_flags=risk,
@@ -29,37 +29,38 @@ def _post(i: int, platform: str, op: str, label: str, hours_ago: float, *, text:
     return post, analysis
 
 
-def known_posts() -> list[tuple[Post, Analysis]]:
+def known_posts(now: datetime = NOW) -> list[tuple[Post, Analysis]]:
     """14 posts: 中国电信 6 negative / 3 neutral / 2 positive (one zhidao question among the neutral),
     中国移动 2 negative / 1 positive; three are flagged for the reply queue; one old post outside 7 days."""
     items = [
-        _post(1, "weibo", "中国电信", "negative", 0.5, influence=3.0, risk=("escalation",), event_id="ev1",
+        _post(now, 1, "weibo", "中国电信", "negative", 0.5, influence=3.0, risk=("escalation",), event_id="ev1",
               text="电信断网三天了，再不修就去工信部投诉"),
-        _post(2, "weibo", "中国电信", "negative", 2, influence=2.5, touchpoints=("宽带",), event_id="ev1"),
-        _post(3, "heimao", "中国电信", "negative", 5, influence=0.3, touchpoints=("资费账单",), province="北京"),
-        _post(4, "zhihu", "中国电信", "negative", 8, touchpoints=("资费账单",), province="北京"),
-        _post(5, "weibo", "中国电信", "negative", 30, text=XSS),
-        _post(6, "weibo", "中国电信", "negative", 40),
-        _post(7, "zhihu", "中国电信", "neutral", 3),
-        _post(8, "weibo", "中国电信", "neutral", 50),
-        _post(9, "zhidao", "中国电信", "neutral", 4, kind="question", text="电信宽带怎么办理提速？"),
-        _post(10, "weibo", "中国电信", "positive", 6),
-        _post(11, "weibo", "中国电信", "positive", 7, province="上海"),
-        _post(12, "weibo", "中国移动", "negative", 2),
-        _post(13, "weibo", "中国移动", "negative", 9),
-        _post(14, "weibo", "中国移动", "positive", 10),
+        _post(now, 2, "weibo", "中国电信", "negative", 2, influence=2.5, touchpoints=("宽带",), event_id="ev1"),
+        _post(now, 3, "heimao", "中国电信", "negative", 5, influence=0.3, touchpoints=("资费账单",), province="北京"),
+        _post(now, 4, "zhihu", "中国电信", "negative", 8, touchpoints=("资费账单",), province="北京"),
+        _post(now, 5, "weibo", "中国电信", "negative", 30, text=XSS),
+        _post(now, 6, "weibo", "中国电信", "negative", 40),
+        _post(now, 7, "zhihu", "中国电信", "neutral", 3),
+        _post(now, 8, "weibo", "中国电信", "neutral", 50),
+        _post(now, 9, "zhidao", "中国电信", "neutral", 4, kind="question", text="电信宽带怎么办理提速？"),
+        _post(now, 10, "weibo", "中国电信", "positive", 6),
+        _post(now, 11, "weibo", "中国电信", "positive", 7, province="上海"),
+        _post(now, 12, "weibo", "中国移动", "negative", 2),
+        _post(now, 13, "weibo", "中国移动", "negative", 9),
+        _post(now, 14, "weibo", "中国移动", "positive", 10),
     ]
-    items.append(_post(15, "weibo", "中国电信", "negative", 24 * 20, influence=5.0))  # outside 7 days and 14 days
+    items.append(_post(now, 15, "weibo", "中国电信", "negative", 24 * 20, influence=5.0))  # outside 7 days and 14 days
     return items
 
 
-def fill(store) -> None:
-    store.upsert_posts(known_posts())
-    store.upsert_events([Event(event_id="ev1", title="电信断网", first_seen=NOW - timedelta(hours=2),
-                               last_seen=NOW - timedelta(hours=1), size=2, negative=2, keywords=("断网",),
+def fill(store, now: datetime = NOW) -> None:
+    """Known posts, one event, one open red alert, and users admin1, resp1, viewer1 (password PASSWORD)."""
+    store.upsert_posts(known_posts(now))
+    store.upsert_events([Event(event_id="ev1", title="电信断网", first_seen=now - timedelta(hours=2),
+                               last_seen=now - timedelta(hours=1), size=2, negative=2, keywords=("断网",),
                                operators=("中国电信",), sample_key="weibo:p1")])
     store.save_alert(Alert(rule="negative_burst", key="ev1", severity="red", title="中国电信 断网负面激增",
-                           reason="最近1小时负面 12 条，基线 2.0 条", opened_at=NOW - timedelta(minutes=30),
+                           reason="最近1小时负面 12 条，基线 2.0 条", opened_at=now - timedelta(minutes=30),
                            rule_type="burst", count=12, baseline=2.0, sample_keys=("weibo:p1", "weibo:p2"),
                            scope={"operator": "中国电信"}, event_id="ev1"))
     for name, role in (("admin1", "admin"), ("resp1", "responder"), ("viewer1", "viewer")):

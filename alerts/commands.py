@@ -214,6 +214,7 @@ def test_email_command(args: argparse.Namespace) -> int:
 
 def rules_command(args: argparse.Namespace) -> int:
     from alerts.loader import rules_path
+    from alerts.rules import describe_types
 
     settings = settings_from(args)
     rules = _rules_or_exit(settings)
@@ -223,6 +224,7 @@ def rules_command(args: argparse.Namespace) -> int:
     for r in rules:
         params = ", ".join(f"{k}={v}" for k, v in r.p.items())
         print(f"  {r.name} [{r.type_name}] {r.severity} 范围={r.scope.label} 窗口={r.window_minutes}分钟 {params}")
+    print("rule types: " + "; ".join(f"{name}: {doc.splitlines()[0]}" for name, doc in describe_types().items()))
     return 0
 
 

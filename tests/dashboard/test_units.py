@@ -1,0 +1,133 @@
+"""Pure parts of the dashboard: filters in the URL, queue rules, templates, users and the users command."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dashboard import filters, triage, users
+from yuqing.post import Analysis, Case, Post, StoredPost
+
+NOW = datetime(2026, 11, 24, 2, 0, 30, tzinfo=UTC)
+
+
+def sp(label="negative", influence=0.0, risk=(), platform="weibo", kind="post", comments=0, ops=("中国电信",),
+       hours=1.0, touchpoints=()):
+    post = Post(platform=platform, post_id="1", text="t", published_at=NOW - timedelta(hours=hours), kind=kind,
+                comments=comments, operators=ops)
+    return StoredPost(post=post, analysis=Analysis(label=label, score=0.1, influence=influence, risk_flags=risk,
+                                                   operators=ops, touchpoints=touchpoints))
+
+
+def test_filters_round_trip_through_query_params():
+    f = filters.Filters(range="30d", operators=("中国电信", "中国移动"), platforms=("weibo",), regions=("广东",))
+    params = filters.to_params(f)
+    assert params == {"range": "30d", "operator": "中国电信,中国移动", "platform": "weibo", "region": "广东"}
+    assert filters.from_params(params) == f
+    assert filters.from_params({"range": "bogus", "operator": ["a", "a,b"]}) == filters.Filters(operators=("a", "b"))
+    assert filters.to_params(filters.Filters()) == {}
+
+
+def test_filter_query_floors_now_to_the_minute():
+    q = filters.Filters(range="24h", touchpoints=("宽带",)).query(NOW, labels=("negative",))
+    assert q.since == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert q.touchpoints == ("宽带",) and q.labels == ("negative",)
+    assert filters.Filters(range="all").query(NOW).since is None
+
+
+RULES = triage.QueueRules(negative_min_influence=1.0)
+
+
+@pytest.mark.parametrize(("post", "reason"), [
+    (sp(influence=1.5), "负面且有影响力(1.5)"),
+    (sp(influence=0.5), ""),
+    (sp(label="neutral", influence=5.0), ""),
+    (sp(label="neutral", risk=("churn",)), "离网风险"),
+    (sp(influence=2.0, risk=("escalation", "churn")), "升级投诉风险、离网风险；负面且有影响力(2.0)"),
+    (sp(label="neutral", platform="zhidao", kind="question"), "知道提问未获回答"),
+    (sp(label="neutral", platform="zhidao", kind="question", comments=2), ""),
+    (sp(label="neutral", platform="zhidao", kind="question", ops=("中国移动",)), ""),
+])
+def test_flag_reason(post, reason):
+    assert triage.flag_reason(post, "中国电信", RULES) == reason
+
+
+def test_priority_prefers_risk_influence_and_fresh_posts():
+    assert triage.priority(sp(influence=2, risk=("escalation",)), NOW) > triage.priority(sp(influence=2), NOW)
+    assert triage.priority(sp(influence=2, hours=1), NOW) > triage.priority(sp(influence=2, hours=30), NOW)
+    assert triage.priority(sp(influence=2, hours=24 * 30), NOW) == triage.priority(sp(influence=2, hours=24 * 10), NOW)
+
+
+def test_reply_clock_and_overdue():
+    published = NOW - timedelta(minutes=90)
+    new = Case(platform="weibo", post_id="1")
+    assert triage.is_overdue(published, new, NOW, 60)
+    assert not triage.is_overdue(published, new, NOW, 120)
+    replied = Case(platform="weibo", post_id="1", status="replied", first_reply_at=published + timedelta(minutes=25))
+    assert triage.reply_clock(published, replied, NOW) == timedelta(minutes=25)
+    assert not triage.is_overdue(published, replied, NOW, 10)
+    assert triage.format_clock(timedelta(minutes=25)) == "25分"
+    assert triage.format_clock(timedelta(hours=3, minutes=5)) == "3小时5分"
+    assert triage.format_clock(timedelta(days=2, hours=1)) == "2天1小时"
+
+
+def test_templates_chosen_by_touchpoint_with_fallback(tmp_path):
+    lib = triage.load_library()
+    assert triage.choose_template(lib.templates, ("宽带",)).template_id == "broadband"
+    assert triage.choose_template(lib.templates, ("其他", "资费账单")).template_id == "billing"
+    assert triage.choose_template(lib.templates, ()).template_id == "general"
+    assert "{operator}" not in triage.fill_template(lib.templates[0], "中国电信")
+    bad = tmp_path / "t.toml"
+    bad.write_text('[[templates]]\nid = "x"\ntext = "y"\ntouchpoints = ["宽带"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="fallback"):
+        triage.load_library(bad)
+
+
+class _Users:
+    def __init__(self):
+        self.saved = {}
+
+    def save_user(self, user):
+        self.saved[user.username] = user
+
+    def get_user(self, name):
+        return self.saved.get(name)
+
+
+def test_passwords_are_hashed_and_checked():
+    store = _Users()
+    user = users.add_user(store, "alice", "s3cret-pass", "responder")
+    assert user.password_hash.startswith("$2") and "s3cret-pass" not in user.password_hash
+    assert users.authenticate(store, "alice", "s3cret-pass").role == "responder"
+    assert users.authenticate(store, "alice", "wrong-pass") is None
+    assert users.authenticate(store, "nobody", "s3cret-pass") is None
+    for name, pw, role in (("a b", "s3cret-pass", "viewer"), ("bob", "short", "viewer"), ("bob", "s3cret-pass", "root")):
+        with pytest.raises(users.UserError):
+            users.add_user(store, name, pw, role)
+    assert users.can("admin", "responder") and not users.can("responder", "admin") and not users.can("", "viewer")
+
+
+def test_users_add_command(tmp_path, monkeypatch, capsys):
+    from yuqing.cli import main
+    from yuqing.config import load_settings
+    from yuqing.store import open_store
+
+    monkeypatch.delenv("YUQING_CONFIG", raising=False)
+    monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "u.db"))
+    assert main(["users", "add", "ops1", "--role", "admin"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("password: ")[1].strip()
+    monkeypatch.setattr("sys.stdin", io.StringIO("typed-password-1\n"))
+    assert main(["users", "add", "resp2", "--role", "responder", "--password-stdin"]) == 0
+    assert "password:" not in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "resp3", "--role", "responder", "--password-stdin"]) == 2
+    store = open_store(load_settings())
+    try:
+        assert users.authenticate(store, "ops1", password).role == "admin"
+        assert users.authenticate(store, "resp2", "typed-password-1").role == "responder"
+        assert store.get_user("resp3") is None
+    finally:
+        store.close()

@@ -51,7 +51,9 @@ def alert_url(settings: Settings, alert: Alert) -> str:
 
 
 def scope_text(alert: Alert) -> str:
-    parts = [f"{SCOPE_ZH[n]}：{'、'.join(alert.scope[n])}" for n in SCOPE_FIELDS if alert.scope.get(n)]
+    def names(n: str) -> str:
+        return "、".join(PLATFORM_ZH.get(v, v) if n == "platforms" else v for v in alert.scope[n])
+    parts = [f"{SCOPE_ZH[n]}：{names(n)}" for n in SCOPE_FIELDS if alert.scope.get(n)]
     return "；".join(parts) or "全部"
 
 

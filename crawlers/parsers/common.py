@@ -38,6 +38,13 @@ def load_json(body: bytes | str, url: str, expected: str) -> Any:
         raise ParseError(f"{url}: malformed or truncated JSON, expected {expected}: {exc}") from None
 
 
+def require_complete_html(text: str, url: str) -> None:
+    """A whole HTML document must end with </html>; a page cut off in transit must not lose its tail silently."""
+    tail = text[-2000:].lower()
+    if "<html" in text[:5000].lower() and "</html>" not in tail:
+        raise ParseError(f"{url}: truncated HTML page (no closing </html>)")
+
+
 def require(obj: Any, path: str, url: str, expected: str) -> Any:
     """obj[a][b]... along a dotted path, or ParseError naming the url and the missing key."""
     current = obj

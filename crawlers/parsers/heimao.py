@@ -18,7 +18,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, load_json, looks_blocked, query, reject, with_query
+from .common import as_str, load_json, looks_blocked, query, reject, require_complete_html, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -132,6 +132,7 @@ def _field(doc: Any, label: str) -> str:
 
 
 def _page(text: str, url: str, now: datetime, meta: Mapping[str, Any]) -> ParseResult:
+    require_complete_html(text, url)
     doc = lxml.html.document_fromstring(text)
     title_els = doc.xpath("//h1[contains(@class,'article')] | //div[contains(@class,'ts-d-question')]//h1")
     sn = _field(doc, "投诉编号") or (_SN.search(url) or [None, ""])[1]

@@ -18,7 +18,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import looks_blocked, reject
+from .common import looks_blocked, reject, require_complete_html
 from .dates import DateError, parse_date
 from .encoding import decode
 from .html import element_text, tidy
@@ -133,6 +133,7 @@ def parse_wap(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] |
         if looks_blocked(text[:20000]) or "passport.weibo" in text[:20000]:
             raise Blocked(f"{url}: weibo.cn showed a login/captcha page")
         raise ParseError(f"{url}: changed layout, no div.c entries in weibo.cn WAP HTML")
+    require_complete_html(text, url)
     doc = lxml.html.fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     posts: list[Post] = []
     rejected: list[Rejected] = []

@@ -13,7 +13,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, load_json, looks_blocked, query, reject, require, with_query
+from .common import as_str, load_json, looks_blocked, query, reject, require, require_complete_html, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -104,6 +104,7 @@ def _date(el: Any, now: datetime) -> datetime:
 
 
 def _search_html(text: str, url: str, now: datetime, meta: Mapping[str, Any]) -> ParseResult:
+    require_complete_html(text, url)
     doc = lxml.html.fromstring(text)
     keyword = as_str(meta.get("keyword") or query(url).get("q"))
     posts: list[Post] = []

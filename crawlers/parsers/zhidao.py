@@ -20,7 +20,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, looks_blocked, query, reject, with_query
+from .common import as_str, looks_blocked, query, reject, require_complete_html, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -43,6 +43,7 @@ def _doc(body: bytes, url: str) -> tuple[str, Any]:
     page_title = tidy(title.group(1)) if title else ""
     if looks_blocked(page_title) or "wappass.baidu.com" in text[:5000] or "百度安全验证" in text[:20000]:
         raise Blocked(f"{url}: zhidao showed a captcha/verification page ({page_title!r})")
+    require_complete_html(text, url)
     return page_title, lxml.html.document_fromstring(text)
 
 

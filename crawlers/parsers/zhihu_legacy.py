@@ -13,7 +13,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, looks_blocked, reject
+from .common import as_str, looks_blocked, reject, require_complete_html
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -30,6 +30,7 @@ def parse_legacy(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
         if looks_blocked(text[:20000]):
             raise Blocked(f"{url}: zhihu showed a login/captcha page")
         raise ParseError(f"{url}: changed layout, no zm-item-answer in legacy zhihu HTML")
+    require_complete_html(text, url)
     return _answers_html(text, url, now)
 
 

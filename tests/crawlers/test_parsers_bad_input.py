@@ -147,3 +147,23 @@ def test_bad_dates_raise(text: object) -> None:
 def test_full_text_link_is_flagged_and_removed() -> None:
     assert html_text('服务太差了 ...<a href="/status/1">全文</a>') == ("服务太差了", True)
     assert html_text("没有全文链接<br/>第二行") == ("没有全文链接\n第二行", False)
+
+
+@pytest.mark.parametrize(("key", "fixture", "url"), [
+    ("zhidao.question", "zhidao/question_today_gbk.html", "https://zhidao.baidu.com/question/2260123456789012345.html"),
+    ("heimao.complaint", "heimao/complaint_page_today.html", "https://tousu.sina.com.cn/complaint/view/17391234501/"),
+])
+def test_html_cut_in_half_is_a_parse_error_not_a_short_page(key: str, fixture: str, url: str) -> None:
+    from tests.conftest import FIXTURES
+
+    body = (FIXTURES / fixture).read_bytes()
+    assert PARSERS[key](body, url, now=NOW).posts
+    for cut in (len(body) // 2, len(body) // 2 + 1, len(body) - 10):  # GBK bytes may be cut inside a character
+        with pytest.raises(ParseError, match="truncated HTML"):
+            PARSERS[key](body[:cut], url, now=NOW)
+
+
+def test_gbk_cut_inside_its_last_character_still_decodes_as_gbk() -> None:
+    body = "中国联通宽带".encode("gbk")
+    assert decode(body[:-1]) == "中国联通宽\ufffd"
+    assert decode("中国联通宽带".encode()[:-1]) == "中国联通宽\ufffd"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -52,14 +53,15 @@ def build_mime(msg: OutboxMessage, smtp: SmtpSettings) -> EmailMessage:
 
 def connect(smtp: SmtpSettings) -> smtplib.SMTP:
     """An SMTP session as the settings say: SSL or STARTTLS, and login when a username is set."""
+    context = ssl.create_default_context()  # verify the server's certificate (SSL_CERT_FILE adds a private CA)
     if smtp.ssl:
-        conn: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+        conn: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context)
     else:
         conn = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
     try:
         conn.ehlo()
         if smtp.starttls:
-            conn.starttls()
+            conn.starttls(context=context)
             conn.ehlo()
         if smtp.username:
             conn.login(smtp.username, smtp.password)
@@ -92,7 +94,7 @@ def deliver_due(store: Store, settings: Settings, now: datetime, *, limit: int =
         conn = connect(settings.smtp)
     except (OSError, smtplib.SMTPException) as exc:
         for msg in due:
-            _failed(store, settings, msg, f"SMTP {settings.smtp.host}:{settings.smtp.port} 不可用：{exc}", now)
+            _failed(store, settings, msg, f"SMTP {settings.smtp.host}:{settings.smtp.port} 不可用或拒绝登录：{exc}", now)
         return 0
     sent = 0
     try:

@@ -41,7 +41,7 @@ def _certificate(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _check(server: object, session: object, envelope: object, mechanism: str, data: object) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"alerts", "s3cret-pw".encode())
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"alerts", b"s3cret-pw")
     return AuthResult(success=ok, handled=False)
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-BACKENDS = ["sqlite", "elasticsearch"]
+# "es-standin": the Elasticsearch store against tests/store/fake_es*.py on 127.0.0.1, so its plumbing
+# (client calls, bulk, paging, aggregation parsing, strict mappings) is exercised in every run.
+BACKENDS = ["sqlite", "elasticsearch", "es-standin"]
 
 
 def es_url() -> str:
@@ -25,6 +27,17 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Any]:
         store = SQLiteStore(tmp_path / f"contract-{uuid.uuid4().hex[:8]}.db")
         yield store
         store.close()
+        return
+    if backend == "es-standin":
+        from elasticsearch import Elasticsearch
+
+        from tests.store.fake_es_http import serve
+        from yuqing.store.elastic import ElasticStore
+
+        with serve() as (url, _):
+            store = ElasticStore(Elasticsearch(url, request_timeout=10), prefix="yuqing-standin")
+            yield store
+            store.close()
         return
     if not es_url():
         pytest.skip("Elasticsearch backend: YUQING_ES_URL is not set (e.g. docker compose -f "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import smtplib
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from yuqing.store.base import OutboxMessage, Store
 log = logging.getLogger(__name__)
 BASE_DELAY = 30.0  # seconds before the first retry; doubles each attempt
 MAX_DELAY = 3600.0
+UNSUBSCRIBE = re.compile(r"^退订：(\S+)$", re.MULTILINE)  # the line every template ends with
 GIVEN_UP = datetime(9999, 1, 1, tzinfo=UTC)  # never due again
 
 
@@ -36,6 +38,9 @@ def build_mime(msg: OutboxMessage, smtp: SmtpSettings) -> EmailMessage:
     domain = smtp.sender.rpartition("@")[2] or "localhost"
     digest = hashlib.sha256((msg.dedup_key or str(msg.message_id)).encode()).hexdigest()[:24]
     mime["Message-ID"] = make_msgid(idstring=digest, domain=domain) if not msg.dedup_key else f"<{digest}@{domain}>"
+    unsubscribe = UNSUBSCRIBE.search(msg.text)
+    if unsubscribe:
+        mime["List-Unsubscribe"] = f"<{unsubscribe.group(1)}>"
     mime.set_content(msg.text, charset="utf-8")
     if msg.html:
         mime.add_alternative(msg.html, subtype="html", charset="utf-8")

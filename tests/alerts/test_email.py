@@ -45,6 +45,7 @@ def test_alert_email_body_and_utf8_subject(store, settings, smtp_server) -> None
         assert f"unsubscribe={sub.token}" in body
         assert "运营商：中国移动" in body
     assert "<a href=\"http://127.0.0.1:8900/weibo/p" in html
+    assert msg["List-Unsubscribe"].strip() == f"<http://127.0.0.1:8501/?unsubscribe={sub.token}>"
     assert deliver_due(store, settings, NOW + timedelta(minutes=5)) == 0  # nothing twice
 
 

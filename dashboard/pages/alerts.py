@@ -97,3 +97,9 @@ if trail:
     st.markdown("**操作记录**")
     st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": e.action, "说明": e.detail}
                                for e in trail]), hide_index=True, width="stretch")
+
+active = data.silences()
+if active:
+    st.markdown("**生效中的静默**")
+    st.dataframe(pd.DataFrame([{"规则": x.rule, "对象": x.key or "（整条规则）", "截至": local_str(x.until), "操作人": x.by,
+                                "原因": x.reason} for x in active]), hide_index=True, width="stretch")

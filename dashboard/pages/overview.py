@@ -39,10 +39,20 @@ with right:
 left, right = st.columns(2)
 with left:
     st.subheader("地区排行")
-    st.dataframe(o.regions, hide_index=True, width="stretch")
+    if o.regions.empty:
+        st.caption("暂无数据")
+    else:
+        st.altair_chart(charts.ranked_bars(o.regions.head(15), "地区"), width="stretch")
+    with st.expander("全部地区"):
+        st.dataframe(o.regions, hide_index=True, width="stretch")
 with right:
     st.subheader("热词")
-    st.dataframe(o.keywords, hide_index=True, width="stretch")
+    if o.keywords.empty:
+        st.caption("暂无数据")
+    else:
+        st.altair_chart(charts.ranked_bars(o.keywords.head(15), "热词"), width="stretch")
+    with st.expander("全部热词"):
+        st.dataframe(o.keywords, hide_index=True, width="stretch")
 
 st.subheader("热点事件")
 st.dataframe(o.events, hide_index=True, width="stretch")

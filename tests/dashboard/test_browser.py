@@ -83,6 +83,9 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
             page.get_by_role("button", name="登录").click()
             banner = page.get_by_text("中国电信 断网负面激增").first
             expect(banner).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("声量走势（按情感）")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1500)  # let the charts draw
+            page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
 
             page.get_by_role("link", name="待处理").click()
             expect(page.get_by_role("heading", name="待处理")).to_be_visible(timeout=30_000)

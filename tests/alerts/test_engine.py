@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from alerts import lifecycle
 from alerts.engine import backtest, evaluate
 from alerts.loader import parse_rules
 from tests.alerts.factory import NOW, make_post
+from tests.store.conftest import make_store
 from yuqing.post import CrawlRun, Event
+
+
+@pytest.fixture(params=["sqlite", "es-standin"])
+def store(request: pytest.FixtureRequest, tmp_path):
+    """The engine runs on either store: the SQLite file and the Elasticsearch store (against its loopback stand-in)."""
+    yield from make_store(request.param, tmp_path)
+
 
 ESCALATION = parse_rules({"rules": [{"name": "升级", "type": "escalation", "more_than": 2, "window_minutes": 60}]})
 

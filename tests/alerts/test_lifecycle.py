@@ -8,7 +8,13 @@ import pytest
 
 from alerts import lifecycle
 from tests.alerts.factory import NOW
+from tests.store.conftest import make_store
 from yuqing.post import Alert
+
+
+@pytest.fixture(params=["sqlite", "es-standin"])
+def store(request: pytest.FixtureRequest, tmp_path):
+    yield from make_store(request.param, tmp_path)
 
 
 def _alert(store) -> Alert:

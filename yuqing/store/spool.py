@@ -152,25 +152,33 @@ class SpoolingWriter:
         self.last_error = ""
 
     def write(self, items: Sequence[tuple[Post, Analysis | None]]) -> WriteResult:
-        """Store `items` (after any spooled ones, to keep order); on StoreError spool them and return zeros."""
+        """Store `items` after any spooled ones (order is kept); on StoreError spool them.
+
+        The result counts everything this call wrote to the store: replayed posts and `items`;
+        spooled posts are counted once, when they are replayed. `self.spooled` counts what was spooled.
+        """
         items = list(items)
         if not items:
             return WriteResult()
+        replayed = FlushResult()
         if self.spool.segments():
-            flushed = self.flush()
-            if flushed.pending_segments:
-                return self._spool(items, flushed.error)
+            replayed = self.flush()
+            if replayed.pending_segments:
+                self._spool(items, replayed.error)
+                return WriteResult()
         try:
-            return self.store.upsert_posts(items)
+            result = self.store.upsert_posts(items)
         except StoreError as exc:
-            return self._spool(items, str(exc))
+            self._spool(items, str(exc))
+            result = WriteResult()
+        return WriteResult(inserted=result.inserted + replayed.inserted, updated=result.updated + replayed.updated,
+                           failed=result.failed + replayed.failed, errors=result.errors)
 
-    def _spool(self, items: list[tuple[Post, Analysis | None]], error: str) -> WriteResult:
+    def _spool(self, items: list[tuple[Post, Analysis | None]], error: str) -> None:
         path = self.spool.append(items)
         self.spooled += len(items)
         self.last_error = error
         log.warning("store unavailable (%s): spooled %d posts to %s", error, len(items), path)
-        return WriteResult()
 
     def flush(self) -> FlushResult:
         """Replay pending segments in order; stops at the first one the store refuses."""

@@ -85,11 +85,15 @@ def schedule_digests(store: Store, settings: Settings, now: datetime) -> int:
     quiet = quiet_period(settings.alerts.quiet_hours, now)
     for sub in store.list_subscribers(active_only=True):
         if sub.mode == "hourly":
+            key, state = f"hourly:{sub.subscriber_id}:{end:%Y%m%dT%H}", f"alerts.hourly.{sub.subscriber_id}"
+            if store.get_state(state) == key:
+                continue  # this closed hour was already looked at
             alerts = _active_in(store, sub, end - timedelta(hours=1), end)
             if alerts:
                 r = render_digest("舆情小时汇总", _period(end - timedelta(hours=1), end), alerts, end - timedelta(hours=1),
                                   sub, settings)
-                queued += bool(_enqueue(store, sub, r, f"hourly:{sub.subscriber_id}:{end:%Y%m%dT%H}", now))
+                queued += bool(_enqueue(store, sub, r, key, now))
+            store.set_state(state, key)
         elif sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
             alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
             if alerts:

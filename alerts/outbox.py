@@ -89,18 +89,29 @@ def _failed(store: Store, settings: Settings, msg: OutboxMessage, error: str, no
                     backoff(attempts), error)
 
 
-def deliver_due(store: Store, settings: Settings, now: datetime, *, limit: int = 50) -> int:
-    """Send every due message; returns how many the server accepted. Failures are kept for a later retry."""
-    now = utc(now)
+def deliver_due(store: Store, settings: Settings, now: datetime, *, limit: int = 50, rounds: int = 20) -> int:
+    """Send every due message (in batches of `limit`); returns how many the server accepted.
+    Failures are kept for a later retry."""
+    sent = 0
+    for _ in range(rounds):
+        n, batch = _deliver_batch(store, settings, utc(now), limit)
+        sent += n
+        if batch < limit or n == 0:
+            break
+    return sent
+
+
+def _deliver_batch(store: Store, settings: Settings, now: datetime, limit: int) -> tuple[int, int]:
+    """(accepted, picked up) for one batch over one SMTP session."""
     due = store.due_emails(now, limit=limit)
     if not due:
-        return 0
+        return 0, 0
     try:
         conn = connect(settings.smtp)
     except (OSError, smtplib.SMTPException) as exc:
         for msg in due:
             _failed(store, settings, msg, f"SMTP {settings.smtp.host}:{settings.smtp.port} 不可用或拒绝登录：{exc}", now)
-        return 0
+        return 0, len(due)
     sent = 0
     try:
         for msg in due:
@@ -124,4 +135,4 @@ def deliver_due(store: Store, settings: Settings, now: datetime, *, limit: int =
             conn.quit()
         except (OSError, smtplib.SMTPException):
             conn.close()
-    return sent
+    return sent, len(due)

@@ -200,3 +200,13 @@ def test_reopened_alert_is_mailed_again_and_says_so(store, settings, smtp_server
     subjects = [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")]
     assert subjects == ["【橙色预警】全部出现升级投诉苗头", "【橙色预警·再次出现】全部出现升级投诉苗头"]
     assert "第 1 次" in smtp_server.inbox.to("duty@example.test")[-1].get_body(("plain",)).get_content()
+
+
+def test_more_than_one_batch_is_sent_in_one_call(store, settings, smtp_server) -> None:
+    from yuqing.store.base import OutboxMessage
+
+    for i in range(7):
+        store.enqueue_email(OutboxMessage(to=(f"u{i}@example.test",), subject=f"第{i}封", text="正文",
+                                          dedup_key=f"batch:{i}", created_at=NOW))
+    assert deliver_due(store, settings, NOW, limit=3) == 7
+    assert len(smtp_server.inbox.messages) == 7 and deliver_due(store, settings, NOW, limit=3) == 0

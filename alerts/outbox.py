@@ -120,7 +120,8 @@ def _deliver_batch(store: Store, settings: Settings, now: datetime, limit: int) 
                                             to_addrs=list(msg.to))
             except (OSError, smtplib.SMTPException) as exc:
                 _failed(store, settings, msg, f"{type(exc).__name__}: {exc}", now)
-                if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+                lost = isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException)
+                if lost:  # the session is gone (SMTPException is an OSError too, so test it first)
                     for rest in due[due.index(msg) + 1:]:
                         _failed(store, settings, rest, "SMTP 连接中断", now)
                     break

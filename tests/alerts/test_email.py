@@ -210,3 +210,22 @@ def test_more_than_one_batch_is_sent_in_one_call(store, settings, smtp_server) -
                                           dedup_key=f"batch:{i}", created_at=NOW))
     assert deliver_due(store, settings, NOW, limit=3) == 7
     assert len(smtp_server.inbox.messages) == 7 and deliver_due(store, settings, NOW, limit=3) == 0
+
+
+def test_a_refused_message_does_not_hold_up_the_others(store, settings, smtp_server) -> None:
+    from yuqing.store.base import OutboxMessage
+
+    for i, to in enumerate(["ok1@example.test", "bad@example.test", "ok2@example.test"]):
+        store.enqueue_email(OutboxMessage(to=(to,), subject=f"第{i}封", text="正文", dedup_key=f"r:{i}", created_at=NOW))
+    original = smtp_server.inbox.handle_DATA
+
+    async def refuse_bad(server, session, envelope):  # type: ignore[no-untyped-def]
+        if "bad@example.test" in envelope.rcpt_tos:
+            return "550 mailbox unavailable"
+        return await original(server, session, envelope)
+
+    smtp_server.inbox.handle_DATA = refuse_bad  # type: ignore[method-assign]
+    assert deliver_due(store, settings, NOW) == 2
+    by_to = {m.to[0]: m for m in store.list_outbox()}
+    assert by_to["bad@example.test"].sent_at is None and "550" in by_to["bad@example.test"].last_error
+    assert by_to["ok2@example.test"].sent_at is not None

@@ -24,9 +24,10 @@ def buckets_frame(buckets: Sequence[Bucket], names: Mapping[str, str] | None = N
 def volume_chart(frame: pd.DataFrame, *, by_label: bool) -> alt.Chart:
     color = (alt.Color("类别:N", scale=alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values())))
              if by_label else alt.Color("类别:N"))
-    return (alt.Chart(frame).mark_area(opacity=0.85).encode(
-        x=alt.X("时间:T", title=None), y=alt.Y("数量:Q", stack=True, title="帖子数"), color=color,
-        tooltip=["时间:T", "类别:N", "数量:Q"]).properties(height=260))
+    return (alt.Chart(frame).mark_bar().encode(
+        x=alt.X("时间:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0)),
+        y=alt.Y("数量:Q", stack=True, title="帖子数"), color=color,
+        tooltip=[alt.Tooltip("时间:T", format="%Y-%m-%d %H:%M"), "类别:N", "数量:Q"]).properties(height=260))
 
 
 def heatmap(frame: pd.DataFrame) -> alt.Chart:

@@ -190,17 +190,24 @@ def _write(fn: Callable[[Store], T]) -> T:
 
 
 def alert_action(alert_id: int, action: str, actor: str, note: str = "") -> Alert:
-    """Acknowledge ("ack") or resolve ("resolve") an alert."""
+    """Acknowledge ("ack") or resolve ("resolve", a note required) an alert; the same moves as alerts.lifecycle."""
     def run(s: Store) -> Alert:
         a = s.get_alert(alert_id)
         if a is None:
             raise LookupError(f"预警 {alert_id} 不存在")
         t = now()
+        if a.status == "resolved":
+            raise ValueError(f"预警 {alert_id} 已解决")
         if action == "ack":
+            if a.status == "acknowledged":
+                return a  # the first acknowledgement stands
             a = dataclasses.replace(a, status="acknowledged", acknowledged_by=actor, acknowledged_at=t, updated_at=t)
         elif action == "resolve":
+            if not note.strip():
+                raise ValueError("请填写解决说明")
             a = dataclasses.replace(a, status="resolved", resolved_by=actor, resolved_at=t, updated_at=t,
-                                    resolution_note=note)
+                                    resolution_note=note.strip(), acknowledged_by=a.acknowledged_by or actor,
+                                    acknowledged_at=a.acknowledged_at or t)
         else:
             raise ValueError(f"unknown alert action {action!r}")
         saved = s.save_alert(a)
@@ -210,7 +217,7 @@ def alert_action(alert_id: int, action: str, actor: str, note: str = "") -> Aler
 
 
 def silence_alert(alert_id: int, hours: float, actor: str, reason: str = "") -> Silence:
-    """Silence the alert's rule and key for `hours`: no new alert or email for it until then."""
+    """Silence the alert's rule and key for `hours`: alerts are still recorded, no email is sent until then."""
     def run(s: Store) -> Silence:
         a = s.get_alert(alert_id)
         if a is None:

@@ -53,7 +53,7 @@ def filter_sidebar(*, operators: list[str], touchpoints: list[str], regions: lis
 
     def multi(label: str, options: list[str], chosen: tuple[str, ...], key: str, fmt: Any = str) -> tuple[str, ...]:
         opts = list(dict.fromkeys([*options, *chosen]))
-        return tuple(sb.multiselect(label, opts, default=list(chosen), format_func=fmt, key=key))
+        return tuple(sb.multiselect(label, opts, default=list(chosen), format_func=fmt, key=key, placeholder="全部"))
 
     f = Filters(range=rng,
                 operators=multi("运营商", operators, current.operators, "f_operator"),

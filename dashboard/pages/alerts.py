@@ -12,6 +12,13 @@ from yuqing.post import SEVERITY_ZH
 from yuqing.store.base import PostQuery
 from yuqing.timefmt import local_str
 
+
+def _scoped(value: object) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(value) if isinstance(value, list | tuple) else (str(value),)
+
+
 ui.page_header("预警")
 alerts = data.alerts(limit=200)
 if not alerts:
@@ -40,21 +47,19 @@ c2.metric("基线", f"{a.baseline:.1f}")
 c3.metric("倍数", f"{a.count / a.baseline:.1f}x" if a.baseline else "-")
 c4.metric("状态", ui.ALERT_STATUS_ZH[a.status])
 scope = dict(a.scope)
-st.caption("范围：" + ("，".join(f"{k}={v}" for k, v in scope.items()) or "全部") + f"　规则：{a.rule}（{a.rule_type}）"
+st.caption("范围：" + ("；".join(f"{k}={'、'.join(_scoped(v))}" for k, v in scope.items()) or "全部") + f"　规则：{a.rule}（{a.rule_type}）"
            + (f"　确认：{a.acknowledged_by} {local_str(a.acknowledged_at)}" if a.acknowledged_by else "")
            + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else ""))
 
 
-def _scoped(value: object) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(value) if isinstance(value, list | tuple) else (str(value),)
+def _field(name: str) -> tuple[str, ...]:
+    """A scope field of the alert (rules write plural names: operators, platforms, touchpoints, regions)."""
+    return _scoped(scope.get(name + "s") or scope.get(name))
 
 
 q = PostQuery(since=a.opened_at - timedelta(hours=24), until=max(data.now(), a.opened_at + timedelta(hours=1)),
-              operators=_scoped(scope.get("operator")), platforms=_scoped(scope.get("platform")),
-              touchpoints=_scoped(scope.get("touchpoint")), provinces=_scoped(scope.get("region")),
-              event_id=a.event_id)
+              operators=_field("operator"), platforms=_field("platform"), touchpoints=_field("touchpoint"),
+              provinces=_field("region"), event_id=a.event_id)
 st.altair_chart(charts.volume_chart(charts.buckets_frame(data.volume(q, 3600, "label"), ui.LABEL_ZH), by_label=True),
                 width="stretch")
 
@@ -78,14 +83,18 @@ if a.status != "resolved" and auth.allowed("responder"):
         st.rerun()
     note = b2.text_input("解决说明", key="alert_note")
     if b2.button("标记已解决", key="alert_resolve"):
-        data.alert_action(a.alert_id, "resolve", ui.username(), note)
-        ui.flash(f"预警 #{a.alert_id} 已解决")
-        st.rerun()
+        try:
+            data.alert_action(a.alert_id, "resolve", ui.username(), note)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            ui.flash(f"预警 #{a.alert_id} 已解决")
+            st.rerun()
 elif a.status != "resolved":
     st.caption("只读用户不能处理预警。")
 
 if auth.allowed("admin"):
-    with st.expander("静默此预警（同规则同对象在静默期内不再触发、不再发邮件）"):
+    with st.expander("静默此预警（静默期内同规则同对象的预警仍会记录，但不发邮件）"):
         hours = st.number_input("静默小时数", min_value=1, max_value=24 * 30, value=24, key="silence_hours")
         reason = st.text_input("原因", key="silence_reason")
         if st.button("静默", key="alert_silence"):

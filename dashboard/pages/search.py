@@ -22,7 +22,7 @@ if text.strip() != st.query_params.get("q", ""):
     elif "q" in st.query_params:
         del st.query_params["q"]
 c1, c2 = st.columns([3, 1])
-labels = c1.multiselect("情感", list(LABELS), format_func=ui.LABEL_ZH.__getitem__, key="search_labels")
+labels = c1.multiselect("情感", list(LABELS), format_func=ui.LABEL_ZH.__getitem__, key="search_labels", placeholder="全部")
 q = dataclasses.replace(f.query(data.now()), text=text.strip(), labels=tuple(labels))
 total = data.count(q)
 pages = max(1, -(-total // PAGE_SIZE))

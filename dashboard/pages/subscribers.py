@@ -35,11 +35,11 @@ with st.form("add_subscriber", clear_on_submit=True):
     name = c2.text_input("姓名", key="sub_name")
     severity = c1.selectbox("最低级别", SEVERITIES, index=1, format_func=SEVERITY_ZH.__getitem__, key="sub_sev")
     mode = c2.selectbox("发送方式", list(MODE_ZH), format_func=MODE_ZH.__getitem__, key="sub_mode")
-    operators = c1.multiselect("运营商（空=全部）", opts["operators"], key="sub_ops")
-    touchpoints = c2.multiselect("触点（空=全部）", opts["touchpoints"], key="sub_tps")
-    regions = c1.multiselect("地区（空=全部）", opts["regions"], key="sub_regions")
+    operators = c1.multiselect("运营商（空=全部）", opts["operators"], key="sub_ops", placeholder="全部")
+    touchpoints = c2.multiselect("触点（空=全部）", opts["touchpoints"], key="sub_tps", placeholder="全部")
+    regions = c1.multiselect("地区（空=全部）", opts["regions"], key="sub_regions", placeholder="全部")
     platforms = c2.multiselect("平台（空=全部）", list(PLATFORMS), format_func=lambda p: ui.PLATFORM_ZH.get(p, p),
-                               key="sub_platforms")
+                               key="sub_platforms", placeholder="全部")
     rules = c1.text_input("规则（逗号分隔，空=全部）", key="sub_rules")
     daily_at = c2.text_input("每日发送时间（北京时间）", value="08:00", key="sub_daily")
     if st.form_submit_button("保存订阅"):

@@ -62,7 +62,7 @@ def fill(store, now: datetime = NOW) -> None:
     store.save_alert(Alert(rule="negative_burst", key="ev1", severity="red", title="中国电信 断网负面激增",
                            reason="最近1小时负面 12 条，基线 2.0 条", opened_at=now - timedelta(minutes=30),
                            rule_type="burst", count=12, baseline=2.0, sample_keys=("weibo:p1", "weibo:p2"),
-                           scope={"operator": "中国电信"}, event_id="ev1"))
+                           scope={"operators": ["中国电信"]}, event_id="ev1"))
     for name, role in (("admin1", "admin"), ("resp1", "responder"), ("viewer1", "viewer")):
         users.add_user(store, name, PASSWORD, role)
 

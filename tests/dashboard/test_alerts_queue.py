@@ -86,3 +86,10 @@ def test_script_post_is_shown_as_text(filled):
     at = on_page("viewer", "overview")
     assert XSS in list(at.dataframe[-1].value["内容"])
     assert all("<script>" not in m.value for m in at.markdown)
+
+
+def test_resolve_needs_a_note(filled):
+    at = on_page("responder", "alerts")
+    at.button(key="alert_resolve").click().run()
+    assert "请填写解决说明" in [e.value for e in at.error]
+    assert filled.get_alert(1).status == "open"

@@ -17,6 +17,7 @@ from yuqing.store.base import AuditEntry, Store
 
 log = logging.getLogger(__name__)
 ACTIVE = ("open", "acknowledged")
+EVENT_MEMORY = timedelta(days=7)  # how far back an event's alert is looked up
 
 
 @dataclass
@@ -30,6 +31,16 @@ class RunReport:
     @property
     def fired(self) -> list[Decision]:
         return [d for d in self.decisions if d.action in ("new", "raise", "reopen")]
+
+
+def pick_existing(own: Alert | None, of_event: Alert | None) -> Alert | None:
+    """One alert per event: the match's own (rule, key) alert while active, else the event's active alert
+    (whichever rule saw it first), else whichever of the two is on file (a resolved one may reopen)."""
+    if own is not None and own.status in ACTIVE:
+        return own
+    if of_event is not None and of_event.status in ACTIVE:
+        return of_event
+    return own or of_event
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -63,11 +74,10 @@ def evaluate(store: Store, settings: Settings, now: datetime, *, rules: list[Rul
     report = RunReport(now=now)
     matches = evaluate_rules(store, rules, now, report)
     silences = store.active_silences(now)
-    by_event = {a.event_id: a for a in reversed(store.list_alerts(statuses=ACTIVE, limit=1000)) if a.event_id}
+    recent = store.list_alerts(since=now - EVENT_MEMORY, limit=2000)
+    by_event = {a.event_id: a for a in reversed(recent) if a.event_id}
     for rule, match in matches:
-        existing = store.find_alert(match.rule, match.key)
-        if match.event_id and match.event_id in by_event and (existing is None or existing.status == "resolved"):
-            existing = by_event[match.event_id]  # one alert per event, whichever rule saw it first
+        existing = pick_existing(store.find_alert(match.rule, match.key), by_event.get(match.event_id or "\0"))
         silence = is_silenced(match, silences, now)
         decision = decide(match, existing, now, realert_for(rule, settings), silenced=silence is not None)
         if decision.action != "suppressed":
@@ -113,14 +123,18 @@ def backtest(store: Store, settings: Settings, start: datetime, end: datetime, s
         raise ValueError("step must be positive")
     rules = configured_rules(settings) if rules is None else rules
     state: dict[tuple[str, str], Alert] = {}
+    by_event: dict[str, Alert] = {}
     hits: list[BacktestHit] = []
     t = start
     while t <= end:
         report = RunReport(now=t)
         for rule, match in evaluate_rules(store, rules, t, report, skip_types=("flatline",)):
-            decision = decide(match, state.get((match.rule, match.key)), t, realert_for(rule, settings))
+            existing = pick_existing(state.get((match.rule, match.key)), by_event.get(match.event_id or "\0"))
+            decision = decide(match, existing, t, realert_for(rule, settings))
             if decision.action != "suppressed":
-                state[(match.rule, match.key)] = decision.alert
+                state[(decision.alert.rule, decision.alert.key)] = decision.alert
+                if decision.alert.event_id:
+                    by_event[decision.alert.event_id] = decision.alert
             if decision.action in ("new", "raise", "reopen"):
                 hits.append(BacktestHit(t, decision.action, decision.alert))
         if report.errors:

@@ -139,3 +139,16 @@ def test_flatline_for_a_source_that_never_delivered_counts_from_first_sight(stor
     assert evaluate(store, settings, NOW + timedelta(minutes=30), rules=rules).decisions == []
     (d,) = evaluate(store, settings, NOW + timedelta(minutes=61), rules=rules).decisions
     assert d.alert.key == "zhihu" and "从未交付新帖" in d.alert.reason and "HTTP 403" in d.alert.reason
+
+
+def test_resolved_event_is_not_mailed_again_by_another_rule(store, settings) -> None:
+    store.upsert_events([Event(event_id="ev2", title="联通套餐乱扣费", first_seen=NOW - timedelta(minutes=20),
+                               last_seen=NOW, size=8, negative=8, operators=("中国联通",))])
+    influential = parse_rules({"rules": [{"name": "大V", "type": "influential"}]})
+    store.upsert_posts([make_post("联通乱扣费 大家评评理", event_id="ev2", verified=True, reposts=600)])
+    (first,) = evaluate(store, settings, NOW, rules=influential).decisions
+    lifecycle.resolve(store, first.alert.alert_id, "值班员", "已致歉退费", NOW + timedelta(minutes=1))
+    crisis(store, 3, text="联通乱扣费，我要找律师", event_id="ev2", start=0.1, now=NOW + timedelta(minutes=5))
+    escalation = evaluate(store, settings, NOW + timedelta(minutes=5), rules=ESCALATION).decisions
+    assert [(d.action, d.notify) for d in escalation] == [("suppressed", False)]
+    assert len(store.list_alerts()) == 1

@@ -147,3 +147,16 @@ def test_heimao_scraped_dumps() -> None:
         assert first.post_id == "17390396995" and first.kind == "complaint"
         assert first.extra == {"object": "信*飞App", "demands": "退息费，退会员费", "status": "", "sn": "17390396995"}
         assert first.published_at == datetime(2025, 11, 22, 16, 0, tzinfo=UTC)  # 2025-11-23 in Shanghai
+
+
+@pytest.mark.parametrize(("parts", "url", "message"), [
+    (("weibo", "weibo_com_ajax", "Handoly_ajax_statuses_mymblog_pyrepr.txt"),
+     "https://weibo.com/ajax/statuses/mymblog?uid=1&page=1", "malformed or truncated JSON"),  # a Python repr
+    (("weibo", "weibo_cn_wap_html", "dataabc_url_map.json"), "https://weibo.cn/1669879400/profile", "changed layout"),
+])
+def test_files_that_are_not_pages_fail_loudly(parts: tuple[str, ...], url: str, message: str) -> None:
+    from crawlers.parsers import ParseError
+
+    body = shared_path("samples", *parts).read_bytes()
+    with pytest.raises(ParseError, match=message):
+        PARSERS[detect(b"", url)](body, url, now=NOW)

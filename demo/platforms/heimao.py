@@ -38,13 +38,13 @@ def _int(query: dict[str, str], key: str, default: int) -> int:
         return default
 
 
-def search(query: dict[str, str], posts: Sequence[DemoPost]) -> Response:
+def search(query: dict[str, str], posts: Sequence[DemoPost], page_size: int = 10) -> Response:
     words = query.get("keywords", "").split()
     if not words:
         return _json({"result": {"status": {"code": 1, "msg": "请输入关键词"}, "data": {}}})
     hits = sorted((p for p in posts if p.kind == "complaint" and all(w in _blob(p) for w in words)),
                   key=lambda p: (p.at, p.post_id), reverse=True)
-    page, size = _int(query, "page", 1), min(_int(query, "page_size", 10), 50)
+    page, size = _int(query, "page", 1), min(_int(query, "page_size", page_size), 50)
     chunk = hits[(page - 1) * size: page * size]
     pages = (len(hits) + size - 1) // size
     lists = [{
@@ -86,11 +86,13 @@ def complaint(sn: str, posts: Sequence[DemoPost]) -> Response:
     return Response(200, doc.encode("utf-8"), "text/html; charset=utf-8")
 
 
-def handle(path: str, query: dict[str, str], posts: Sequence[DemoPost], now: datetime, **_: Any) -> Response | None:
-    """Serve one request from the Heimao complaints visible at `now`; None when the path is not Heimao's."""
+def handle(path: str, query: dict[str, str], posts: Sequence[DemoPost], now: datetime, *,
+           page_size: int = 10, **_: Any) -> Response | None:
+    """Serve one request from the Heimao complaints visible at `now`; None when the path is not Heimao's.
+    `page_size` (a scenario option) applies when the request does not ask for one."""
     mine = [p for p in posts if p.platform == "heimao" and p.at <= now]
     if path == "/api/index/s":
-        return search(query, mine)
+        return search(query, mine, max(int(page_size), 1))
     match = _COMPLAINT.match(path)
     if match:
         return complaint(match.group(1), mine)

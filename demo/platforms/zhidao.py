@@ -48,7 +48,7 @@ def _answers_of(qid: str, posts: Sequence[DemoPost]) -> list[DemoPost]:
     return sorted((p for p in posts if p.kind == "answer" and p.parent_id == qid), key=lambda p: (p.at, p.post_id))
 
 
-def search(query: dict[str, str], posts: Sequence[DemoPost]) -> Response:
+def search(query: dict[str, str], posts: Sequence[DemoPost], page_size: int = PAGE_SIZE) -> Response:
     words = query.get("word", "").split()
     questions = [p for p in posts if p.kind == "question"]
     hits = []
@@ -61,7 +61,7 @@ def search(query: dict[str, str], posts: Sequence[DemoPost]) -> Response:
         pn = max(int(query.get("pn") or 0), 0)
     except ValueError:
         pn = 0
-    chunk = hits[pn: pn + PAGE_SIZE]
+    chunk = hits[pn: pn + page_size]
     if not chunk:
         body = '<div class="list-wraper"><div class="no-result">抱歉，暂时没有找到相关问题</div></div>'
         return _page(f"{query.get('word', '')}_搜索结果", body)
@@ -80,9 +80,9 @@ def search(query: dict[str, str], posts: Sequence[DemoPost]) -> Response:
             f'</a></span><span class="mr-8">{len(answers)}个回答</span>'
             f'<span class="f-black">{q.likes}</span></dd></dl>')
     pager = ""
-    if pn + PAGE_SIZE < len(hits):
-        nxt = f"/search?word={quote(query.get('word', ''))}&pn={pn + PAGE_SIZE}"
-        pager = f'<div class="pager"><b>{pn // PAGE_SIZE + 1}</b><a class="pager-next" href="{nxt}">下一页&gt;</a></div>'
+    if pn + page_size < len(hits):
+        nxt = f"/search?word={quote(query.get('word', ''))}&pn={pn + page_size}"
+        pager = f'<div class="pager"><b>{pn // page_size + 1}</b><a class="pager-next" href="{nxt}">下一页&gt;</a></div>'
     body = (f'<div class="list-wraper"><div class="list-header">共{len(hits)}条结果</div>'
             f'<div class="list-inner"><div class="list">{"".join(items)}</div></div>{pager}</div>')
     return _page(f"{query.get('word', '')}_搜索结果", body)
@@ -121,11 +121,12 @@ def question(qid: str, posts: Sequence[DemoPost]) -> Response:
     return _page(q.title, "\n".join(parts))
 
 
-def handle(path: str, query: dict[str, str], posts: Sequence[DemoPost], now: datetime, **_: Any) -> Response | None:
+def handle(path: str, query: dict[str, str], posts: Sequence[DemoPost], now: datetime, *,
+           page_size: int = PAGE_SIZE, **_: Any) -> Response | None:
     """Serve one request from the Zhidao posts visible at `now`; None when the path is not Zhidao's."""
     mine = [p for p in posts if p.platform == "zhidao" and p.at <= now]
     if path == "/search":
-        return search(query, mine)
+        return search(query, mine, max(int(page_size), 1))
     match = _QUESTION.match(path)
     if match:
         return question(match.group(1), mine)

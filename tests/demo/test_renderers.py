@@ -168,3 +168,13 @@ def test_heimao_complaint_page_round_trip() -> None:
                           "issue": "网络故障"}
     assert heimao.handle("/complaint/view/1/", {}, HEIMAO, NOW).status == 404
     assert heimao.handle("/api/container/getIndex", {}, HEIMAO, NOW) is None
+
+
+def test_page_size_scenario_option() -> None:
+    url = "https://zhidao.baidu.com/search?word=联通宽带&pn=0"
+    response = zhidao.handle("/search", {"word": "联通宽带", "pn": "0"}, ZHIDAO, NOW, page_size=5)
+    result = parse("zhidao.search", response, url)
+    assert len(result.posts) == 5 and result.cursor["next_pn"] == 5
+    response = heimao.handle("/api/index/s", {"keywords": "中国电信", "page": "1"}, HEIMAO, NOW, page_size=4)
+    result = parse("heimao.list", response, "https://tousu.sina.com.cn/api/index/s?keywords=x&page=1")
+    assert len(result.posts) == 4 and result.cursor["next_page"] == 2

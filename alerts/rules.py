@@ -101,6 +101,10 @@ class Rule:
         self.p = {k: spec.default for k, spec in self.PARAMS.items()}
         self.p.update(params)
 
+    def search_terms(self) -> tuple[str, ...]:
+        """Words whose posts the engine must fetch by full-text search, beyond the most influential ones."""
+        return ()
+
     @property
     def window(self) -> timedelta:
         return timedelta(minutes=self.window_minutes)
@@ -188,6 +192,9 @@ class Escalation(Rule):
     default_severity = "orange"
     PARAMS = {"words": Param("words", ESCALATION_WORDS), "more_than": Param("int", 2, 0),
               "use_risk_flag": Param("bool", True)}
+
+    def search_terms(self) -> tuple[str, ...]:
+        return tuple(self.p["words"])
 
     def evaluate(self, window: Window) -> list[Match]:
         hits: list[StoredPost] = []

@@ -44,11 +44,16 @@ def _facet(store: Store, queries: list[PostQuery], field: str, size: int, **chan
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def _posts(store: Store, queries: list[PostQuery], labels: tuple[str, ...], limit: int) -> tuple[StoredPost, ...]:
+def _posts(store: Store, queries: list[PostQuery], labels: tuple[str, ...], limit: int,
+           terms: tuple[str, ...] = ()) -> tuple[StoredPost, ...]:
+    """The most influential posts of the window, plus every post found by full-text search for the rule's terms."""
     seen: dict[str, StoredPost] = {}
     for q in queries:
         for sp in store.search_posts(replace(q, labels=labels), limit=limit, order="influence_desc"):
             seen.setdefault(sp.post.key, sp)
+        for term in terms:
+            for sp in store.search_posts(replace(q, labels=labels, text=term), limit=limit, order="influence_desc"):
+                seen.setdefault(sp.post.key, sp)
     return tuple(seen.values())
 
 
@@ -91,7 +96,8 @@ def build_window(store: Store, rule: Rule, now: datetime) -> Window:
     if "baselines" in needs:
         kw["baselines"] = baselines(store, rule, queries, start, now)
     if "posts" in needs:
-        kw["posts"] = _posts(store, queries, rule.labels, SAMPLE_LIMIT if "counts" in needs else POST_LIMIT)
+        kw["posts"] = _posts(store, queries, rule.labels, SAMPLE_LIMIT if "counts" in needs else POST_LIMIT,
+                             rule.search_terms())
     if "keywords" in needs:
         kw["keywords"] = _facet(store, queries, "keyword", 10, labels=("negative",))
     if "events" in needs:

@@ -152,3 +152,13 @@ def test_resolved_event_is_not_mailed_again_by_another_rule(store, settings) -> 
     escalation = evaluate(store, settings, NOW + timedelta(minutes=5), rules=ESCALATION).decisions
     assert [(d.action, d.notify) for d in escalation] == [("suppressed", False)]
     assert len(store.list_alerts()) == 1
+
+
+def test_escalation_finds_word_posts_beyond_the_most_influential(store, settings, monkeypatch) -> None:
+    import alerts.snapshot
+
+    monkeypatch.setattr(alerts.snapshot, "POST_LIMIT", 5)  # only 5 "most influential" posts fit in the window
+    store.upsert_posts([make_post("移动信号差", minutes_ago=1 + i * 0.1, influence=10.0) for i in range(20)])
+    crisis(store, 3, text="移动乱扣费 已经投诉到工信部", influence=0.0)
+    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    assert d.alert.count == 3

@@ -1,4 +1,14 @@
-"""The parser registry: spiders and `yuqing parse` look parsers up by key (e.g. "weibo.search")."""
+"""The parser registry: spiders and `yuqing parse` look parsers up by key (e.g. "weibo.search").
+
+Every parser is `parser(body, url, *, now, meta=None) -> ParseResult` and does no I/O.
+- Ids: the platform's own id. Weibo posts use the numeric mid (weibo.cn bids are converted);
+  Zhihu and Zhidao questions are `q<id>` and Zhihu articles `p<id>` (separate number sequences
+  that overlap with answer ids); an answer's parent_id is its question's post_id.
+- Cursors: weibo search {page, next_page, oldest}, hotflow {max_id, end}, zhihu {next, is_end},
+  zhidao {pn, next_pn}, heimao {page, next_page}; {end: True, reason} when the site says "no more".
+- Errors: ParseError for anything unknown (truncated JSON or HTML, changed layout), Blocked for
+  login/captcha/rate-limit bodies, items that fail go to `rejected`.
+"""
 
 from __future__ import annotations
 

@@ -44,13 +44,19 @@ def parse_rules(raw: Any, source: str = "rules") -> list[Rule]:
     defaults = raw.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise RuleError(f"{source}: defaults: expected a mapping")
+    known = COMMON.union(*(cls.PARAMS for cls in RULE_TYPES.values())) - {"name", "type"}
+    for field in defaults:
+        if field not in known:
+            raise RuleError(f"{source}: defaults.{field}: not a field of any rule type")
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, item in enumerate(raw["rules"]):
         where = f"{source}: rules[{i}]"
         if not isinstance(item, dict):
             raise RuleError(f"{where}: expected a mapping")
-        item = {**defaults, **item}
+        cls = RULE_TYPES.get(item.get("type"))  # type: ignore[arg-type]
+        applicable = {k: v for k, v in defaults.items() if k in COMMON or (cls is not None and k in cls.PARAMS)}
+        item = {**applicable, **item}
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             raise RuleError(f"{where}.name: required, a non-empty string")

@@ -38,6 +38,7 @@ BAD = [
     ("rules: [{name: a, type: volume_spike, raise_at: [4, 2]}]", "rules[0] (a).raise_at"),
     ("rules: [{name: a, type: volume_spike}, {name: a, type: flatline}]", "rules[1] (a).name: duplicate"),
     ("rule: []", "expected a mapping with a 'rules' list"),
+    ("defaults: {min_cnt: 3}\nrules: []", "defaults.min_cnt: not a field of any rule type"),
     ("rules: [a: [", "not valid YAML"),
 ]
 
@@ -58,7 +59,9 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_disabled_rules_are_skipped_and_defaults_apply(tmp_path: Path) -> None:
     path = tmp_path / "r.yaml"
-    path.write_text("defaults: {window_minutes: 20}\nrules:\n - {name: a, type: volume_spike, enabled: false}\n"
-                    " - {name: b, type: escalation, scope: {operators: 中国电信}}\n", encoding="utf-8")
-    (rule,) = load_rules(path)
-    assert rule.name == "b" and rule.window_minutes == 20 and rule.scope.operators == ("中国电信",)
+    path.write_text("defaults: {window_minutes: 20, min_count: 4}\nrules:\n - {name: a, type: volume_spike, enabled: false}\n"
+                    " - {name: b, type: escalation, scope: {operators: 中国电信}}\n"
+                    " - {name: c, type: outage_city}\n", encoding="utf-8")
+    b, c = load_rules(path)
+    assert b.name == "b" and b.window_minutes == 20 and b.scope.operators == ("中国电信",)
+    assert c.p["min_count"] == 4 and "min_count" not in b.p  # a default applies where the type has the field

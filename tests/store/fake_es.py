@@ -35,30 +35,46 @@ class EsError(Exception):
         return {"error": {"root_cause": [err], **err}, "status": self.status}
 
 
-SCRIPTS = {  # the painless scripts yuqing sends, as Python
-    "ctx._source.value += params.n": lambda s, p: s.update(value=s["value"] + p["n"]),
+def _bump(doc: dict[str, Any], p: dict[str, Any]) -> str:
+    if doc["value"] < p["v"]:
+        doc["value"] = p["v"]
+        return "index"
+    return "noop"
+
+
+def _sent(doc: dict[str, Any], p: dict[str, Any]) -> str:
+    if doc.get("sent"):
+        return "noop"
+    doc.update(sent=True, sent_at=p["at"], attempts=doc.get("attempts", 0) + 1, last_error="")
+    return "index"
+
+
+def _failed(doc: dict[str, Any], p: dict[str, Any]) -> str:
+    doc.update(attempts=doc.get("attempts", 0) + 1, last_error=p["error"], next_attempt_at=p["next"])
+    return "index"
+
+
+def _add(doc: dict[str, Any], p: dict[str, Any]) -> str:
+    doc["value"] += p["n"]
+    return "index"
+
+
+# The painless scripts yuqing sends, word for word, and what they do; any other script is refused.
+SCRIPTS = {
+    "ctx._source.value += params.n;": _add,
+    "if (ctx._source.value < params.v) { ctx._source.value = params.v; } else { ctx.op = 'noop'; }": _bump,
+    "if (ctx._source.sent) { ctx.op = 'noop'; } else { ctx._source.sent = true; ctx._source.sent_at = params.at; "
+    "ctx._source.attempts += 1; ctx._source.last_error = ''; }": _sent,
+    "ctx._source.attempts += 1; ctx._source.last_error = params.error; "
+    "ctx._source.next_attempt_at = params.next;": _failed,
 }
 
 
 def _run_script(source: str, doc: dict[str, Any], params: dict[str, Any]) -> str:
     """Run one of the known scripts on `doc`; returns "noop" or "index"."""
-    if source in SCRIPTS:
-        SCRIPTS[source](doc, params)
-        return "index"
-    if source.startswith("if (ctx._source.value < params.v)"):
-        if doc["value"] < params["v"]:
-            doc["value"] = params["v"]
-            return "index"
-        return "noop"
-    if source.startswith("if (ctx._source.sent) { ctx.op = 'noop' }"):
-        if doc.get("sent"):
-            return "noop"
-        doc.update(sent=True, sent_at=params["at"], attempts=doc.get("attempts", 0) + 1, last_error="")
-        return "index"
-    if source.startswith("ctx._source.attempts += 1; ctx._source.last_error = params.error"):
-        doc.update(attempts=doc.get("attempts", 0) + 1, last_error=params["error"], next_attempt_at=params["next"])
-        return "index"
-    raise EsError(400, "script_exception", f"script not known to the stand-in: {source}")
+    if source not in SCRIPTS:
+        raise EsError(400, "script_exception", f"script not known to the stand-in: {source}")
+    return SCRIPTS[source](doc, params)
 
 
 class Index:

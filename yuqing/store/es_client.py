@@ -113,7 +113,7 @@ class EsBase:
         self.ensure()
         with es_errors("counter"):
             resp = self.es.update(index=self.idx("meta"), id=name, retry_on_conflict=20, source=True,
-                                  script={"source": "ctx._source.value += params.n", "params": {"n": n}},
+                                  script={"source": "ctx._source.value += params.n;", "params": {"n": n}},
                                   upsert={"value": n}, refresh=self._refresh_param())
         return int(resp["get"]["_source"]["value"])
 
@@ -121,8 +121,8 @@ class EsBase:
         """Make counter `name` at least `at_least` (a record saved with its own id, e.g. by migration)."""
         with es_errors("counter"):
             self.es.update(index=self.idx("meta"), id=name, retry_on_conflict=20, upsert={"value": at_least},
-                           script={"source": "if (ctx._source.value < params.v) { ctx._source.value = params.v } "
-                                             "else { ctx.op = 'noop' }", "params": {"v": at_least}},
+                           script={"source": "if (ctx._source.value < params.v) { ctx._source.value = params.v; } "
+                                             "else { ctx.op = 'noop'; }", "params": {"v": at_least}},
                            refresh=self._refresh_param())
 
     def put(self, suffix: str, doc_id: str, doc: dict[str, Any]) -> None:

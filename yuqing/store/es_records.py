@@ -176,14 +176,14 @@ class EsRecords(EsBase):
                            script={"source": script, "params": params}, refresh=self._refresh_param())
 
     def mark_email_sent(self, message_id: int, at: datetime) -> None:
-        self._update_outbox(message_id, "if (ctx._source.sent) { ctx.op = 'noop' } else { ctx._source.sent = true; "
+        self._update_outbox(message_id, "if (ctx._source.sent) { ctx.op = 'noop'; } else { ctx._source.sent = true; "
                                         "ctx._source.sent_at = params.at; ctx._source.attempts += 1; "
-                                        "ctx._source.last_error = '' }",
+                                        "ctx._source.last_error = ''; }",
                             {"at": at.isoformat()})
 
     def mark_email_failed(self, message_id: int, error: str, next_attempt_at: datetime) -> None:
         self._update_outbox(message_id, "ctx._source.attempts += 1; ctx._source.last_error = params.error; "
-                                        "ctx._source.next_attempt_at = params.next",
+                                        "ctx._source.next_attempt_at = params.next;",
                             {"error": error[:2000], "next": next_attempt_at.isoformat()})
 
     def list_outbox(self, *, limit: int = 100) -> list[OutboxMessage]:

@@ -60,6 +60,12 @@ def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
 
 
+def int_param(url: str, name: str, default: int) -> int:
+    """An integer query parameter (page, pn); junk or absent gives `default`."""
+    value = query(url).get(name, "")
+    return int(value) if value.isdigit() else default
+
+
 def with_query(url: str, **changes: object) -> str:
     """`url` with some query parameters set (None removes one)."""
     parts = urlsplit(url)

@@ -18,7 +18,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, load_json, looks_blocked, query, reject, require_complete_html, with_query
+from .common import as_str, int_param, load_json, looks_blocked, query, reject, require_complete_html, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -54,7 +54,7 @@ def parse_list(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] 
         raise ParseError(f"{url}: changed layout, no 'result' object in heimao list API JSON")
     status = result.get("status") if isinstance(result.get("status"), Mapping) else {}
     code, msg = status.get("code", 0), as_str(status.get("msg"))
-    page = int(query(url).get("page") or 1)
+    page = int_param(url, "page", 1)
     if code not in (0, "0"):
         if looks_blocked(msg) or "签名" in msg or "signature" in msg.lower() or str(code) in ("403", "-1"):
             raise Blocked(f"{url}: heimao refused the request (code={code}, msg={msg!r})")

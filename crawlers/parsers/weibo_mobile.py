@@ -9,7 +9,7 @@ from typing import Any
 from yuqing.post import Post, Rejected
 
 from .base import PageRequest, ParseError, ParseResult
-from .common import as_str, load_json, query, reject, require, with_query
+from .common import as_str, int_param, load_json, query, reject, require, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .html import to_text
@@ -37,7 +37,7 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
     meta = meta or {}
     data = load_json(body, url, "weibo getIndex container")
     reason = check_envelope(data, url)
-    page = int(query(url).get("page") or meta.get("page") or 1)
+    page = int_param(url, "page", int(meta.get("page") or 1))
     if reason is not None:
         return _ended("weibo.search", reason, page=page, next_page=None)
     if isinstance(data.get("data"), Mapping) and "cards" not in data["data"] and "userInfo" in data["data"]:
@@ -220,7 +220,7 @@ def parse_comments_show(body: bytes, url: str, *, now: datetime,
     meta = meta or {}
     data = load_json(body, url, "weibo api/comments/show")
     reason = check_envelope(data, url)
-    page = int(query(url).get("page") or 1)
+    page = int_param(url, "page", 1)
     if reason is not None:
         return _ended("weibo.comments_show", reason, page=page, next_page=None)
     inner = require(data, "data", url, "weibo api/comments/show")

@@ -13,7 +13,17 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, load_json, looks_blocked, query, reject, require, require_complete_html, with_query
+from .common import (
+    as_str,
+    int_param,
+    load_json,
+    looks_blocked,
+    query,
+    reject,
+    require,
+    require_complete_html,
+    with_query,
+)
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -27,7 +37,7 @@ def parse_mymblog(body: bytes, url: str, *, now: datetime, meta: Mapping[str, An
     """weibo.com/ajax/statuses/mymblog?uid=&page=: data.list of mblogs (text HTML + text_raw, region_name)."""
     data = load_json(body, url, "weibo.com ajax/statuses/mymblog")
     reason = check_envelope(data, url)
-    page = int(query(url).get("page") or 1)
+    page = int_param(url, "page", 1)
     if reason is not None:
         return ParseResult(page_kind="weibo.mymblog", cursor={"end": True, "reason": reason, "page": page})
     items = require(data, "data.list", url, "weibo.com ajax/statuses/mymblog")
@@ -135,7 +145,7 @@ def _search_html(text: str, url: str, now: datetime, meta: Mapping[str, Any]) ->
             comments=_num(item, ".//a[@action-type='feed_list_comment']//em"),
             likes=_num(item, ".//a[@action-type='feed_list_like']//em"), keyword=keyword,
         ))
-    page = int(query(url).get("page") or 1)
+    page = int_param(url, "page", 1)
     nexts = doc.xpath("//a[contains(@class,'next')]/@href")
     requests = [PageRequest(url=with_query(url, page=page + 1), parser="weibo.web2017", meta={"keyword": keyword})]
     cursor: dict[str, Any] = {"page": page, "next_page": page + 1 if nexts else None}

@@ -20,7 +20,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, looks_blocked, query, reject, require_complete_html, with_query
+from .common import as_str, int_param, looks_blocked, query, reject, require_complete_html, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -97,7 +97,7 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
             author_name=author[0].text_content().strip() if author else "", extra={"stub": True, "native_id": qid},
         ))
         requests.append(PageRequest(url=link, parser="zhidao.question", meta={"keyword": keyword}))
-    pn = int(query(url).get("pn") or 0)
+    pn = int_param(url, "pn", 0)
     nxt = doc.xpath("//a[contains(@class,'pager-next') or normalize-space(.)='下一页>' or normalize-space(.)='下一页']"
                     "/@href")
     next_pn = None

@@ -167,3 +167,9 @@ def test_gbk_cut_inside_its_last_character_still_decodes_as_gbk() -> None:
     body = "中国联通宽带".encode("gbk")
     assert decode(body[:-1]) == "中国联通宽\ufffd"
     assert decode("中国联通宽带".encode()[:-1]) == "中国联通宽\ufffd"
+
+
+def test_junk_paging_parameters_fall_back_to_the_first_page() -> None:
+    result = PARSERS["weibo.search"](search_body(mblog("好的")), "https://m.weibo.cn/api/container/getIndex?page=abc",
+                                     now=NOW)
+    assert result.cursor["page"] == 1

@@ -52,4 +52,5 @@ def summary(run: CrawlRun, stats: Mapping[str, Any]) -> dict[str, Any]:
             "posts_stored": int(stats.get("yuqing/posts_stored", 0)), "rejected": run.rejected,
             "errors": dict(run.errors), "requests": int(stats.get("downloader/request_count", 0)),
             "seconds": round((run.finished_at - run.started_at).total_seconds(), 3) if run.finished_at else None,
-            "parse_seconds": round(float(stats.get("yuqing/parse_seconds", 0.0)), 3)}
+            **{f"{k}_seconds": round(float(stats.get(f"yuqing/{k}_seconds", 0.0)), 3)
+               for k in ("parse", "analyzer_load", "analyze", "store")}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,13 +126,19 @@ class StorePipeline:
 
     def store_posts(self, posts: Sequence[Post]) -> None:
         seen = self.store.seen_ids(self.source, [p.post_id for p in posts])
+        began = time.perf_counter()
         if self.analyzer is None:  # loaded on the first posts: a run that finds nothing does not pay for it
             self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
+            self.stats.inc_value("yuqing/analyzer_load_seconds", time.perf_counter() - began)
+            began = time.perf_counter()
         analyses, events = self.analyzer.analyze(posts, known_events=list(self.events.values()))
+        self.stats.inc_value("yuqing/analyze_seconds", time.perf_counter() - began)
+        began = time.perf_counter()
         result = self.store.upsert_posts(list(zip(posts, analyses, strict=True)))
         if events:
             self.store.upsert_events(events)
             self.events.update((e.event_id, e) for e in events)
+        self.stats.inc_value("yuqing/store_seconds", time.perf_counter() - began)
         new = sum(1 for p in posts if p.post_id not in seen)
         self.stats.inc_value("yuqing/posts_new", new)
         self.stats.inc_value("yuqing/posts_stored", result.inserted + result.updated)

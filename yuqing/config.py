@@ -33,6 +33,8 @@ class StoreSettings:
     es_url: str = ""
     es_api_key: str = ""
     es_prefix: str = "yuqing"
+    es_shards: int = 1  # primary shards of each monthly posts index (docs/elasticsearch.md: sizing)
+    es_replicas: int = 0  # 0 on a single node; 1 or more on a cluster
     spool_dir: str = "var/spool"
 
 
@@ -155,6 +157,8 @@ def _validate(s: Settings) -> None:
         raise bad("store", "backend", "must be sqlite or elasticsearch")
     if s.store.backend == "elasticsearch" and not s.store.es_url:
         raise bad("store", "es_url", "required when backend is elasticsearch (set YUQING_ES_URL)")
+    if s.store.es_shards < 1 or s.store.es_replicas < 0:
+        raise bad("store", "es_shards", "es_shards must be at least 1 and es_replicas at least 0")
     if s.crawl.interval_seconds < 1:
         raise bad("crawl", "interval_seconds", "must be at least 1")
     if s.alerts.interval_seconds < 1:

@@ -351,3 +351,20 @@ def test_source_health_aggregation() -> None:
     props = RECORD_INDICES["crawl-runs"]
     check_aggs(HEALTH_AGGS, props)
     assert HEALTH_AGGS["sources"]["terms"]["order"] == {"_key": "asc"}
+
+
+def test_compose_file_runs_one_local_elasticsearch_8() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    compose = yaml.safe_load((ROOT / "deploy" / "elasticsearch" / "compose.yaml").read_text(encoding="utf-8"))
+    (service,) = compose["services"].values()
+    # major 8, like the pinned client
+    assert re.fullmatch(r"docker\.elastic\.co/elasticsearch/elasticsearch:\$\{ES_VERSION:-8\.\d+\.\d+\}",
+                        service["image"])
+    env = dict(item.split("=", 1) for item in service["environment"])
+    assert env["discovery.type"] == "single-node" and env["xpack.security.enabled"] == "false"
+    assert all(port.startswith("127.0.0.1:") for port in service["ports"])  # security off: loopback only
+    volume = service["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"]

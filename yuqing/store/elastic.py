@@ -34,8 +34,8 @@ class ElasticStore(EsRecords):
         st = settings.store
         client = Elasticsearch(st.es_url, api_key=st.es_api_key or None, request_timeout=30,
                                max_retries=2, retry_on_timeout=True)
-        kwargs.setdefault("shards", getattr(st, "es_shards", 1))
-        kwargs.setdefault("replicas", getattr(st, "es_replicas", 0))
+        kwargs.setdefault("shards", st.es_shards)
+        kwargs.setdefault("replicas", st.es_replicas)
         return cls(client, prefix=st.es_prefix, **kwargs)
 
     # --- posts

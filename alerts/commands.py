@@ -176,7 +176,7 @@ def backtest_command(args: argparse.Namespace) -> int:
                               "severity": a.severity, "title": a.title, "reason": a.reason, "count": a.count,
                               "baseline": a.baseline}, ensure_ascii=False))
         else:
-            print(f"{local_str(h.at)} [{h.action}] 【{SEVERITY_ZH[a.severity]}】{a.rule} / {a.key}：{a.title}\n"
+            print(f"{local_str(h.at, '%Y-%m-%d %H:%M:%S')} [{h.action}] 【{SEVERITY_ZH[a.severity]}】{a.rule} / {a.key}：{a.title}\n"
                   f"      {a.reason}")
     if not args.json:
         print(f"回测 {local_str(args.start)} 至 {local_str(args.end)}，步长 {args.step}：共 {len(hits)} 次触发"

@@ -24,7 +24,7 @@ from yuqing.post import SEVERITIES, StoredPost
 from yuqing.timefmt import local_str
 
 RULE_TYPES: dict[str, type[Rule]] = {}
-ESCALATION_WORDS = ("工信部", "12300", "315", "媒体", "记者", "律师", "集体投诉", "起诉", "消协", "曝光", "通管局")
+ESCALATION_WORDS = ("工信部", "12300", "12315", "315", "媒体", "记者", "律师", "集体投诉", "起诉", "消协", "曝光", "通管局")
 
 
 class RuleError(ValueError):
@@ -136,6 +136,19 @@ def _dominant_event(posts: list[StoredPost]) -> str:
     return ""
 
 
+def _mentions(text: str, word: str) -> bool:
+    """Whether text contains word; a number counts only on its own (315 is not found in 12315 or 3150)."""
+    if not word.isdigit():
+        return word in text
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not text[start - 1].isdigit()) and (end == len(text) or not text[end].isdigit()):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
 @register("volume_spike")
 class VolumeSpike(Rule):
     """Negative posts in this window against the same window on previous days, with a minimum count."""
@@ -201,7 +214,7 @@ class Escalation(Rule):
         words: Counter[str] = Counter()
         for sp in self.scoped(window):
             text = f"{sp.post.title} {sp.post.text}"
-            found = [w for w in self.p["words"] if w in text]
+            found = [w for w in self.p["words"] if _mentions(text, w)]
             flagged = self.p["use_risk_flag"] and sp.analysis is not None and "escalation" in sp.analysis.risk_flags
             if found or flagged:
                 hits.append(sp)

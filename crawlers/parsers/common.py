@@ -84,6 +84,15 @@ def reject(source: str, reason: str, url: str, item: object, now: datetime) -> R
     return Rejected(source=source, stage="parse", reason=reason, url=url, sample=sample[:500], at=now)
 
 
+def as_map(value: object) -> Mapping[str, Any]:
+    """`value` if it is an object, else an empty one (a field of the wrong type reads as absent)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def as_str(value: object) -> str:
     """An id as text ('' for None); ints stay exact."""
     if value is None:

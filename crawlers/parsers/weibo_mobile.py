@@ -9,7 +9,7 @@ from typing import Any
 from yuqing.post import Post, Rejected
 
 from .base import PageRequest, ParseError, ParseResult
-from .common import as_str, int_param, load_json, query, reject, require, with_query
+from .common import as_list, as_map, as_str, int_param, load_json, query, reject, require, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .html import to_text
@@ -58,7 +58,7 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
         posts += p
         requests += r
         rejected += j
-    info = data["data"].get("cardlistInfo") or {}
+    info = as_map(data["data"].get("cardlistInfo"))
     cursor: dict[str, Any] = {"page": page, "next_page": None}
     if posts:
         cursor["oldest"] = min(p.published_at for p in posts)
@@ -80,8 +80,8 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
 
 def _profile(inner: Mapping[str, Any], url: str) -> ParseResult:
     """A getIndex?type=uid profile holds no posts; it points at the user's timeline container."""
-    user = inner.get("userInfo") or {}
-    tabs = (inner.get("tabsInfo") or {}).get("tabs") or []
+    user = as_map(inner.get("userInfo"))
+    tabs = as_list(as_map(inner.get("tabsInfo")).get("tabs"))
     requests = [
         PageRequest(url=with_query(url, containerid=tab["containerid"]), parser="weibo.search")
         for tab in tabs if isinstance(tab, Mapping) and tab.get("tabKey") == "weibo" and tab.get("containerid")
@@ -98,7 +98,7 @@ def _mblog_cards(cards: list[Any]) -> list[Mapping[str, Any]]:
         if card.get("card_type") == 9 or (card.get("mblog") and card.get("card_type") is None):
             out.append(card)
         elif card.get("card_type") == 11 or isinstance(card.get("card_group"), list):
-            out += _mblog_cards(card.get("card_group") or [])
+            out += _mblog_cards(as_list(card.get("card_group")))
     return out
 
 
@@ -228,7 +228,7 @@ def parse_comments_show(body: bytes, url: str, *, now: datetime,
     if not isinstance(items, list):
         raise ParseError(f"{url}: changed layout, data.data is not a list of comments")
     parent_id = _parent(url, meta)
-    posts, rejected = _comments(list(inner.get("hot_data") or []) + items, parent_id, url, now)
+    posts, rejected = _comments(as_list(inner.get("hot_data")) + items, parent_id, url, now)
     last = parse_count(inner.get("max"))
     next_page = page + 1 if items and page < last else None
     requests = [PageRequest(url=with_query(url, page=next_page), parser="weibo.comments_show",

@@ -4,7 +4,9 @@ keeps hostile or huge text as text, and counts items it could not read."""
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from crawlers.parsers.counts import parse_count
 from crawlers.parsers.dates import DateError, parse_date
 from crawlers.parsers.encoding import decode
 from crawlers.parsers.html import html_text
+from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 URL = "https://example.test/page?id=1"
@@ -154,8 +157,6 @@ def test_full_text_link_is_flagged_and_removed() -> None:
     ("heimao.complaint", "heimao/complaint_page_today.html", "https://tousu.sina.com.cn/complaint/view/17391234501/"),
 ])
 def test_html_cut_in_half_is_a_parse_error_not_a_short_page(key: str, fixture: str, url: str) -> None:
-    from tests.conftest import FIXTURES
-
     body = (FIXTURES / fixture).read_bytes()
     assert PARSERS[key](body, url, now=NOW).posts
     for cut in (len(body) // 2, len(body) // 2 + 1, len(body) - 10):  # GBK bytes may be cut inside a character
@@ -173,3 +174,27 @@ def test_junk_paging_parameters_fall_back_to_the_first_page() -> None:
     result = PARSERS["weibo.search"](search_body(mblog("好的")), "https://m.weibo.cn/api/container/getIndex?page=abc",
                                      now=NOW)
     assert result.cursor["page"] == 1
+
+
+def _mutate(obj: object, rng: random.Random) -> object:
+    """Replace some fields, at any depth, with a value of the wrong type."""
+    junk = [None, 0, "", [], {}, "x", -1, True, 1.5, "100万+", {"a": 1}, [1, 2]]
+    if isinstance(obj, dict):
+        return {k: (rng.choice(junk) if rng.random() < 0.1 else _mutate(v, rng)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_mutate(v, rng) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("expected_path", sorted(FIXTURES.glob("*/*.json.expected.json")), ids=lambda p: p.name)
+def test_fields_of_the_wrong_type_give_a_result_or_a_parse_error_never_a_crash(expected_path: Path) -> None:
+    spec = json.loads(expected_path.read_text(encoding="utf-8"))
+    body = expected_path.with_name(expected_path.name.removesuffix(".expected.json")).read_bytes()
+    data = json.loads(body)
+    rng = random.Random(expected_path.name)
+    for _ in range(40):
+        try:
+            result = PARSERS[spec["parser"]](json.dumps(_mutate(data, rng)).encode(), spec["url"], now=NOW)
+        except ParseError:
+            continue
+        assert all(p.text and p.post_id and p.published_at.tzinfo for p in result.posts)

@@ -95,10 +95,14 @@ def schedule_digests(store: Store, settings: Settings, now: datetime) -> int:
                 queued += bool(_enqueue(store, sub, r, key, now))
             store.set_state(state, key)
         elif sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
+            key, state = f"quiet:{sub.subscriber_id}:{quiet[1]:%Y%m%d}", f"alerts.quiet.{sub.subscriber_id}"
+            if store.get_state(state) == key:
+                continue
             alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
             if alerts:
                 r = render_digest("夜间低级别告警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
-                queued += bool(_enqueue(store, sub, r, f"quiet:{sub.subscriber_id}:{quiet[1]:%Y%m%d}", now))
+                queued += bool(_enqueue(store, sub, r, key, now))
+            store.set_state(state, key)
         elif sub.mode == "daily":
             due = last_daily_time(sub, now)
             key = f"daily:{sub.subscriber_id}:{local(due):%Y%m%d}"

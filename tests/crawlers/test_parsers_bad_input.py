@@ -198,3 +198,16 @@ def test_fields_of_the_wrong_type_give_a_result_or_a_parse_error_never_a_crash(e
         except ParseError:
             continue
         assert all(p.text and p.post_id and p.published_at.tzinfo for p in result.posts)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("11月20日 14:30", datetime(2026, 11, 20, 6, 30, tzinfo=UTC)),  # heimao list, this year
+    ("前天 08:00", datetime(2026, 11, 22, 0, 0, tzinfo=UTC)),
+    ("2天前", datetime(2026, 11, 22, 2, 0, tzinfo=UTC)),
+    ("30秒前", datetime(2026, 11, 24, 1, 59, 30, tzinfo=UTC)),
+    ("2026/11/20 14:30:00", datetime(2026, 11, 20, 6, 30, tzinfo=UTC)),
+    ("2026-11-20T06:30:00Z", datetime(2026, 11, 20, 6, 30, tzinfo=UTC)),
+    ("1795156200", datetime(2026, 11, 20, 6, 30, tzinfo=UTC)),
+])
+def test_more_date_forms(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected

@@ -40,3 +40,14 @@ def test_fixture_parses_to_expected(expected_path: Path) -> None:
 if __name__ == "__main__":
     path, parser_key, page_url = sys.argv[1:4]
     print(json.dumps(_output(Path(path), parser_key, page_url, NOW), ensure_ascii=False, indent=1))
+
+
+@pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_detect_picks_the_same_parser_from_the_bytes_and_from_the_url(expected_path: Path) -> None:
+    from crawlers.parsers.detect import detect
+
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    body = expected_path.with_name(expected_path.name.removesuffix(".expected.json")).read_bytes()
+    assert detect(body, "") == expected["parser"]
+    if expected["url"].startswith("https://") and "example.invalid" not in expected["url"]:
+        assert detect(b"", expected["url"]) == expected["parser"]

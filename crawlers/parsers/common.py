@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,15 @@ def reject(source: str, reason: str, url: str, item: object, now: datetime) -> R
     """A parse-stage rejection with the first bytes of the item for the dashboard."""
     sample = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=str)
     return Rejected(source=source, stage="parse", reason=reason, url=url, sample=sample[:500], at=now)
+
+
+_IP_REGION = re.compile(r"IP\s*属地\s*[:：]?\s*([\u4e00-\u9fff]{2,8})")
+
+
+def ip_region_in(text: str) -> str:
+    """The place of an "IP属地：广东" label inside page text, or ''."""
+    match = _IP_REGION.search(text)
+    return match.group(1) if match else ""
 
 
 def as_map(value: object) -> Mapping[str, Any]:

@@ -18,7 +18,17 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, int_param, load_json, looks_blocked, query, reject, require_complete_html, with_query
+from .common import (
+    as_str,
+    int_param,
+    ip_region_in,
+    load_json,
+    looks_blocked,
+    query,
+    reject,
+    require_complete_html,
+    with_query,
+)
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -159,6 +169,7 @@ def _page(text: str, url: str, now: datetime, meta: Mapping[str, Any]) -> ParseR
         sn, body_text, parse_date(found.group(1), now), title=element_text(title_els[0]),
         obj=_field(doc, "投诉对象"), demands=_field(doc, "投诉要求"), status=_field(doc, "投诉进度"),
         issue=_field(doc, "投诉问题"), author=names[0].text_content().strip() if names else "",
+        region=ip_region_in(" ".join(steps[0].xpath(".//text()")) if steps else ""),
         keyword=as_str(meta.get("keyword")),
     )
     return ParseResult(posts=[post], page_kind="heimao.complaint")

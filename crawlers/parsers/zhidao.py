@@ -20,7 +20,7 @@ import lxml.html
 from yuqing.post import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, int_param, looks_blocked, query, reject, require_complete_html, with_query
+from .common import as_str, int_param, ip_region_in, looks_blocked, query, reject, require_complete_html, with_query
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -167,6 +167,7 @@ def parse_question(body: bytes, url: str, *, now: datetime, meta: Mapping[str, A
             platform="zhidao", post_id=aid, text=answer_text, published_at=answered, kind="answer", title=title,
             url=f"{BASE}/question/{qid}.html#answer-{aid}", parent_id=question_key(qid), author_id=uid,
             author_name=name, keyword=keyword, extra={"best": True} if best else {},
+            ip_region=ip_region_in(" ".join(el.xpath(".//*[contains(@class,'info') or contains(@class,'ip')]//text()"))),
             likes=parse_count(" ".join(el.xpath(".//*[contains(@class,'evaluate')]/@data-evaluate"))),
         ))
     if asked is None and posts:
@@ -181,5 +182,6 @@ def parse_question(body: bytes, url: str, *, now: datetime, meta: Mapping[str, A
             platform="zhidao", post_id=question_key(qid), kind="question", title=title, text=text,
             published_at=asked, url=f"{BASE}/question/{qid}.html", comments=len(answers), keyword=keyword,
             author_name=asker[0].text_content().strip() if asker else "", extra={"native_id": qid, **question_extra},
+            ip_region=ip_region_in(" ".join(doc.xpath("//*[@id='ask-info']//text()"))),
         ))
     return ParseResult(posts=posts, rejected=rejected, page_kind="zhidao.question", cursor={"question_id": qid})

@@ -72,6 +72,7 @@ def complaint(sn: str, posts: Sequence[DemoPost]) -> Response:
         return Response(404, "<html><body><div class='ts-empty'>该投诉不存在或已删除</div></body></html>".encode(),
                         "text/html; charset=utf-8")
     when = post.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    ip = f'<span class="u-ip">IP属地：{escape(post.region)}</span>' if post.region else ""
     paragraphs = "".join(f"<p>{escape(line, quote=False)}</p>" for line in post.text.split("\n") if line.strip())
     fields = [("投诉编号", escape(post.post_id)), ("投诉对象", f"<a href=\"/company/view/\">{escape(str(post.extra.get('object', '')))}</a>"),
               ("投诉问题", escape(str(post.extra.get("issue", "")))), ("投诉要求", escape(str(post.extra.get("demands", "")))),
@@ -81,7 +82,7 @@ def complaint(sn: str, posts: Sequence[DemoPost]) -> Response:
            f'<body><div class="ts-wrap"><div class="ts-d-question"><h1 class="article">{escape(post.title)}</h1>'
            f'<ul class="ts-q-list">{items}</ul></div><div class="ts-d-steplist"><div class="ts-d-item">'
            f'<div class="ts-d-user"><span class="u-name">{escape(post.author_name)}</span>'
-           f'<span class="u-date">{when}</span><span class="u-status">发起投诉</span></div>'
+           f'<span class="u-date">{when}</span>{ip}<span class="u-status">发起投诉</span></div>'
            f'<div class="ts-d-cont">{paragraphs}</div></div></div></div></body></html>\n')
     return Response(200, doc.encode("utf-8"), "text/html; charset=utf-8")
 

@@ -28,6 +28,10 @@ def _when(at: datetime, seconds: bool = False) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def _ip(post: DemoPost) -> str:
+    return f'<span class="ip">IP属地：{escape(post.region)}</span>' if post.region else ""
+
+
 def _page(title: str, body: str, status: int = 200) -> Response:
     doc = (f'<!DOCTYPE html>\n<html>\n<head>\n<meta http-equiv="content-type" content="text/html;charset=gbk" />\n'
            f"<title>{escape(title)}_百度知道</title>\n</head>\n<body>\n<div id=\"body\" class=\"container\">\n{body}\n"
@@ -98,13 +102,13 @@ def question(qid: str, posts: Sequence[DemoPost]) -> Response:
         f'<article class="grid qb-content" id="qb-content"><div id="wgt-ask" class="wgt-ask">'
         f'<h1 accuse="qTitle"><span class="ask-title">{escape(q.title)}</span></h1>'
         f'<div class="line mt-5 q-content" accuse="qContent"><span class="con-all">{_html(q.text)}</span></div>'
-        f'<div id="ask-info" class="wgt-ask-info line f-aid"><span class="ask-time">{_when(q.at)}</span> '
+        f'<div id="ask-info" class="wgt-ask-info line f-aid"><span class="ask-time">{_when(q.at)}</span>{_ip(q)} '
         f'<a class="user-name" rel="nofollow" href="/usercenter?uid={escape(q.author_id)}">{escape(q.author_name)}</a>'
         "</div></div>"]
     if best is not None:
         parts.append(
             f'<div class="wgt-best" id="best-answer-{best.post_id}"><div class="bd answer" id="answer-{best.post_id}">'
-            f'<div class="line info f-aid"><span class="wgt-replyer-all-time">推荐于{_when(best.at)}</span></div>'
+            f'<div class="line info f-aid"><span class="wgt-replyer-all-time">推荐于{_when(best.at)}</span>{_ip(best)}</div>'
             f'<div class="best-text mb-10" id="best-content-{best.post_id}" accuse="aContent">{_html(best.text)}</div>'
             f'<div class="wgt-replyer-all"><a class="user-name" href="/usercenter?uid={escape(best.author_id)}">'
             f'{escape(best.author_name)}</a></div><span class="evaluate" data-evaluate="{best.likes}"></span></div></div>')
@@ -113,7 +117,7 @@ def question(qid: str, posts: Sequence[DemoPost]) -> Response:
     for a in others:
         parts.append(
             f'<div class="bd answer" id="answer-{a.post_id}"><div class="line info f-aid">'
-            f'<span class="wgt-replyer-all-time">{_when(a.at)}</span>'
+            f'<span class="wgt-replyer-all-time">{_when(a.at)}</span>{_ip(a)}'
             f'<a class="user-name" href="/usercenter?uid={escape(a.author_id)}">{escape(a.author_name)}</a></div>'
             f'<div class="answer-text mb-10 line"><span class="con">{_html(a.text)}</span></div>'
             f'<span class="evaluate" data-evaluate="{a.likes}"></span></div>')

@@ -91,7 +91,7 @@ ZHIDAO = [
     DemoPost(platform="zhidao", post_id="4400000001", kind="answer", parent_id="1900000000", text="打10010报修\n第二行",
              at=at(900), author_id="a1", author_name="老师傅", likes=36, extra={"best": True}),
     DemoPost(platform="zhidao", post_id="4400000002", kind="answer", parent_id="1900000000", text="换电信 <b>吧</b>",
-             at=at(800), author_id="a2", author_name="路人", likes=2),
+             at=at(800), author_id="a2", author_name="路人", likes=2, region="江苏"),
 ]
 
 
@@ -110,6 +110,7 @@ def test_zhidao_question_page_is_gbk_and_round_trips() -> None:
         "4400000001", "打10010报修\n第二行", 36, {"best": True}, "老师傅")
     assert best.parent_id == "q1900000000" and best.published_at == at(900).replace(second=0, microsecond=0)
     assert other.text == "换电信 吧" and other.extra == {}  # markup in a zhidao answer is not served
+    assert other.ip_region == "江苏" and best.ip_region == "" and question.ip_region == ""
 
 
 def test_zhidao_search_pages() -> None:
@@ -163,7 +164,7 @@ def test_heimao_complaint_page_round_trip() -> None:
     source = HEIMAO[4]
     assert (post.post_id, post.title, post.author_name) == (source.post_id, source.title, source.author_name)
     assert post.text == "宽带断网4天，客服打不通。\n\n要求减免费用 <script>x</script>"
-    assert post.published_at == source.at.replace(microsecond=0)
+    assert post.published_at == source.at.replace(microsecond=0) and post.ip_region == "河南"
     assert post.extra == {"object": "中国电信", "demands": "恢复网络、减免费用", "status": "处理中", "sn": "17350000004",
                           "issue": "网络故障"}
     assert heimao.handle("/complaint/view/1/", {}, HEIMAO, NOW).status == 404

@@ -145,6 +145,8 @@ class FakeElasticsearch:
         self.templates: dict[str, dict[str, Any]] = {}
         self.lock = threading.RLock()
         self.requests: list[tuple[str, str]] = []
+        self.item_faults: dict[str, list[int]] = {}  # doc id -> statuses its next bulk items answer (429, 400...)
+        self.status_fault = 0  # when set, every request answers this status (e.g. 503)
 
     # --- indices
     def aliases(self) -> dict[str, set[str]]:
@@ -223,6 +225,10 @@ class FakeElasticsearch:
             i += 1 if action == "delete" else 2
             doc_id = str(meta.get("_id") or uuid.uuid4().hex)
             try:
+                if self.item_faults.get(doc_id):
+                    status = self.item_faults[doc_id].pop(0)
+                    kind = "es_rejected_execution_exception" if status == 429 else "document_parsing_exception"
+                    raise EsError(status, kind, f"injected fault for [{doc_id}]")
                 idx = self.index_for_write(meta["_index"])
                 if action in ("index", "create"):
                     if action == "create" and doc_id in idx.docs:

@@ -25,6 +25,8 @@ def route(es: FakeElasticsearch, method: str, path: str, params: dict[str, str],
     refresh = params.get("refresh") in ("true", "wait_for", "")
     with es.lock:
         es.requests.append((method, path))
+        if es.status_fault:
+            raise EsError(es.status_fault, "injected_fault", f"injected HTTP {es.status_fault}")
         if not parts:
             return 200, INFO
         if parts[0] == "_index_template":

@@ -182,3 +182,39 @@ def test_cli_migrate_to_es_needs_the_url(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     assert main(["store", "migrate", "--from", "sqlite", "--to", "es", "--from-path", str(tmp_path / "a.db")]) == 2
     assert "YUQING_ES_URL" in capsys.readouterr().err
+
+
+def test_migrating_to_elasticsearch_and_back(tmp_path: Path) -> None:
+    """SQLite -> Elasticsearch (the loopback stand-in), interrupted and resumed, then back to a new SQLite file."""
+    from elasticsearch import Elasticsearch
+
+    from tests.store.fake_es_http import serve
+    from yuqing.store.elastic import ElasticStore
+
+    source = SQLiteStore(tmp_path / "source.db")
+    fill_posts(source, 1500)
+    fill_records(source)
+    with serve() as (url, _):
+        es = ElasticStore(Elasticsearch(url, request_timeout=10), prefix="migrate")
+        calls = {"posts": 0}
+
+        def stop_after_3_batches(kind: str, done: int, total: int) -> None:
+            calls[kind] = calls.get(kind, 0) + 1
+            if kind == "posts" and calls["posts"] > 3:
+                raise Interrupt
+
+        with pytest.raises(Interrupt):
+            migrate(source, es, name="sqlite:source", batch=200, progress=stop_after_3_batches)
+        assert es.count_posts(PostQuery()) == 600
+        report = migrate(source, es, name="sqlite:source", batch=200)
+        assert report.copied["posts"] == 900 and report.skipped == {} and report.renumbered == {}
+        assert snapshot(es) == snapshot(source)
+        keys = [sp.post.key for batch in es.iter_posts(batch=500) for sp in batch]
+        assert len(keys) == len(set(keys)) == 1500
+
+        back = SQLiteStore(tmp_path / "back.db")
+        report = migrate(es, back, name="es:migrate", batch=400)
+        assert report.skipped == {} and report.copied["posts"] == 1500
+        assert snapshot(back) == snapshot(source)
+        assert back.get_state("cursor:weibo") == "4649031014551911"
+        assert [r.run_id for r in es.list_crawl_runs()] == [2, 1]

@@ -68,7 +68,7 @@ class ElasticStore(EsRecords):
         errors: list[str] = []
         with es_errors("bulk"):
             for ok, item in helpers.streaming_bulk(
-                self.es, actions, chunk_size=self.chunk_size, max_retries=self.max_retries, initial_backoff=1,
+                self.es, actions, chunk_size=self.chunk_size, max_retries=self.max_retries, initial_backoff=self.backoff,
                 max_backoff=30, raise_on_error=False, raise_on_exception=True, yield_ok=True,
             ):
                 info = next(iter(item.values()))
@@ -197,6 +197,7 @@ class ElasticStore(EsRecords):
                     "_source": record_doc("events", e)} for e in events]
         with es_errors("bulk events"):
             _, failures = helpers.bulk(self.es, actions, max_retries=self.max_retries, raise_on_error=False,
+                                       initial_backoff=self.backoff,
                                        refresh=self._refresh_param() or False)
         if failures:
             raise StoreError(f"elasticsearch refused {len(failures)} events: {failures[:3]}")

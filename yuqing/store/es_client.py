@@ -41,12 +41,12 @@ class EsBase:
     """Connection, index names and the helpers every part of the Elasticsearch store uses."""
 
     def __init__(self, client: Any, *, prefix: str = "yuqing", shards: int = 1, replicas: int = 0,
-                 refresh: bool = True, chunk_size: int = 500, max_retries: int = 3) -> None:
+                 refresh: bool = True, chunk_size: int = 500, max_retries: int = 3, backoff: float = 1.0) -> None:
         self.es = client
         self.prefix = prefix
         self.shards, self.replicas = shards, replicas
         self.refresh = refresh  # make every write visible to the next read (dashboards, alert runs, tests)
-        self.chunk_size, self.max_retries = chunk_size, max_retries
+        self.chunk_size, self.max_retries, self.backoff = chunk_size, max_retries, backoff
         self._ready = False
 
     # --- names

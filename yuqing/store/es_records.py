@@ -265,6 +265,7 @@ class EsRecords(EsBase):
                    for seq, r in zip(range(last - len(items) + 1, last + 1), items, strict=True)]
         with es_errors("bulk rejected"):
             _, failures = helpers.bulk(self.es, actions, raise_on_error=False, max_retries=self.max_retries,
+                                       initial_backoff=self.backoff,
                                        refresh=self._refresh_param() or False)
         if failures:
             raise RuntimeError(f"elasticsearch refused {len(failures)} rejected items: {json.dumps(failures[:2])}")

@@ -91,3 +91,11 @@ def test_posts_go_to_monthly_indices_behind_the_alias(es: tuple[ElasticStore, An
     assert store.upsert_posts([(moved, None)]).updated == 1
     assert store.count_posts(PostQuery()) == 3 and store.get_post("weibo", "1").post.likes == 7
     assert "1" in {k.split(":")[1] for k in state.indices["faults-posts-2026.11"].docs}
+
+
+def test_prefix_must_make_valid_index_names() -> None:
+    client = Elasticsearch("http://127.0.0.1:9")
+    for bad in ("Yuqing", "-x", "a b", "a*", ""):
+        with pytest.raises(ValueError, match="es_prefix"):
+            ElasticStore(client, prefix=bad)
+    assert ElasticStore(client, prefix="yq_prod-1").idx("alerts") == "yq_prod-1-alerts"

@@ -157,3 +157,23 @@ def test_cli_spool_status_and_flush(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "0 segments, 0 posts" in capsys.readouterr().out
     store = SQLiteStore(tmp_path / "y.db")
     assert store.count_posts(PostQuery()) == 4
+
+
+def test_cli_store_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                          free_port: int) -> None:
+    from yuqing.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("YUQING_CONFIG", raising=False)
+    monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "y.db"))
+    monkeypatch.setenv("YUQING_STORE_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.delenv("YUQING_ES_URL", raising=False)
+    SQLiteStore(tmp_path / "y.db").upsert_posts([item(1), item(2)])
+    assert main(["store", "status", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["backend"], shown["reachable"], shown["posts"]) == ("sqlite", True, 2)
+    monkeypatch.setenv("YUQING_ES_URL", f"http://127.0.0.1:{free_port}")
+    Spool(tmp_path / "spool").append([item(3)])
+    assert main(["store", "status"]) == 1
+    out = capsys.readouterr().out
+    assert "UNREACHABLE" in out and "1 segments, 1 posts waiting" in out

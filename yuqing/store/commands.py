@@ -27,6 +27,9 @@ def register(sub: Any) -> None:
     status.set_defaults(func=spool_status_command)
     flush = ssub.add_parser("spool-flush", help="write the spooled posts to the store now")
     flush.set_defaults(func=spool_flush_command)
+    st = ssub.add_parser("status", help="which store, whether it answers, how many posts, what is spooled")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=status_command)
 
 
 def _open(settings: Any, backend: str, path: str | None) -> tuple[Any, str]:
@@ -110,3 +113,34 @@ def spool_flush_command(args: argparse.Namespace) -> int:
         store.close()
     print(json.dumps(result.__dict__, ensure_ascii=False))
     return 1 if result.pending_segments else 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from yuqing.commands import settings_from
+    from yuqing.config import masked
+    from yuqing.store import open_store
+    from yuqing.store.base import PostQuery, StoreError
+    from yuqing.store.spool import Spool
+
+    settings = settings_from(args)
+    backend = settings.store_backend
+    where = masked(settings)["store"]["es_url"] if backend == "elasticsearch" else settings.store.path
+    info: dict[str, Any] = {"backend": backend, "where": where, "reachable": False, "error": "", "posts": None}
+    try:
+        store = open_store(settings)
+        try:
+            store.ping()
+            info.update(reachable=True, posts=store.count_posts(PostQuery()))
+        finally:
+            store.close()
+    except StoreError as exc:
+        info["error"] = str(exc)
+    spool = Spool(settings.store.spool_dir).status()
+    info["spool"] = {"segments": spool.segments, "posts": spool.items, "dir": spool.directory}
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        state = f"reachable, {info['posts']} posts" if info["reachable"] else f"UNREACHABLE: {info['error']}"
+        print(f"store {backend} at {where}: {state}")
+        print(f"spool {spool.directory}: {spool.segments} segments, {spool.items} posts waiting")
+    return 0 if info["reachable"] else 1

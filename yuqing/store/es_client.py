@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,6 +43,8 @@ class EsBase:
 
     def __init__(self, client: Any, *, prefix: str = "yuqing", shards: int = 1, replicas: int = 0,
                  refresh: bool = True, chunk_size: int = 500, max_retries: int = 3, backoff: float = 1.0) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", prefix):
+            raise ValueError(f"es_prefix {prefix!r}: index names are lower-case letters, digits, '-', '_' or '.'")
         self.es = client
         self.prefix = prefix
         self.shards, self.replicas = shards, replicas

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from yuqing.post import Event, Post, Rejected
+from yuqing.store.base import StoreError
+from yuqing.store.spool import SpoolingWriter
 
 log = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -56,6 +58,7 @@ class StorePipeline:
         self.counted: set[str] = set()  # keys already counted as found in this run
         self.events: dict[str, Event] = {}
         self.store: Any = None
+        self.writer: Any = None
         self.analyzer: Any = None
         self.watchlist: Any = None
         self.source = ""
@@ -72,9 +75,14 @@ class StorePipeline:
         spider = self.crawler.spider
         self.source = spider.name
         self.store = spider.store
+        self.writer = SpoolingWriter(self.store, spider.yq_settings.store.spool_dir)
         self.watchlist = self.watchlist_factory(spider.yq_settings)
         since = datetime.now(UTC) - timedelta(days=3)
-        self.events = {e.event_id: e for e in self.store.list_events(since=since, limit=1000, order="last_seen_desc")}
+        try:
+            self.events = {e.event_id: e for e in self.store.list_events(since=since, limit=1000,
+                                                                           order="last_seen_desc")}
+        except StoreError as exc:
+            log.warning("store unavailable, known events not loaded: %s", exc)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Rejected):
@@ -122,10 +130,20 @@ class StorePipeline:
             self.store_posts(posts)
         if self.rejected:
             items, self.rejected = self.rejected, []
-            self.store.record_rejected(items)
+            try:
+                self.store.record_rejected(items)
+            except StoreError as exc:
+                self.stats.inc_value("yuqing/errors/store_unavailable")
+                for item in items:
+                    log.error("rejected item not recorded (store unavailable: %s): %s/%s %s %s", exc, item.source,
+                              item.stage, item.reason, item.url)
 
     def store_posts(self, posts: Sequence[Post]) -> None:
-        seen = self.store.seen_ids(self.source, [p.post_id for p in posts])
+        try:
+            seen = self.store.seen_ids(self.source, [p.post_id for p in posts])
+        except StoreError as exc:  # the write below spools; "new" is then an upper bound
+            log.warning("store unavailable for seen ids: %s", exc)
+            seen = set()
         began = time.perf_counter()
         if self.analyzer is None:  # loaded on the first posts: a run that finds nothing does not pay for it
             self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
@@ -134,10 +152,18 @@ class StorePipeline:
         analyses, events = self.analyzer.analyze(posts, known_events=list(self.events.values()))
         self.stats.inc_value("yuqing/analyze_seconds", time.perf_counter() - began)
         began = time.perf_counter()
-        result = self.store.upsert_posts(list(zip(posts, analyses, strict=True)))
+        spooled = self.writer.spooled
+        result = self.writer.write(list(zip(posts, analyses, strict=True)))
+        if self.writer.spooled > spooled:
+            self.stats.inc_value("yuqing/spooled", self.writer.spooled - spooled)
+            self.stats.inc_value("yuqing/errors/store_unavailable")
         if events:
-            self.store.upsert_events(events)
             self.events.update((e.event_id, e) for e in events)
+            try:
+                self.store.upsert_events(events)
+            except StoreError as exc:
+                self.stats.inc_value("yuqing/errors/store_unavailable")
+                log.error("events not stored (they are rebuilt from the posts next run): %s", exc)
         self.stats.inc_value("yuqing/store_seconds", time.perf_counter() - began)
         new = sum(1 for p in posts if p.post_id not in seen)
         self.stats.inc_value("yuqing/posts_new", new)

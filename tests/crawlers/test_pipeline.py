@@ -15,7 +15,7 @@ from crawlers.spiders.weibo import WeiboSpider
 from crawlers.watchlist import load_watchlist
 from yuqing.config import Settings
 from yuqing.post import Analysis, Event, Post, Rejected
-from yuqing.store import PostQuery, open_store
+from yuqing.store import PostQuery, StoreUnavailable, open_store
 
 NOW = datetime.now(UTC)
 
@@ -42,7 +42,8 @@ def store(tmp_path: Path) -> Iterator[Any]:
 
 def pipeline(store: Any, batch: int = 3) -> tuple[StorePipeline, CountingAnalyzer]:
     crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch})
-    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", store=store, yq_settings=Settings())
+    yq = Settings().replace(store={"spool_dir": str(Path(store.path).parent / "spool")})
+    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", store=store, yq_settings=yq)
     analyzer = CountingAnalyzer()
     pipe = StorePipeline(crawler, analyzer_factory=lambda s: analyzer, watchlist_factory=lambda s: load_watchlist())
     pipe.open_spider()
@@ -103,3 +104,30 @@ def test_comments_are_kept_without_an_operator_name(store: Any) -> None:
                            published_at=NOW))
     pipe.close_spider()
     assert store.get_post("weibo", "c1") is not None
+
+
+class DownStore:
+    """The real store, except that writing posts fails as if the database were unreachable."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.path = store.path
+
+    def upsert_posts(self, items: Any) -> Any:
+        raise StoreUnavailable("database is locked")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_posts_are_spooled_while_the_store_is_down_and_replayed_next_run(store: Any) -> None:
+    down, _ = pipeline(DownStore(store))
+    down.process_item(post(1))
+    down.close_spider()
+    assert store.count_posts(PostQuery()) == 0
+    assert down.crawler.stats.get_value("yuqing/spooled") == 1
+    assert down.crawler.stats.get_value("yuqing/errors/store_unavailable") == 1
+    up, _ = pipeline(store)
+    up.process_item(post(2))
+    up.close_spider()
+    assert store.count_posts(PostQuery()) == 2  # the spooled post came in first

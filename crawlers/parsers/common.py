@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
 from yuqing.post import Rejected
 
@@ -57,8 +57,13 @@ def require(obj: Any, path: str, url: str, expected: str) -> Any:
 
 
 def query(url: str) -> dict[str, str]:
-    """The URL's query parameters, first value of each."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+    """The URL's query parameters, first value of each; percent-escapes are decoded by their bytes
+    (UTF-8, else GB18030: Zhidao links carry GBK-encoded words with ie=gbk)."""
+    out: dict[str, str] = {}
+    raw = quote(urlsplit(url).query, safe="=&%+;/:,@!$'()*~?")  # raw non-ASCII text becomes UTF-8 escapes
+    for key, value in parse_qsl(raw, keep_blank_values=True, encoding="latin-1"):
+        out.setdefault(key, decode(value.encode("latin-1")))
+    return out
 
 
 def int_param(url: str, name: str, default: int) -> int:
@@ -68,15 +73,12 @@ def int_param(url: str, name: str, default: int) -> int:
 
 
 def with_query(url: str, **changes: object) -> str:
-    """`url` with some query parameters set (None removes one)."""
+    """`url` with some query parameters set (None removes one); the others stay byte for byte."""
     parts = urlsplit(url)
-    params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-    for key, value in changes.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = str(value)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), parts.fragment))
+    pairs = [pair for pair in parts.query.split("&") if pair]
+    kept = [pair for pair in pairs if unquote_plus(pair.split("=", 1)[0]) not in changes]
+    added = [f"{quote(key, safe='')}={quote(str(value), safe='')}" for key, value in changes.items() if value is not None]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept + added), parts.fragment))
 
 
 def reject(source: str, reason: str, url: str, item: object, now: datetime) -> Rejected:

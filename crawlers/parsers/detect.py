@@ -39,7 +39,7 @@ _BODY_RULES: tuple[tuple[str, str], ...] = (
     (r'"voteup_count"|"paging"\s*:', "zhihu.answers"),
     (r'zm-item-answer|"postsCount"|"publishedTime"', "zhihu.legacy"),
     (r'class="ask-title|id="wgt-ask"|知道宝贝找不到问题了', "zhidao.question"),
-    (r'class="result-item"|zhidao\.baidu\.com/search', "zhidao.search"),
+    (r'class="result-item"|class="list-inner"|<dl class="dl"|zhidao\.baidu\.com/search', "zhidao.search"),
     (r'"lists"\s*:|"page_amount"', "heimao.list"),
     (r'tousu\.sina\.com\.cn/complaint|黑猫投诉|投诉编号', "heimao.complaint"),
     (r'"ok"\s*:\s*-?\d', "weibo.search"),

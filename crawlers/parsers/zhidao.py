@@ -70,9 +70,14 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
     posts: list[Post] = []
     requests: list[PageRequest] = []
     rejected: list[Rejected] = []
+    ads = 0
     for item in items:
         links = item.xpath(".//dt//a[@href]")
         match = _QID.search(links[0].get("href", "")) if links else None
+        if not match and ("type:ad" in item.get("data-fb", "") or (links and "zhidao.baidu.com" not in links[0].get(
+                "href", "") and not links[0].get("href", "").startswith("/"))):
+            ads += 1  # an advertisement in the result list, not a question
+            continue
         if not match:
             rejected.append(reject(SOURCE, "search result without question link", url, element_text(item), now))
             continue
@@ -93,7 +98,8 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
             platform="zhidao", post_id=question_key(qid), kind="question", title=title,
             text=f"{title}\n{excerpt}" if excerpt else title, published_at=parse_date(date.group(1), now), url=link,
             comments=int(answers.group(1)) if answers else 0, keyword=keyword,
-            likes=parse_count(" ".join(item.xpath(".//*[contains(@class,'agree-num')]//text()"))),
+            likes=parse_count(" ".join(item.xpath(".//*[contains(@class,'agree-num')]//text() | "
+                                                  ".//i[contains(@class,'i-agree')]/following-sibling::span[1]//text()"))),
             author_name=author[0].text_content().strip() if author else "", extra={"stub": True, "native_id": qid},
         ))
         requests.append(PageRequest(url=link, parser="zhidao.question", meta={"keyword": keyword}))
@@ -107,7 +113,7 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
             next_pn = pn + max(len(items), 10)
         requests.append(PageRequest(url=with_query(url, pn=next_pn), parser="zhidao.search", meta={"keyword": keyword}))
     return ParseResult(posts=posts, requests=requests, rejected=rejected, page_kind="zhidao.search",
-                       cursor={"pn": pn, "next_pn": next_pn})
+                       cursor={"pn": pn, "next_pn": next_pn, **({"ads": ads} if ads else {})})
 
 
 def _answer_date(el: Any, now: datetime) -> datetime:

@@ -82,7 +82,7 @@ def search(query: dict[str, str], posts: Sequence[DemoPost], page_size: int = PA
             f'<dd class="dd explain f-light"><span class="mr-8">{q.at.astimezone(SHANGHAI):%Y-%m-%d}</span>'
             f'<span class="mr-8"><a class="mr-8" href="/usercenter?uid={escape(q.author_id)}">{escape(q.author_name)}'
             f'</a></span><span class="mr-8">{len(answers)}个回答</span>'
-            f'<span class="f-black">{q.likes}</span></dd></dl>')
+            f'<i class="i-agree"></i><span class="f-black">{q.likes}</span></dd></dl>')
     pager = ""
     if pn + page_size < len(hits):
         nxt = f"/search?word={quote(query.get('word', ''))}&pn={pn + page_size}"

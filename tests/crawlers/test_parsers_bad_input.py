@@ -211,3 +211,14 @@ def test_fields_of_the_wrong_type_give_a_result_or_a_parse_error_never_a_crash(e
 ])
 def test_more_date_forms(text: str, expected: datetime) -> None:
     assert parse_date(text, NOW) == expected
+
+
+def test_query_words_decode_by_their_bytes_and_other_parameters_stay_byte_for_byte() -> None:
+    from crawlers.parsers.common import query, with_query
+
+    gbk = "https://zhidao.baidu.com/search?word=%D2%C6%B6%AF%BF%ED%B4%F8&ie=gbk&pn=0"
+    assert query(gbk)["word"] == "移动宽带"
+    assert with_query(gbk, pn=10) == "https://zhidao.baidu.com/search?word=%D2%C6%B6%AF%BF%ED%B4%F8&ie=gbk&pn=10"
+    assert query("https://www.zhihu.com/api/v4/search_v3?q=中国电信&offset=0")["q"] == "中国电信"
+    assert query("https://m.weibo.cn/api/container/getIndex?containerid=100103type%3D61%26q%3D%E7%94%B5%E4%BF%A1")[
+        "containerid"] == "100103type=61&q=电信"

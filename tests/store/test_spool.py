@@ -177,3 +177,33 @@ def test_cli_store_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert main(["store", "status"]) == 1
     out = capsys.readouterr().out
     assert "UNREACHABLE" in out and "1 segments, 1 posts waiting" in out
+
+
+class Refuses(Outage):
+    """A store that answers but refuses the writes of one post (StoreError, not StoreUnavailable)."""
+
+    def upsert_posts(self, items: Any) -> WriteResult:
+        from yuqing.store.base import StoreError
+
+        if any(post.post_id == "13" for post, _ in items):
+            raise StoreError("HTTP 400 mapper_parsing_exception")
+        return super().upsert_posts(items)
+
+
+def test_a_segment_refused_again_and_again_is_set_aside_not_blocking(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "y.db")
+    refusing = Refuses(store)
+    spool = Spool(tmp_path / "spool")
+    spool.append([item(13)])
+    spool.append([item(14)])
+    (tmp_path / "spool" / "seg-99999999999999999999-1-000000.jsonl").write_text("not json\n", encoding="utf-8")
+    writer = SpoolingWriter(refusing, tmp_path / "spool")
+    for _ in range(2):
+        first = writer.flush()
+        assert (first.segments, first.pending_segments, first.quarantined) == (0, 3, 0)
+    third = writer.flush()
+    assert (third.segments, third.items, third.pending_segments, third.quarantined) == (1, 1, 0, 2)
+    assert store.seen_ids("weibo", ["13", "14"]) == {"14"}
+    status = writer.pending()
+    assert (status.segments, status.failed_segments) == (0, 2)  # kept on disk, visible, never replayed again
+    assert len(list((tmp_path / "spool").glob("failed-seg-*.jsonl"))) == 2

@@ -96,7 +96,8 @@ def spool_status_command(args: argparse.Namespace) -> int:
         print(json.dumps(st.__dict__, ensure_ascii=False))
     else:
         print(f"spool {st.directory}: {st.segments} segments, {st.items} posts, {st.bytes} bytes"
-              + (f", oldest {st.oldest}" if st.oldest else ""))
+              + (f", oldest {st.oldest}" if st.oldest else "")
+              + (f"; {st.failed_segments} segments set aside (failed-*.jsonl)" if st.failed_segments else ""))
     return 0
 
 
@@ -136,7 +137,8 @@ def status_command(args: argparse.Namespace) -> int:
     except StoreError as exc:
         info["error"] = str(exc)
     spool = Spool(settings.store.spool_dir).status()
-    info["spool"] = {"segments": spool.segments, "posts": spool.items, "dir": spool.directory}
+    info["spool"] = {"segments": spool.segments, "posts": spool.items, "dir": spool.directory,
+                     "failed_segments": spool.failed_segments}
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
     else:

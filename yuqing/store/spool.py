@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from yuqing.post import Analysis, Post
-from yuqing.store.base import StoreError, WriteResult
+from yuqing.store.base import StoreError, StoreUnavailable, WriteResult
 from yuqing.store.recjson import from_json, to_json
 
 log = logging.getLogger(__name__)
 
 REPLAYED = "replayed.log"
+REFUSED = "refused.log"  # one line per refused replay: "<segment> <error>"
+MAX_REFUSALS = 3  # a segment the store refuses (not: cannot be reached) this often is set aside
 _counter = itertools.count()
 
 
@@ -38,6 +40,7 @@ class FlushResult:
     updated: int = 0
     failed: int = 0
     pending_segments: int = 0  # left because the store failed again
+    quarantined: int = 0  # segments set aside as failed-*.jsonl (refused again and again, or unreadable)
     error: str = ""
 
 
@@ -48,6 +51,7 @@ class SpoolStatus:
     items: int
     bytes: int
     oldest: str
+    failed_segments: int = 0  # failed-*.jsonl, kept for inspection, never replayed automatically
 
 
 def _fsync_dir(path: Path) -> None:
@@ -118,11 +122,25 @@ class Spool:
             os.fsync(fh.fileno())
         path.unlink(missing_ok=True)
 
+    def refusals(self, path: Path, error: str) -> int:
+        """Record one refused replay of `path`; returns how many times it has been refused."""
+        log_path = self.dir / REFUSED
+        with open(log_path, "a", encoding="utf-8") as fh:
+            fh.write(f"{path.name} {error.splitlines()[0] if error else ''}\n")
+        return sum(1 for line in log_path.read_text(encoding="utf-8").splitlines() if line.split(" ", 1)[0] == path.name)
+
+    def quarantine(self, path: Path, reason: str) -> Path:
+        """Set a segment aside (renamed failed-…); it stays on disk and in `status()`."""
+        target = path.with_name("failed-" + path.name)
+        os.replace(path, target)
+        log.error("spool segment %s set aside as %s: %s", path.name, target.name, reason)
+        return target
+
     def compact(self) -> None:
-        """Forget replayed names once their files are gone."""
-        path = self.dir / REPLAYED
-        if path.exists() and not any(self.dir.glob("seg-*.jsonl")):
-            path.unlink()
+        """Forget replayed and refused names once no segment is pending."""
+        if not any(self.dir.glob("seg-*.jsonl")):
+            for name in (REPLAYED, REFUSED):
+                (self.dir / name).unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -138,8 +156,10 @@ class Spool:
     def status(self) -> SpoolStatus:
         segs = self.segments()
         items = sum(sum(1 for line in p.open(encoding="utf-8") if line.strip()) for p in segs)
+        failed = len(list(self.dir.glob("failed-seg-*.jsonl"))) if self.dir.exists() else 0
         return SpoolStatus(directory=str(self.dir), segments=len(segs), items=items,
-                           bytes=sum(p.stat().st_size for p in segs), oldest=segs[0].name if segs else "")
+                           bytes=sum(p.stat().st_size for p in segs), oldest=segs[0].name if segs else "",
+                           failed_segments=failed)
 
 
 class SpoolingWriter:
@@ -181,16 +201,29 @@ class SpoolingWriter:
         log.warning("store unavailable (%s): spooled %d posts to %s", error, len(items), path)
 
     def flush(self) -> FlushResult:
-        """Replay pending segments in order; stops at the first one the store refuses."""
-        totals = {"segments": 0, "items": 0, "inserted": 0, "updated": 0, "failed": 0}
+        """Replay pending segments in order; stops at the first one the store cannot take.
+
+        A segment the store refuses (StoreError other than StoreUnavailable) MAX_REFUSALS times, or one that
+        cannot be read, is set aside as failed-*.jsonl so it does not hold back the others.
+        """
+        totals = {"segments": 0, "items": 0, "inserted": 0, "updated": 0, "failed": 0, "quarantined": 0}
         with self.spool.locked():
             segments = self.spool.segments()
             for i, path in enumerate(segments):
-                items = self.spool.read(path)
+                try:
+                    items = self.spool.read(path)
+                except (ValueError, KeyError, TypeError) as exc:
+                    self.spool.quarantine(path, f"unreadable: {exc}")
+                    totals["quarantined"] += 1
+                    continue
                 try:
                     result = self.store.upsert_posts(items) if items else WriteResult()
                 except StoreError as exc:
                     self.last_error = str(exc)
+                    if not isinstance(exc, StoreUnavailable) and self.spool.refusals(path, str(exc)) >= MAX_REFUSALS:
+                        self.spool.quarantine(path, f"refused {MAX_REFUSALS} times: {exc}")
+                        totals["quarantined"] += 1
+                        continue
                     log.warning("spool replay stopped at %s: %s", path.name, exc)
                     return FlushResult(**totals, pending_segments=len(segments) - i, error=str(exc))
                 if result.failed:

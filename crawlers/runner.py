@@ -81,6 +81,7 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     from crawlers.health import crawl_run, summary
     from crawlers.settings import scrapy_settings
     from crawlers.spiders.base import state_key
+    from yuqing.post import CrawlRun
     from yuqing.store import open_store
 
     started = datetime.now(UTC)
@@ -94,8 +95,7 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
         log.info("resuming the interrupted %s crawl from %s", source, jobdir)
     store = open_store(settings)
     try:
-        record = store.record_crawl_run(crawl_run(source, {"finish_reason": "running"}, started_at=started,
-                                                  finished_at=started, unhealthy_reason="running"))
+        record = store.record_crawl_run(CrawlRun(source=source, started_at=started))  # finished_at None: running
     finally:
         store.close()
     scrapy_conf.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")

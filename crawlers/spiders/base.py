@@ -147,6 +147,12 @@ class PlatformSpider(scrapy.Spider):
                 nxt = self.next_page(response, result, req, query)
                 if nxt is not None:
                     yield nxt
+            elif req.parser == key:  # the next page of answers / comments / a list: at most max_pages deep
+                depth = int(response.meta.get("chain", 1))
+                if depth < self.max_pages:
+                    request = self.page_request(req.url, req.parser, parse_meta=req.meta, priority=req.priority + 1)
+                    request.meta["chain"] = depth + 1
+                    yield request
             else:
                 yield self.page_request(req.url, req.parser, parse_meta=req.meta, priority=req.priority + 1)
 

@@ -65,8 +65,8 @@ class Watchlist:
     def _mentions(self, op: Operator, text: str) -> bool:
         if any(_contains(text, name) for name in op.names):
             return True
-        if not op.aliases and not op.ambiguous:
-            return False
+        if not any(word in text for word in op.aliases + op.ambiguous):
+            return False  # nothing to disambiguate: skip the exclusion pass
         for phrase in op.exclude:
             text = text.replace(phrase, " " * len(phrase))
         if any(_contains(text, alias) for alias in op.aliases):

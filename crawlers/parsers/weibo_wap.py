@@ -6,6 +6,7 @@ seen on both sites is one record; the bid is kept in extra.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Mapping
@@ -21,12 +22,12 @@ from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import looks_blocked, reject, require_complete_html
 from .dates import DateError, parse_date
 from .encoding import decode
-from .html import element_text, tidy
+from .html import element_text
 from .weibo_ids import bid_to_mid
 
 SOURCE = "weibo"
 _PICS = re.compile(r"\s*\[组图共\d+张\]\s*$")
-_TAIL = re.compile(r"\s*(?:原图|赞\[\d+\]|转发\[\d+\]|评论\[\d+\]|收藏|操作|举报)\s*")
+_ACTION = re.compile(r"^(?:原图|赞\[\d+\]|转发\[\d+\]|评论\[\d+\]|原文评论\[\d+\]|收藏|操作|举报|关注[他她]|图片)$")
 
 
 def _count(el: Any, label: str) -> int:
@@ -70,6 +71,17 @@ def _author(doc: Any) -> tuple[str, str]:
     return uid, name
 
 
+def _without_actions(el: Any) -> Any:
+    """A copy of `el` without labels, dates, comment markers and action links (赞[12] 转发 收藏 原图 …)."""
+    clone = copy.deepcopy(el)
+    for junk in clone.xpath(".//span[@class='cmt' or @class='ct'] | .//a[@class='cc'] | .//comment()"):
+        junk.drop_tree()
+    for link in clone.xpath(".//a"):
+        if _ACTION.match(link.text_content().replace("\xa0", " ").strip()):
+            link.drop_tree()
+    return clone
+
+
 def _post(div: Any, bid: str, author: tuple[str, str], url: str, now: datetime) -> Post | Rejected:
     parts = div.xpath("./div")
     if not parts:
@@ -81,15 +93,9 @@ def _post(div: Any, bid: str, author: tuple[str, str], url: str, now: datetime) 
         match = re.search(r"/comment/(\w+)", link[0]) if link else None
         parent_bid = match.group(1) if match else ""
         reason = div.xpath(".//span[@class='cmt' and contains(., '转发理由')]/..")
-        text = element_text(reason[-1]) if reason else ""
-        text = text.split("转发理由:", 1)[-1].split("转发理由：", 1)[-1]
-        text = tidy(_TAIL.split(text)[0] if text else text)
-        for noise in ("转发理由:",):
-            text = text.replace(noise, "")
-        text = re.split(r"\s*(?:赞\[\d+\]|\d{2}月\d{2}日|\d{4}-\d{2}-\d{2}|今天|\d+分钟前)", text)[0].strip()
+        text = element_text(_without_actions(reason[-1])) if reason else ""
     else:
-        text = re.split(r"\s*(?:赞\[\d+\]|原图)", element_text(parts[0]))[0]
-        text = _PICS.sub("", text).strip()
+        text = _PICS.sub("", element_text(_without_actions(parts[0]))).strip()
     if not text:
         return reject(SOURCE, f"wap post {bid} has no text", url, bid, now)
     try:

@@ -27,7 +27,7 @@ from .weibo_ids import bid_to_mid
 
 SOURCE = "weibo"
 _PICS = re.compile(r"\s*\[组图共\d+张\]\s*$")
-_ACTION = re.compile(r"^(?:原图|赞\[\d+\]|转发\[\d+\]|评论\[\d+\]|原文评论\[\d+\]|收藏|操作|举报|关注[他她]|图片)$")
+_ACTION = re.compile(r"^(?:原图|赞\[\d+\]|转发\[\d+\]|评论\[\d+\]|原文评论\[\d+\]|收藏|操作|举报|关注[他她]|图片|查看图片|全文)$")
 
 
 def _count(el: Any, label: str) -> int:

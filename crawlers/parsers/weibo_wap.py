@@ -108,7 +108,8 @@ def _post(div: Any, bid: str, author: tuple[str, str], url: str, now: datetime) 
         kind="repost" if repost_of else "post", parent_id=_mid(parent_bid) if parent_bid else "",
         author_id=author[0], author_name=author[1],
         reposts=_count(div, "转发"), comments=_count(div, "评论"), likes=_count(div, "赞"),
-        extra={"bid": bid, **({"source": app} if app else {})},
+        extra={"bid": bid, **({"source": app} if app else {}),
+               **({"truncated": True} if div.xpath(".//a[normalize-space(.)='全文']") else {})},
     )
 
 
@@ -143,6 +144,7 @@ def parse_wap(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] |
     doc = lxml.html.fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     posts: list[Post] = []
     rejected: list[Rejected] = []
+    requests: list[PageRequest] = []
     path_match = re.search(r"/comment/(\w+)", urlsplit(url).path)
     if path_match:
         bid = path_match.group(1)
@@ -166,7 +168,8 @@ def parse_wap(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] |
         for div in doc.xpath("//div[@class='c' and starts-with(@id, 'M_')]"):
             result = _post(div, div.get("id")[2:], author, url, now)
             (posts if isinstance(result, Post) else rejected).append(result)  # type: ignore[arg-type]
-    requests: list[PageRequest] = []
+        requests += [PageRequest(url=f"https://weibo.cn/comment/{p.extra['bid']}", parser="weibo.wap")
+                     for p in posts if p.extra.get("truncated")]  # the comment page shows the full text
     cursor: dict[str, Any] = {}
     nxt = doc.xpath("//div[@id='pagelist']//a[normalize-space(.)='下页']/@href")
     pages = re.search(r"(\d+)/(\d+)页", " ".join(doc.xpath("//div[@id='pagelist']//text()")))

@@ -146,7 +146,9 @@ def test_wap_profile_posts_use_numeric_mid() -> None:
     assert (first.likes, first.reposts, first.comments) == (523801, 1000000, 393530)
     assert first.author_id == "1669879400" and first.author_name == "Dear-迪丽热巴"
     assert all("赞[" not in p.text for p in result.posts)
-    assert result.requests[0].url == "https://weibo.cn/1669879400?page=2"
+    assert [r.url for r in result.requests] == ["https://weibo.cn/comment/J5cVGuUNq", "https://weibo.cn/1669879400?page=2"]
+    truncated = [p for p in result.posts if p.extra.get("truncated")]
+    assert [p.extra["bid"] for p in truncated] == ["J5cVGuUNq"]  # its 全文 is on the comment page
 
 
 def test_wap_comment_page() -> None:

@@ -20,6 +20,8 @@ def errors_from(stats: Mapping[str, Any]) -> dict[str, int]:
         kind = ""
         if key.startswith("yuqing/errors/"):
             kind = key[len("yuqing/errors/"):]
+        elif key == "robotstxt/forbidden":
+            kind = "robots_forbidden"
         elif key.startswith("retry/reason_count/"):
             m = _RETRY_REASON.match(key)
             kind = (f"http_{m.group(1)}" if m.group(1) else m.group(2).lower()) if m else "retry"
@@ -51,6 +53,7 @@ def summary(run: CrawlRun, stats: Mapping[str, Any]) -> dict[str, Any]:
             "posts_found": run.posts_found, "posts_new": run.posts_new,
             "posts_stored": int(stats.get("yuqing/posts_stored", 0)), "rejected": run.rejected,
             "errors": dict(run.errors), "requests": int(stats.get("downloader/request_count", 0)),
+            "splits": int(stats.get("yuqing/paging/split", 0)), "spooled": int(stats.get("yuqing/spooled", 0)),
             "seconds": round((run.finished_at - run.started_at).total_seconds(), 3) if run.finished_at else None,
             **{f"{k}_seconds": round(float(stats.get(f"yuqing/{k}_seconds", 0.0)), 3)
                for k in ("parse", "analyzer_load", "analyze", "store")}}

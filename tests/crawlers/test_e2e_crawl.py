@@ -121,6 +121,7 @@ def test_all_four_platforms_with_faults_every_scripted_post_once(tmp_path: Path)
                 errors[kind] = errors.get(kind, 0) + n
         assert errors, "the faults show up in the run's error counts"
         assert first["weibo"]["pages"] > 10
+        assert first["weibo"]["splits"] > 0, "the 3-page cap was beaten by splitting the time window"
 
         second = crawl_all(config)
         assert sorted(stored_keys(config)) == sorted(keys)

@@ -218,3 +218,19 @@ def test_zhihu_follows_question_answers(store: Any) -> None:
 def test_zhidao_search_url(store: Any) -> None:
     spider = make_spider(ZhidaoSpider, store)
     assert spider.search_url("电信宽带") == BASE + "/search?word=%E7%94%B5%E4%BF%A1%E5%AE%BD%E5%B8%A6&pn=0"
+
+
+def test_replied_cases_and_influential_posts_have_their_comments_followed(store: Any) -> None:
+    from yuqing.post import Analysis, Case
+
+    store.upsert_posts([
+        (Post(platform="weibo", post_id="777", text="中国电信断网", published_at=NOW - timedelta(hours=1)),
+         Analysis(label="negative", score=0.1)),
+        (Post(platform="weibo", post_id="888", text="中国电信宽带大面积断网", published_at=NOW - timedelta(hours=1)),
+         Analysis(label="negative", score=0.1, influence=85.0)),
+    ])
+    store.save_case(Case(platform="weibo", post_id="777", status="replied"))
+    spider = make_spider(WeiboSpider, store)
+    hotflow = {r.meta["parse_meta"]["parent_id"] for r in spider.start_requests_list()
+               if r.meta["parser"] == "weibo.hotflow"}
+    assert hotflow == {"777", "888"}

@@ -35,6 +35,7 @@ PARSERS: dict[str, Parser] = {
     "weibo.web2017": parse_web2017,
     "zhihu.search": zhihu_search,
     "zhihu.answers": zhihu_answers,
+    "zhihu.article": zhihu_answers,  # api/v4/articles/{id}: one bare article object, read by the same parser
     "zhihu.legacy": zhihu_legacy,
     "zhidao.search": zhidao_search,
     "zhidao.question": zhidao_question,

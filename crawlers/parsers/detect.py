@@ -18,6 +18,7 @@ _URL_RULES: tuple[tuple[str, str], ...] = (
     (r"//weibo\.cn/", "weibo.wap"),
     (r"zhihu\.com/api/v4/search_v3", "zhihu.search"),
     (r"zhihu\.com/api/v4/(?:questions/\d+/(?:answers|feeds)|members/[^/]+/answers)", "zhihu.answers"),
+    (r"zhihu\.com/api/v4/articles/\d+", "zhihu.article"),
     (r"zhuanlan\.zhihu\.com/api/|zhihu\.com/(?:question/\d+|node/)", "zhihu.legacy"),
     (r"zhidao\.baidu\.com/search", "zhidao.search"),
     (r"zhidao\.baidu\.com/question/", "zhidao.question"),

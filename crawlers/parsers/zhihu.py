@@ -166,11 +166,15 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
             objects.append(obj)
     posts, rejected = _collect(iter(objects), url, now, keyword)
     cursor, requests = _paging(data, "zhihu.search", {"keyword": keyword})
+    requests += [PageRequest(url=f"https://www.zhihu.com/api/v4/articles/{p.extra['native_id']}", parser="zhihu.article",
+                             meta={"keyword": keyword})
+                 for p in posts if p.kind == "article" and p.extra.get("excerpt_only")]  # the full article
     return ParseResult(posts=posts, requests=requests, rejected=rejected, page_kind="zhihu.search", cursor=cursor)
 
 
 def parse_answers(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    """questions/{id}/answers (cursor paging) and members/{token}/answers, also as concatenated JSON lines."""
+    """questions/{id}/answers or /feeds (cursor paging), members/{token}/answers, single answer or article
+    objects (api/v4/answers/{id}, api/v4/articles/{id}), and concatenated JSON lines of any of them."""
     objects = json_objects(body, url, "zhihu answers list")
     reason = check_error(objects[0], url)
     if reason is not None:
@@ -183,8 +187,8 @@ def parse_answers(body: bytes, url: str, *, now: datetime, meta: Mapping[str, An
                     target = item.get("target") if isinstance(item, Mapping) and "target" in item else item
                     if isinstance(target, Mapping):
                         yield target
-            elif isinstance(obj, Mapping) and obj.get("type") == "answer":
-                yield obj
+            elif isinstance(obj, Mapping) and obj.get("type") in ("answer", "article", "question"):
+                yield obj  # a bare object: JSON-lines dumps, api/v4/answers/{id}, api/v4/articles/{id}
             else:
                 raise ParseError(f"{url}: changed layout, expected answer objects or {{data: [...]}}")
 

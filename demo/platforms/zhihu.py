@@ -1,4 +1,5 @@
-"""www.zhihu.com in its real shapes: api/v4/search_v3 and questions/{id}/answers (cursor paging)."""
+"""www.zhihu.com in its real shapes: api/v4/search_v3 (articles as excerpts only, as the real search gives them),
+questions/{id}/answers (cursor paging) and articles/{id} (the full article)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ HOST = "https://www.zhihu.com"
 _TAG = re.compile(r"<[^>]+>")
 _ANSWERS = re.compile(r"^/api/v4/questions/(\d+)/answers$")
 _MEMBER = re.compile(r"^/api/v4/members/([^/]+)/answers$")
+_ARTICLE = re.compile(r"^/api/v4/articles/(\d+)$")
 
 
 def _json(obj: Any, status: int = 200) -> Response:
@@ -90,6 +92,13 @@ def _page(items: list[DemoPost], path: str, query: dict[str, str], limit_default
     return chunk, paging
 
 
+def _search_object(post: DemoPost) -> dict[str, Any]:
+    obj = entity(post)
+    if post.kind == "article":
+        obj.pop("content", None)
+    return obj
+
+
 def search(query: dict[str, str], posts: Sequence[DemoPost]) -> Response:
     words = query.get("q", "").split()
     if not words:
@@ -98,7 +107,7 @@ def search(query: dict[str, str], posts: Sequence[DemoPost]) -> Response:
     hits.sort(key=lambda p: (p.at, p.post_id), reverse=True)
     chunk, paging = _page(hits, "/api/v4/search_v3", query, 20)
     data = [{"type": "search_result", "highlight": {"title": p.title, "description": _plain(p.text)[:60]},
-             "object": entity(p)} for p in chunk]
+             "object": _search_object(p)} for p in chunk]
     return _json({"paging": paging, "data": data, "search_action_info": {"search_hash_id": "demo"}})
 
 
@@ -120,6 +129,12 @@ def handle(path: str, query: dict[str, str], posts: Sequence[DemoPost], now: dat
     match = _ANSWERS.match(path)
     if match:
         return answers(path, query, mine, qid=match.group(1))
+    match = _ARTICLE.match(path)
+    if match:
+        found = next((p for p in mine if p.kind == "article" and p.post_id == match.group(1)), None)
+        if found is None:
+            return _json({"error": {"code": 404, "message": "文章不存在", "name": "NotFoundError"}}, 404)
+        return _json(entity(found))
     match = _MEMBER.match(path)
     if match:
         return answers(path, query, mine, member=match.group(1))

@@ -58,9 +58,15 @@ def test_zhihu_search_round_trip() -> None:
     assert answer.parent_id == "q640010001" and answer.title == "中国电信的宽带怎么样？"
     assert answer.published_at == at(497).replace(microsecond=0) and answer.ip_region == "广东"
     assert (answer.likes, answer.comments, answer.author_id, answer.author_name) == (30, 3, "user-3", "答主3")
-    assert by_id["p701234567"].text == "从中国移动转到电信的全过程\n\n第二行"  # one <p> per line
+    assert by_id["p701234567"].text == "从中国移动转到电信的全过程\n第二行"  # the search's plain excerpt
+    assert by_id["p701234567"].extra["excerpt_only"] is True
+    [article_request] = result.requests
+    assert article_request.parser == "zhihu.article" and article_request.url.endswith("/api/v4/articles/701234567")
+    [article] = parse("zhihu.article", get(zhihu, article_request.url, ZHIHU), article_request.url).posts
+    assert article.post_id == "p701234567" and article.text == "从中国移动转到电信的全过程\n\n第二行"  # one <p> per line
+    assert "excerpt_only" not in article.extra and article.title == "携号转网记录"
     assert by_id["q640010001"].text == "中国电信的宽带怎么样？\n家里想装宽带，电信和移动选哪个？"
-    assert result.cursor["is_end"] is True and result.requests == []
+    assert result.cursor["is_end"] is True
 
 
 def test_zhihu_answers_cursor_paging_collects_every_answer() -> None:

@@ -127,6 +127,9 @@ class Index:
             raise EsError(400, "document_parsing_exception", f"failed to parse field [{field}] of type [{kind}]: {v!r}")
 
     def put(self, doc_id: str, source: dict[str, Any]) -> str:
+        if len(doc_id.encode()) > 512:
+            raise EsError(400, "illegal_argument_exception", f"id [{doc_id[:40]}...] is too long, must be no longer "
+                          "than 512 bytes")
         self.check(source)
         result = "updated" if doc_id in self.docs else "created"
         self.seq += 1

@@ -99,3 +99,16 @@ def test_prefix_must_make_valid_index_names() -> None:
         with pytest.raises(ValueError, match="es_prefix"):
             ElasticStore(client, prefix=bad)
     assert ElasticStore(client, prefix="yq_prod-1").idx("alerts") == "yq_prod-1-alerts"
+
+
+def test_long_names_fit_the_id_limit(es: tuple[ElasticStore, Any]) -> None:
+    from yuqing.store.base import OutboxMessage
+
+    store, state = es
+    long_key = "日报:" + "电信" * 300  # 1,800 bytes: over Elasticsearch's 512-byte _id limit
+    msg = OutboxMessage(("a@example.cn",), "日报", "正文", dedup_key=long_key, created_at=NOW)
+    assert store.enqueue_email(msg) is not None and store.enqueue_email(msg) is None
+    store.set_state(long_key, "v1")
+    store.set_state(long_key, "v2")
+    assert store.get_state(long_key) == "v2" and store.list_state() == {long_key: "v2"}
+    assert all(len(i.encode()) <= 512 for idx in state.indices.values() for i in idx.docs)

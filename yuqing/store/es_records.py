@@ -4,6 +4,7 @@ crawl runs and source health, state, rejected items and users, each in its own i
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import secrets
 from collections.abc import Sequence
@@ -16,6 +17,16 @@ from yuqing.store.es_client import EsBase, es_errors
 from yuqing.store.es_docs import record_doc, record_from_doc
 
 ALL = 1_000_000
+MAX_KEYWORD = 2000  # characters; an indexed keyword term is limited to 32766 bytes
+MAX_ID_BYTES = 512  # Elasticsearch's limit on _id
+
+
+def _doc_id(prefix: str, name: str) -> str:
+    """`prefix + name`, or a digest of it when it would exceed the _id limit."""
+    doc_id = prefix + name
+    if len(doc_id.encode()) <= MAX_ID_BYTES:
+        return doc_id
+    return prefix + "sha256:" + hashlib.sha256(name.encode()).hexdigest()
 
 
 def _latest(fields: list[str]) -> dict[str, Any]:
@@ -149,7 +160,7 @@ class EsRecords(EsBase):
         created = msg.created_at or now_utc()
         msg = dataclasses.replace(msg, message_id=mid, created_at=created, next_attempt_at=msg.next_attempt_at or created,
                                   attempts=0, sent_at=None, last_error="")
-        doc_id = f"d:{msg.dedup_key}" if msg.dedup_key else f"m:{mid}"
+        doc_id = _doc_id("d:", msg.dedup_key) if msg.dedup_key else f"m:{mid}"
         with es_errors("enqueue email"):
             try:
                 self.es.create(index=self.idx("outbox"), id=doc_id, refresh=self._refresh_param(),
@@ -243,11 +254,11 @@ class EsRecords(EsBase):
         return [record_from_doc(CrawlRun, r) for r in rows]
 
     def get_state(self, name: str) -> str | None:
-        src = self.get_source("state", name)
+        src = self.get_source("state", _doc_id("", name))
         return None if src is None else str(src["value"])
 
     def set_state(self, name: str, value: str) -> None:
-        self.put("state", name, {"name": name, "value": value})
+        self.put("state", _doc_id("", name), {"name": name, "value": value})
 
     def list_state(self) -> dict[str, str]:
         rows = self.sources("state", {"match_all": {}}, [{"name": "asc"}], ALL)
@@ -261,7 +272,8 @@ class EsRecords(EsBase):
         last = self.next_ids("rejected", len(items))
         now = now_utc()
         actions = [{"_op_type": "index", "_index": self.idx("rejected"), "_id": str(seq),
-                    "_source": record_doc("rejected", dataclasses.replace(r, at=r.at or now, sample=r.sample[:500]), seq=seq)}
+                    "_source": record_doc("rejected", dataclasses.replace(r, at=r.at or now, sample=r.sample[:500],
+                                                                     reason=r.reason[:MAX_KEYWORD]), seq=seq)}
                    for seq, r in zip(range(last - len(items) + 1, last + 1), items, strict=True)]
         with es_errors("bulk rejected"):
             _, failures = helpers.bulk(self.es, actions, raise_on_error=False, max_retries=self.max_retries,

@@ -131,3 +131,18 @@ def test_users_add_command(tmp_path, monkeypatch, capsys):
         assert store.get_user("resp3") is None
     finally:
         store.close()
+
+
+def test_dashboard_command_serves_the_app_on_loopback(monkeypatch, tmp_path):
+    from dashboard import commands
+    from yuqing.cli import main
+
+    calls = []
+    monkeypatch.delenv("YUQING_CONFIG", raising=False)
+    monkeypatch.setattr(commands.subprocess, "call", lambda argv, env: calls.append((argv, env)) or 0)
+    assert main(["dashboard", "--port", "8600"]) == 0
+    argv, _ = calls[0]
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/app.py")
+    flags = dict(zip(argv[5::2], argv[6::2], strict=True))
+    assert flags == {"--server.port": "8600", "--server.address": "127.0.0.1", "--server.headless": "true",
+                     "--browser.gatherUsageStats": "false"}

@@ -18,6 +18,9 @@ BLOCK_WORDS = ("请先登录", "登录后", "验证码", "安全验证", "访问
                "captcha", "访问受限", "系统繁忙，请稍后再试", "异常访问")
 
 
+_JSONP = re.compile(r"^(?:/\*\*/\s*)?(?:try\{)?[\w$.]+\((.*)\)\s*;?\s*(?:\}catch\(e\)\{\};?)?$", re.S)
+
+
 def looks_blocked(text: str) -> bool:
     """True when a message or page says we hit a login wall, captcha or rate limit."""
     low = text.lower()
@@ -33,6 +36,9 @@ def load_json(body: bytes | str, url: str, expected: str) -> Any:
         if looks_blocked(text[:20000]) or "passport." in text[:20000]:
             raise Blocked(f"{url}: got a login/captcha HTML page instead of {expected}")
         raise ParseError(f"{url}: got HTML instead of {expected} JSON (starts {text[:60]!r})")
+    jsonp = _JSONP.match(text)
+    if jsonp:  # callback=jQuery123(...) wrapping, as tousu.sina.com.cn answers when asked
+        text = jsonp.group(1)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -222,3 +222,14 @@ def test_query_words_decode_by_their_bytes_and_other_parameters_stay_byte_for_by
     assert query("https://www.zhihu.com/api/v4/search_v3?q=中国电信&offset=0")["q"] == "中国电信"
     assert query("https://m.weibo.cn/api/container/getIndex?containerid=100103type%3D61%26q%3D%E7%94%B5%E4%BF%A1")[
         "containerid"] == "100103type=61&q=电信"
+
+
+def test_jsonp_wrapped_list_api() -> None:
+    body = (FIXTURES / "heimao" / "list_api_today.json").read_bytes()
+    url = "https://tousu.sina.com.cn/api/index/s?callback=jQuery1124&keywords=中国电信&page=1"
+    plain = PARSERS["heimao.list"](body, url, now=NOW)
+    for wrapped in (b"jQuery1124(" + body + b");", b"/**/jQuery1124(" + body + b")",
+                    b"try{jQuery1124(" + body + b");}catch(e){};"):
+        assert PARSERS["heimao.list"](wrapped, url, now=NOW).posts == plain.posts
+    with pytest.raises(ParseError, match="truncated JSON"):
+        PARSERS["heimao.list"](b"jQuery1124(" + body[:100], url, now=NOW)

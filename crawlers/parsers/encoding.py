@@ -45,10 +45,3 @@ def decode(body: bytes | str) -> str:
     candidates = [body.decode(codec, errors="replace") for codec in _CODECS]
     return min(candidates, key=lambda text: text.count("\ufffd"))
 
-
-def detect_encoding(body: bytes) -> str:
-    """The name of the codec `decode` would use for `body` ("utf-8" or "gb18030")."""
-    for codec in _CODECS:
-        if _decode(body, codec) is not None:
-            return codec
-    return "utf-8"

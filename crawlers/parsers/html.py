@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 
 _BLOCK = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt", "section"}
 _DROP = {"script", "style", "noscript", "template", "head", "title"}
-_FULL_TEXT = re.compile(r"(?:\.\.\.|…)?\s*全文\s*$")
 
 
 class _TextCollector(HTMLParser):
@@ -90,11 +89,6 @@ def html_text(fragment: str) -> tuple[str, bool]:
 def to_text(fragment: str) -> str:
     """The readable text of an HTML fragment (see module docstring)."""
     return html_text(fragment)[0]
-
-
-def strip_full_text(text: str) -> str:
-    """Drop a trailing `...全文` marker from already-plain text."""
-    return _FULL_TEXT.sub("", text).rstrip()
 
 
 def element_text(element: object) -> str:

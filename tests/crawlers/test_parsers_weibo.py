@@ -217,3 +217,11 @@ def test_today_long_post_search_then_extend_keeps_date_region_and_gets_full_text
     assert full.text.startswith(truncated.text) and full.text.endswith("工单号 JT20261121001。")
     assert (full.reposts, full.comments, full.likes) == (15, 13000, 1000000)
     assert full.extra == {"bid": "P8kQ2aBcD", "source": "iPhone 15 Pro"}
+
+
+def test_bid_to_mid_matches_the_api_ids() -> None:
+    from crawlers.parsers.weibo_ids import bid_to_mid
+
+    assert bid_to_mid("HyZVegYAP") == "4383411844046171"  # statuses/show sample: bid and id of one post
+    with pytest.raises(ValueError):
+        bid_to_mid("not-a-bid!")

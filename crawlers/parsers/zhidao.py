@@ -92,15 +92,17 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
             rejected.append(reject(SOURCE, f"search result {qid} without title or date", url, meta_text[:200], now))
             continue
         answers = re.search(r"(\d+)\s*个回答", meta_text)
-        author = item.xpath(".//*[contains(@class,'reply-uname')]//a | .//a[contains(@class,'mr-8')]")
+        # the list shows the best answer's author (回答者), its date and its 赞 count, not the asker's
+        answerer = item.xpath(".//*[contains(@class,'reply-uname')]//a | .//a[contains(@class,'mr-8')]")
+        agree = parse_count(" ".join(item.xpath(".//*[contains(@class,'agree-num')]//text() | "
+                                                ".//i[contains(@class,'i-agree')]/following-sibling::span[1]//text()")))
         link = f"{BASE}/question/{qid}.html"
+        extra: dict[str, Any] = {"stub": True, "native_id": qid, "answer_likes": agree,
+                                 "answerer": answerer[0].text_content().strip() if answerer else ""}
         posts.append(Post(
             platform="zhidao", post_id=question_key(qid), kind="question", title=title,
             text=f"{title}\n{excerpt}" if excerpt else title, published_at=parse_date(date.group(1), now), url=link,
-            comments=int(answers.group(1)) if answers else 0, keyword=keyword,
-            likes=parse_count(" ".join(item.xpath(".//*[contains(@class,'agree-num')]//text() | "
-                                                  ".//i[contains(@class,'i-agree')]/following-sibling::span[1]//text()"))),
-            author_name=author[0].text_content().strip() if author else "", extra={"stub": True, "native_id": qid},
+            comments=int(answers.group(1)) if answers else 0, keyword=keyword, extra=extra,
         ))
         requests.append(PageRequest(url=link, parser="zhidao.question", meta={"keyword": keyword}))
     pn = int_param(url, "pn", 0)

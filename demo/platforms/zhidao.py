@@ -73,16 +73,17 @@ def search(query: dict[str, str], posts: Sequence[DemoPost], page_size: int = PA
     for q in chunk:
         answers = _answers_of(q.post_id, posts)
         best = next((a for a in answers if a.extra.get("best")), answers[0] if answers else None)
+        shown = best or q  # like the real list: the best answer's date, author and 赞; the question's if unanswered
         summary = f'<dd class="dd summary">{_html(q.text)[:120]}</dd>'
         if best is not None:
             summary += f'<dd class="dd answer"><i class="i-answer-text">答：</i>{_html(best.text)[:120]}</dd>'
         items.append(
             f'<dl class="dl"><dt class="dt mb-3 line"><a href="{HOST}/question/{q.post_id}.html" class="ti" '
             f'target="_blank">{escape(q.title)}</a></dt>{summary}'
-            f'<dd class="dd explain f-light"><span class="mr-8">{q.at.astimezone(SHANGHAI):%Y-%m-%d}</span>'
-            f'<span class="mr-8"><a class="mr-8" href="/usercenter?uid={escape(q.author_id)}">{escape(q.author_name)}'
-            f'</a></span><span class="mr-8">{len(answers)}个回答</span>'
-            f'<i class="i-agree"></i><span class="f-black">{q.likes}</span></dd></dl>')
+            f'<dd class="dd explain f-light"><span class="mr-8">{shown.at.astimezone(SHANGHAI):%Y-%m-%d}</span>'
+            f'<span class="mr-8">回答者：<a class="mr-8" href="/usercenter?uid={escape(shown.author_id)}">'
+            f'{escape(shown.author_name)}</a></span><span class="mr-8">{len(answers)}个回答</span>'
+            f'<i class="i-agree"></i><span class="f-black">{shown.likes}</span></dd></dl>')
     pager = ""
     if pn + page_size < len(hits):
         nxt = f"/search?word={quote(query.get('word', ''))}&pn={pn + page_size}"

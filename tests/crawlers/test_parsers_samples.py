@@ -129,7 +129,8 @@ def test_zhidao_search_page() -> None:
                     url="https://zhidao.baidu.com/search?word=%CA%B2&pn=0")
     assert len(result.posts) == 10 and result.cursor == {"pn": 0, "next_pn": 10}
     first = result.posts[0]
-    assert first.post_id == "q3185569" and first.title == "什么是股票?怎样炒股?" and first.likes == 45
+    assert first.post_id == "q3185569" and first.title == "什么是股票?怎样炒股?"
+    assert first.extra["answer_likes"] == 45 and first.extra["answerer"] == "关大掌柜" and first.author_name == ""
     assert first.comments == 6 and first.extra["stub"] is True
     assert [r.parser for r in result.requests].count("zhidao.question") == 10
     assert result.requests[-1].parser == "zhidao.search" and "pn=10" in result.requests[-1].url

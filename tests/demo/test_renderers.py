@@ -123,7 +123,10 @@ def test_zhidao_search_pages() -> None:
     url = "https://zhidao.baidu.com/search?word=联通宽带&pn=0"
     first = parse("zhidao.search", get(zhidao, url, ZHIDAO), url)
     assert [p.post_id for p in first.posts] == [f"q{1900000000 + i}" for i in range(10)]
-    assert first.posts[0].comments == 2 and first.posts[0].author_name == "网友0"
+    stub = first.posts[0]
+    assert stub.comments == 2 and stub.author_name == "" and stub.extra["answerer"] == "老师傅"
+    assert stub.extra["answer_likes"] == 36
+    assert stub.published_at == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # the best answer's day, 2026-11-23 local
     assert first.cursor == {"pn": 0, "next_pn": 10}
     nxt = first.requests[-1]
     assert nxt.parser == "zhidao.search"

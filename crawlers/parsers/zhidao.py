@@ -92,12 +92,13 @@ def parse_search(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
             rejected.append(reject(SOURCE, f"search result {qid} without title or date", url, meta_text[:200], now))
             continue
         answers = re.search(r"(\d+)\s*个回答", meta_text)
-        # the list shows the best answer's author (回答者), its date and its 赞 count, not the asker's
+        # the list shows the best answer's author (回答者), day and 赞 count, not the asker's; the question page,
+        # requested below, replaces this stub with the real question (same post_id)
         answerer = item.xpath(".//*[contains(@class,'reply-uname')]//a | .//a[contains(@class,'mr-8')]")
         agree = parse_count(" ".join(item.xpath(".//*[contains(@class,'agree-num')]//text() | "
                                                 ".//i[contains(@class,'i-agree')]/following-sibling::span[1]//text()")))
         link = f"{BASE}/question/{qid}.html"
-        extra: dict[str, Any] = {"stub": True, "native_id": qid, "answer_likes": agree,
+        extra: dict[str, Any] = {"stub": True, "native_id": qid, "date_estimated": True, "answer_likes": agree,
                                  "answerer": answerer[0].text_content().strip() if answerer else ""}
         posts.append(Post(
             platform="zhidao", post_id=question_key(qid), kind="question", title=title,

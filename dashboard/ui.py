@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import streamlit as st
@@ -9,7 +10,7 @@ import streamlit as st
 from yuqing.post import PLATFORMS, SEVERITY_ZH, StoredPost
 from yuqing.timefmt import local_str
 
-from . import data
+from . import data, taxonomy
 from .filters import LIST_PARAMS, RANGE_ZH, Filters, from_params, to_params
 
 PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
@@ -72,13 +73,17 @@ def filter_sidebar(*, operators: list[str], touchpoints: list[str], regions: lis
 
 
 def filter_options() -> dict[str, list[str]]:
-    """Options for the filter widgets, from what the store holds."""
+    """Options for the filter widgets: from the config files, else from the last 30 days in the store."""
     from yuqing.store.base import PostQuery
 
-    everything = PostQuery()
-    return {"operators": list(data.facet(everything, "operator", 20)),
-            "touchpoints": list(data.facet(everything, "touchpoint", 50)),
-            "regions": list(data.facet(everything, "province", 50))}
+    s = data.settings()
+    found = {"operators": taxonomy.operators(s.crawl.watchlist),
+             "touchpoints": taxonomy.touchpoints(s.sentiment.touchpoints), "regions": taxonomy.provinces()}
+    recent = PostQuery(since=data.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=30))
+    for name, field in (("operators", "operator"), ("touchpoints", "touchpoint"), ("regions", "province")):
+        if not found[name]:
+            found[name] = list(data.facet(recent, field, 50))
+    return found
 
 
 def post_text(sp: StoredPost) -> None:

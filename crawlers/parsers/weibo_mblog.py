@@ -84,6 +84,11 @@ def mblog_post(
     except DateError as exc:
         return posts, requests, rejected + [reject(source, f"mblog {post_id}: {exc}", url, mblog, now)]
     long_text = bool(mblog.get("isLongText")) or truncated
+    embedded = mblog.get("longText")  # statuses/show embeds the full text of a long post
+    if long_text and isinstance(embedded, Mapping) and isinstance(embedded.get("longTextContent"), str):
+        full = html_text(embedded["longTextContent"])[0]
+        if full:
+            text, long_text = full, False
     bid = as_str(mblog.get("bid") or mblog.get("mblogid"))
     post = Post(
         platform="weibo",

@@ -88,6 +88,8 @@ def test_show_repost_points_at_root() -> None:
     assert repost.text == "转发微博" and repost.extra["bid"] == "HyZVegYAP"
     root = next(p for p in result.posts if p.post_id == repost.parent_id)
     assert root.author_name == "upupming"
+    # the root is a long post whose full text statuses/show embeds: no statuses/extend needed
+    assert "truncated" not in root.extra and result.requests == [] and not root.text.endswith("...")
 
 
 def test_hotflow_comments() -> None:

@@ -101,7 +101,7 @@ def time_overview(store: SQLiteStore, label: str) -> dict[str, float]:
 
 
 def time_pages(path: Path) -> dict[str, dict[str, float]]:
-    """Render each page with streamlit.testing against the store: cold cache, then warm."""
+    """Render each page script with streamlit.testing against the store: cold cache, then warm."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -114,10 +114,8 @@ def time_pages(path: Path) -> dict[str, dict[str, float]]:
     for page in ("overview", "alerts", "queue", "search", "reports", "sources", "subscribers"):
         st.cache_data.clear()
         data._last_sync.clear()
-        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=600)
+        at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / f"{page}.py"), default_timeout=600)
         at.session_state["user"] = {"username": "bench", "role": "admin", "display_name": "bench"}
-        at.run()
-        at.switch_page(f"pages/{page}.py")
         t0 = time.perf_counter()
         at.run()
         cold = time.perf_counter() - t0

@@ -94,9 +94,10 @@ def post_text(sp: StoredPost) -> None:
 
 
 def post_caption(sp: StoredPost) -> str:
+    """Platform, time, label and author for st.caption; the author's name is escaped (it comes from the post)."""
     p = sp.post
     return (f"{PLATFORM_ZH.get(p.platform, p.platform)} · {local_str(p.published_at)} · "
-            f"{LABEL_ZH.get(sp.label, sp.label)} · 作者 {p.author_name or p.author_id or '-'}")
+            f"{LABEL_ZH.get(sp.label, sp.label)} · 作者 {escape_md(p.author_name or p.author_id or '-')}")
 
 
 def posts_frame(posts: list[StoredPost]) -> Any:

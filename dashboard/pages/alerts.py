@@ -47,9 +47,11 @@ c2.metric("基线", f"{a.baseline:.1f}")
 c3.metric("倍数", f"{a.count / a.baseline:.1f}x" if a.baseline else "-")
 c4.metric("状态", ui.ALERT_STATUS_ZH[a.status])
 scope = dict(a.scope)
-st.caption("范围：" + ("；".join(f"{k}={'、'.join(_scoped(v))}" for k, v in scope.items()) or "全部") + f"　规则：{a.rule}（{a.rule_type}）"
-           + (f"　确认：{a.acknowledged_by} {local_str(a.acknowledged_at)}" if a.acknowledged_by else "")
-           + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else ""))
+st.caption(ui.escape_md(
+    "范围：" + ("；".join(f"{k}={'、'.join(_scoped(v))}" for k, v in scope.items()) or "全部")
+    + f"　规则：{a.rule}（{a.rule_type}）"
+    + (f"　确认：{a.acknowledged_by} {local_str(a.acknowledged_at)}" if a.acknowledged_by else "")
+    + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else "")))
 
 
 def _field(name: str) -> tuple[str, ...]:
@@ -68,7 +70,7 @@ samples = data.posts_by_keys(a.sample_keys)
 for key in a.sample_keys:
     sp = samples.get(key)
     if sp is None:
-        st.caption(f"{key}（帖子不在库中）")
+        st.caption(ui.escape_md(f"{key}（帖子不在库中）"))
         continue
     with st.container(border=True):
         st.caption(ui.post_caption(sp))

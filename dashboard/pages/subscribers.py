@@ -50,10 +50,10 @@ with st.form("add_subscriber", clear_on_submit=True):
                              rules=tuple(r.strip() for r in rules.split(",") if r.strip()),
                              token=secrets.token_urlsafe(16))
         except ValueError as exc:
-            st.error(f"订阅无效：{exc}")
+            st.error(f"订阅无效：{ui.escape_md(str(exc))}")
         else:
             data.save_subscriber(sub, ui.username())
-            st.success(f"已保存 {sub.email}")
+            st.success(f"已保存 {ui.escape_md(sub.email)}")
             st.rerun()
 
 if subs:

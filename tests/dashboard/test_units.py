@@ -146,3 +146,12 @@ def test_dashboard_command_serves_the_app_on_loopback(monkeypatch, tmp_path):
     flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert flags == {"--server.port": "8600", "--server.address": "127.0.0.1", "--server.headless": "true",
                      "--browser.gatherUsageStats": "false"}
+
+
+def test_escape_md_neutralises_markdown_and_html():
+    from dashboard.ui import escape_md
+
+    assert escape_md("[点我](javascript:alert(1))") == "\\[点我\\]\\(javascript\\:alert\\(1\\)\\)"
+    assert escape_md("<img src=x onerror=alert(1)>") == "\\<img src\\=x onerror\\=alert\\(1\\)\\>"
+    assert escape_md("**粗体** $x$ :red[字]") == "\\*\\*粗体\\*\\* \\$x\\$ \\:red\\[字\\]"
+    assert escape_md("第一行\n第二行") == "第一行 第二行"

@@ -151,10 +151,10 @@ def test_a_crawl_killed_half_way_resumes_with_nothing_lost(tmp_path: Path) -> No
         assert (tmp_path / "var" / "jobs" / "weibo").exists(), "the interrupted crawl left its JOBDIR"
         partial = stored_keys(config)
         site.faults.faults.rates.clear()
-        crawl_all(config, ("weibo",))
+        resumed = crawl_all(config, ("weibo",))
         keys = stored_keys(config)
         assert len(keys) == len(set(keys))
         expected = {k for k in findable(site) if k.startswith("weibo:")}
-        assert not expected - set(keys), sorted(expected - set(keys))
+        assert not expected - set(keys), (sorted(expected - set(keys)), resumed, len(partial))
         assert set(partial) <= set(keys)
         assert not (tmp_path / "var" / "jobs" / "weibo").exists(), "a finished crawl clears its JOBDIR"

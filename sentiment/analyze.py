@@ -11,7 +11,7 @@ from sentiment import events as events_mod
 from sentiment.models import SentimentModel, get_model, resolve
 from sentiment.regions import locate
 from sentiment.segment import cut
-from sentiment.text import normalize
+from sentiment.text import mentions, normalize
 from sentiment.topics import Taxonomy, detect_operators, influence, keywords, load_taxonomy, risk_flags
 from yuqing.post import Analysis, Event, Post, now_utc
 
@@ -88,7 +88,7 @@ class Analyzer:
         for post, text, ws, score in zip(posts, texts, words, scores, strict=True):
             label = label_for(score, self.band)
             touch = self.taxonomy.match(text)
-            operators = tuple(post.operators) or detect_operators(text)
+            operators = tuple(post.operators) or detect_operators(" ".join([text, *mentions(post.text)]))
             province, city = locate(text, post.ip_region)
             keys = keywords(ws)
             sh = events_mod.simhash(text)

@@ -13,15 +13,39 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("sentiment", help="sentiment models: evaluate, export corrections")
     ssub = parser.add_subparsers(dest="sentiment_command", required=True)
 
+    tr = ssub.add_parser("train", help="rebuild the model files from the shared labelled data, reproducibly")
+    tr.add_argument("--data-dir", default="../shared/data", help="folder holding sentiment/*.csv (default ../shared/data)")
+    tr.add_argument("--out", default="", help="where to write model files (default: the shipped sentiment/models/)")
+    tr.add_argument("--holdout-dir", default="",
+                    help="hold back 20%% of each set: write them here as label,text CSVs and train without them")
+    tr.set_defaults(func=train_command)
+
     ev = ssub.add_parser("eval", help="accuracy, macro-F1 and posts/s on a label,text CSV (1 positive, 0 negative)")
     ev.add_argument("--data", required=True, help="CSV with header label,text")
     ev.add_argument("--model", default="default", help="model name (default: the best measured)")
     ev.add_argument("--compare", action="store_true", help="run every model on the same file and print a table")
+    ev.add_argument("--model-dir", default="", help="read model files from here (default: the shipped ones)")
     ev.set_defaults(func=eval_command)
 
     ex = ssub.add_parser("export-corrections", help="write human label corrections as CSV label,text")
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ex.set_defaults(func=export_corrections_command)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sentiment.models import MODEL_DIR
+    from sentiment.training import train_all
+
+    try:
+        report = train_all(Path(args.data_dir), Path(args.out) if args.out else MODEL_DIR,
+                           holdout_dir=Path(args.holdout_dir) if args.holdout_dir else None)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
 
 
 def eval_command(args: argparse.Namespace) -> int:
@@ -42,7 +66,7 @@ def eval_command(args: argparse.Namespace) -> int:
     results = []
     for name in names:
         try:
-            model = get_model(name)
+            model = get_model(name, args.model_dir or None)
         except FileNotFoundError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue

@@ -116,15 +116,18 @@ def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str]
         clusters[groups.find(i)].append(i)
     known_by_band: dict[tuple[int, int], list[Event]] = defaultdict(list)
     known_by_sample = {ev.sample_key: ev for ev in known if ev.sample_key}
+    known_by_word: dict[str, list[Event]] = defaultdict(list)
     for ev in known:
         if ev.simhash:
             for band in _bands(ev.simhash):
                 known_by_band[band].append(ev)
+        for w in ev.keywords:
+            known_by_word[w].append(ev)
 
     event_ids = [""] * n
     out: dict[str, Event] = {}
     for members in clusters.values():
-        match = _match_known(members, items, known_by_band, known_by_sample, known, out)
+        match = _match_known(members, items, known_by_band, known_by_sample, known_by_word, out)
         if match is None and len(members) < 2:
             continue
         event = _merge(match, [items[m] for m in members])
@@ -134,7 +137,8 @@ def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str]
     return event_ids, list(out.values())
 
 
-def _match_known(members, items, known_by_band, known_by_sample, known, updated) -> Event | None:
+def _match_known(members, items, known_by_band, known_by_sample, known_by_word, updated) -> Event | None:
+    """The known event these posts continue: a reposted root, a near-copy, or enough shared keywords."""
     for m in members:
         it = items[m]
         if it.post.parent_id:
@@ -147,11 +151,19 @@ def _match_known(members, items, known_by_band, known_by_sample, known, updated)
                     if hamming(it.simhash, ev.simhash) <= HAMMING:
                         return updated.get(ev.event_id, ev)
     words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
-    top = {w for w, _ in words.most_common(5)}
     operators = {op for m in members for op in items[m].operators}
-    for ev in known:
-        if len(top & set(ev.keywords)) >= KEYWORD_OVERLAP and (not operators or operators & set(ev.operators)):
-            return updated.get(ev.event_id, ev)
+    shared: Counter[str] = Counter()
+    events: dict[str, Event] = {}
+    for w, _ in words.most_common(5):
+        for ev in known_by_word.get(w, ()):
+            shared[ev.event_id] += 1
+            events[ev.event_id] = ev
+    for event_id, count in shared.most_common():
+        ev = events[event_id]
+        if count < KEYWORD_OVERLAP:
+            break
+        if not operators or operators & set(ev.operators):
+            return updated.get(event_id, ev)
     return None
 
 

@@ -14,7 +14,7 @@ _IMG_ALT = re.compile(r"<img\b[^>]*?\balt=[\"']?(\[[^\]\"'<>]{1,8}\])[^>]*>", re
 _BR = re.compile(r"<br\s*/?>|</p>|</div>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _URL = re.compile(r"(?:https?://|www\.)[\w\-./?%&=#:~+@!,;]*[\w/]|\b[a-z0-9\-]+\.(?:cn|com|net)/[\w\-./?%&=]*", re.I)
-_MENTION = re.compile(r"(?:回复)?@[\w\-\u4e00-\u9fff·]{1,30}(?:[:：]\s*)?")
+_MENTION = re.compile(r"(?:回复)?@(?P<name>[\w\-\u4e00-\u9fff·]{1,30})(?:[:：]\s*)?")
 _TOPIC = re.compile(r"\{?%?#([^#\n]{1,40})#%?\}?")
 _WEIBO_CARD = re.compile(r"网页链接|O网页链接|\u200b|\ufeff|L\w{1,20}的微博视频|展开全文c?|全文$")
 _REPEAT = re.compile(r"(.)\1{3,}")
@@ -61,3 +61,8 @@ def normalize(text: str) -> str:
 def emoticons(text: str) -> list[str]:
     """The emoticon tokens of normalised text, in order: ['[怒]', '[哈哈]']."""
     return EMOTICON.findall(text)
+
+
+def mentions(raw: str) -> list[str]:
+    """Account names @-mentioned in raw post text (`@中国电信客服` -> `中国电信客服`): they name who a post is about."""
+    return [m.group("name") for m in _MENTION.finditer(raw or "")]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-DEFAULT = "snownlp"  # the best measured model; see sentiment/models/README.md for the numbers
+MODEL_DIR = Path(__file__).resolve().parent
+
+DEFAULT = "linear"  # the best measured model; see sentiment/models/README.md for the numbers
 
 
 @runtime_checkable
@@ -21,25 +24,26 @@ class SentimentModel(Protocol):
     def predict_proba(self, texts: Sequence[str]) -> list[float]: ...
 
 
-def _stock() -> SentimentModel:
+def _stock(directory: Path) -> SentimentModel:
     from sentiment.models.snownlp_models import StockSnowNLP
 
     return StockSnowNLP()
 
 
-def _snownlp_weibo() -> SentimentModel:
-    from sentiment.models.snownlp_models import WeiboSnowNLP
+def _snownlp_weibo(directory: Path) -> SentimentModel:
+    from sentiment.models.snownlp_models import WEIBO_FILE, WeiboSnowNLP
 
-    return WeiboSnowNLP.load()
-
-
-def _linear() -> SentimentModel:
-    from sentiment.models.linear import LinearModel
-
-    return LinearModel.load()
+    return WeiboSnowNLP.load(directory / WEIBO_FILE.name)
 
 
-REGISTRY: dict[str, Callable[[], SentimentModel]] = {
+def _linear(directory: Path) -> SentimentModel:
+    from sentiment.models.linear import MODEL_FILE, LinearModel
+
+    return LinearModel.load(directory / MODEL_FILE.name)
+
+
+# name -> loader(directory of model files)
+REGISTRY: dict[str, Callable[[Path], SentimentModel]] = {
     "snownlp": _stock,
     "snownlp-weibo": _snownlp_weibo,
     "linear": _linear,
@@ -56,7 +60,11 @@ def resolve(name: str) -> str:
     return name
 
 
+def get_model(name: str = "default", directory: Path | str | None = None) -> SentimentModel:
+    """The model called `name` from `directory` (default: the shipped files), loaded once per process."""
+    return _load(resolve(name), Path(directory or MODEL_DIR).resolve())
+
+
 @cache
-def get_model(name: str = "default") -> SentimentModel:
-    """The model called `name`, loaded once per process."""
-    return REGISTRY[resolve(name)]()
+def _load(name: str, directory: Path) -> SentimentModel:
+    return REGISTRY[name](directory)

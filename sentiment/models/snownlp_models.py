@@ -42,10 +42,11 @@ class WeiboSnowNLP:
 
     @classmethod
     def train(cls, docs: Iterable[list[str]], labels: Iterable[int], version: str) -> WeiboSnowNLP:
+        """Train on jieba words (stopwords are dropped here, as SnowNLP's own sentiment drops them)."""
         from snownlp.classification.bayes import Bayes
 
         bayes = Bayes()
-        bayes.train([[words, "pos" if y == 1 else "neg"] for words, y in zip(docs, labels, strict=True)])
+        bayes.train([[_content(words), "pos" if y == 1 else "neg"] for words, y in zip(docs, labels, strict=True)])
         return cls(bayes, version)
 
     def save(self, path: Path = WEIBO_FILE, min_count: int = 3) -> None:
@@ -76,7 +77,7 @@ class WeiboSnowNLP:
     def predict_words(self, texts: Sequence[str], words: Sequence[list[str]]) -> list[float]:
         out = []
         for ws in words:
-            label, prob = self._bayes.classify(ws)
+            label, prob = self._bayes.classify(_content(ws))
             out.append(prob if label == "pos" else 1.0 - prob)
         return out
 
@@ -85,3 +86,10 @@ class WeiboSnowNLP:
         from sentiment.text import normalize
 
         return self.predict_words(texts, [cut(normalize(t)) for t in texts])
+
+
+def _content(words: Iterable[str]) -> list[str]:
+    from sentiment.segment import stopwords
+
+    stop = stopwords()
+    return [w for w in words if w not in stop and not w.isspace()]

@@ -1,0 +1,131 @@
+"""The shipped sentiment model: NB-weighted logistic regression over hashed words and character 1-3 grams.
+
+Features are binary (present or not): jieba words of the normalised text, and its character 1-3 grams with
+each emoticon (`[怒]`) folded into one character. They are hashed into 2^20 buckets with numpy (splitmix64 of
+the code points, crc32 of words), so the model is one weight vector (naive-Bayes log-count ratio times the
+regression weight, folded together) and a Platt calibration, and scoring needs neither scikit-learn nor pickle:
+it is stored as an .npz of plain arrays, loaded with allow_pickle=False.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from sentiment.text import EMOTICON
+
+HERE = Path(__file__).resolve().parent
+MODEL_FILE = HERE / "linear.npz"
+N_FEATURES = 2**20
+_MASK = np.uint64(N_FEATURES - 1)
+_SALT = [np.uint64(x) for x in (0x0, 0x51ED270B, 0xA3C59AC2, 0x7F4A7C15)]  # unigram, bigram, trigram, word
+_S21, _S42 = np.uint64(21), np.uint64(42)
+
+
+def _fold_emoticon(m) -> str:
+    """One private-use character per emoticon, stable across processes."""
+    return chr(0xE000 + zlib.crc32(m.group().encode("utf-8")) % 6400)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads n-gram codes evenly over the buckets."""
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def feature_indices(text: str, words: Sequence[str]) -> np.ndarray:
+    """Sorted unique feature buckets of one normalised text and its words."""
+    return hash_features([text], [words]).indices
+
+
+def hash_features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+    """Binary hashed feature matrix, one row per text; the whole batch is hashed in a few numpy calls."""
+    n = len(texts)
+    chars = [EMOTICON.sub(_fold_emoticon, t).replace(" ", "") for t in texts]
+    codes = np.frombuffer("".join(chars).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row = np.repeat(np.arange(n, dtype=np.int64), [len(c) for c in chars])
+    hashes = [codes ^ _SALT[0]]
+    rows = [row]
+    if len(codes) >= 2:
+        same = row[:-1] == row[1:]
+        hashes.append((((codes[:-1] << _S21) | codes[1:]) ^ _SALT[1])[same])
+        rows.append(row[:-1][same])
+    if len(codes) >= 3:
+        same = row[:-2] == row[2:]
+        hashes.append((((codes[:-2] << _S42) | (codes[1:-1] << _S21) | codes[2:]) ^ _SALT[2])[same])
+        rows.append(row[:-2][same])
+    word_rows = [(i, zlib.crc32(w.encode("utf-8"))) for i, ws in enumerate(words) for w in ws if not w.isspace()]
+    if word_rows:
+        wr = np.array(word_rows, dtype=np.int64)
+        hashes.append((wr[:, 1].astype(np.uint64) << np.uint64(8)) ^ _SALT[3])
+        rows.append(wr[:, 0])
+    buckets = (_mix(np.concatenate(hashes)) & _MASK).astype(np.int64)
+    keys = np.unique((np.concatenate(rows) << 20) | buckets)
+    indptr = np.searchsorted(keys >> 20, np.arange(n + 1, dtype=np.int64))
+    indices = (keys & (N_FEATURES - 1)).astype(np.int32)
+    return sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, N_FEATURES))
+
+
+class LinearModel:
+    """Probability positive = sigmoid(a * (x . w + b) + c) over binary hashed features."""
+
+    name = "linear"
+
+    def __init__(self, weights: np.ndarray, intercept: float, platt: tuple[float, float], version: str) -> None:
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self.intercept = float(intercept)
+        self.platt = (float(platt[0]), float(platt[1]))
+        self.version = version
+
+    def decision(self, X: sparse.csr_matrix) -> np.ndarray:
+        return X @ self.weights + self.intercept
+
+    def calibrate(self, z: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.platt[0] * z + self.platt[1])))
+
+    def predict_words(self, texts: Sequence[str], words: Sequence[Sequence[str]]) -> list[float]:
+        """Scores for normalised texts whose words the pipeline has already cut."""
+        if not texts:
+            return []
+        return self.calibrate(self.decision(hash_features(texts, words))).tolist()
+
+    def predict_proba(self, texts: Sequence[str]) -> list[float]:
+        from sentiment.segment import cut
+        from sentiment.text import normalize
+
+        norm = [normalize(t) for t in texts]
+        return self.predict_words(norm, [cut(t) for t in norm])
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        """Plain arrays in a zip with fixed timestamps, so retraining on the same data gives the same bytes."""
+        arrays = {
+            "weights": self.weights.astype(np.float16),
+            "intercept": np.array([self.intercept], dtype=np.float64),
+            "platt": np.array(self.platt, dtype=np.float64),
+            "version": np.array(self.version),
+            "n_features": np.array([N_FEATURES], dtype=np.int64),
+        }
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for key, arr in arrays.items():
+                buf = io.BytesIO()
+                np.save(buf, arr, allow_pickle=False)
+                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, buf.getvalue())
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> LinearModel:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `yuqing sentiment train`")
+        with np.load(path, allow_pickle=False) as data:
+            if int(data["n_features"][0]) != N_FEATURES:
+                raise ValueError(f"{path}: built for {int(data['n_features'][0])} features, code expects {N_FEATURES}")
+            return cls(data["weights"], float(data["intercept"][0]), tuple(data["platt"]), str(data["version"]))

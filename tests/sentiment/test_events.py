@@ -1,0 +1,87 @@
+"""Near-duplicates, reposts and bursts become one event; known events grow instead of being duplicated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sentiment.events import Item, group, hamming, simhash, title
+from yuqing.post import Post
+
+T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+COMPLAINT = "广州电信宽带又断网了，光猫一直闪红灯，打10000号也没用，再不修就投诉到工信部"
+
+
+def item(i: int, text: str, *, parent: str = "", kind: str = "post", keywords=(), operators=("中国电信",),
+         city: str = "广州", negative: bool = True) -> Item:
+    post = Post("weibo", str(i), text, T0 + timedelta(minutes=i), parent_id=parent, kind=kind)
+    return Item(post, simhash(text), tuple(keywords), tuple(operators), ("宽带",), city, negative)
+
+
+def test_simhash_near_copies_are_close_and_different_posts_far() -> None:
+    a = simhash(COMPLAINT + "[怒]")
+    b = simhash(COMPLAINT + "!!")
+    c = simhash("今天去西湖边散步，天气特别好，拍了好多照片")
+    assert hamming(a, b) <= 5
+    assert hamming(a, c) > 15
+    assert 0 <= a < 2**63
+    assert simhash("") == 0
+    assert simhash(COMPLAINT) == simhash(COMPLAINT)
+
+
+def test_copies_form_one_event_and_singletons_none() -> None:
+    items = [item(i, COMPLAINT + "!" * (i % 3)) for i in range(5)]
+    items.append(item(9, "联通的营业厅今天排队的人好多啊，等了一个小时", operators=("中国联通",), city="北京"))
+    ids, events = group(items)
+    assert len(set(ids[:5])) == 1 and ids[0]
+    assert ids[5] == ""
+    assert len(events) == 1
+    ev = events[0]
+    assert ev.size == 5 and ev.negative == 5
+    assert ev.sample_key == "weibo:0"
+    assert ev.first_seen == T0 and ev.last_seen == T0 + timedelta(minutes=4)
+
+
+def test_reposts_join_their_root_post() -> None:
+    root = item(1, COMPLAINT)
+    repost = item(2, "转发微博", parent="1", kind="repost")
+    ids, events = group([root, repost])
+    assert ids[0] == ids[1] != ""
+    assert events[0].size == 2
+
+
+def test_burst_of_similar_posts_with_shared_keywords() -> None:
+    texts = ["天河这边电信宽带断网一下午了", "电信宽带断网，在家办公全耽误了", "又断网！电信宽带什么情况", "我家宽带也断网了"]
+    items = [item(i, t, keywords=("断网", "宽带", "电信")) for i, t in enumerate(texts)]
+    ids, events = group(items)
+    assert len(set(ids)) == 1 and ids[0]
+    assert events[0].title == "中国电信·广州：断网 宽带"
+
+
+def test_known_event_is_updated_not_duplicated() -> None:
+    ids, events = group([item(0, COMPLAINT), item(1, COMPLAINT + "!")])
+    known = events[0]
+    ids2, events2 = group([item(5, COMPLAINT + "[怒]")], known=[known])
+    assert ids2 == [known.event_id]
+    assert len(events2) == 1
+    grown = events2[0]
+    assert grown.event_id == known.event_id and grown.size == 3
+    assert grown.first_seen == known.first_seen and grown.last_seen == T0 + timedelta(minutes=5)
+    assert grown.sample_key == known.sample_key
+
+
+def test_title_is_short_and_names_operator_and_city() -> None:
+    assert title(("中国电信",), "广州", ("宽带", "断网", "光猫", "维修")) == "中国电信·广州：宽带 断网 光猫"
+    assert title((), "", ()) == "相似帖子"
+
+
+def test_a_post_joins_a_known_event_by_shared_keywords_and_operator() -> None:
+    from yuqing.post import Event
+
+    known = Event("ev1", "中国电信·广州：断网 光猫 宽带", T0, T0, size=10, negative=9,
+                  keywords=("断网", "光猫", "宽带", "维修"), operators=("中国电信",), simhash=1)
+    same = item(1, "我家也是，光猫红灯，宽带断网到现在", keywords=("光猫", "断网", "宽带"))
+    other_operator = item(2, "移动的光猫也坏了，宽带断网", keywords=("光猫", "断网", "宽带"), operators=("中国移动",))
+    unrelated = item(3, "电信营业厅排队好久", keywords=("营业厅", "排队"))
+    ids, events = group([same, other_operator, unrelated], known=[known])
+    assert ids == ["ev1", "", ""]
+    assert len(events) == 1 and events[0].size == 11 and events[0].negative == 10

@@ -1,0 +1,73 @@
+"""The model registry and interface, the linear model's file format, and honest accuracy floors on real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sentiment.models import DEFAULT, REGISTRY, get_model, resolve
+from sentiment.models.linear import N_FEATURES, LinearModel, feature_indices, hash_features
+
+CLEAR = [
+    ("电信的宽带太烂了，天天断网，客服也不管，气死我了[怒]", 0),
+    ("垃圾移动，乱扣我话费，再也不用了[怒骂]", 0),
+    ("今天好难过，什么都做不好[泪]", 0),
+    ("联通客服小姐姐态度超级好，问题马上就解决了，点赞[赞]", 1),
+    ("终于放假啦，和朋友出去玩，太开心了[哈哈]", 1),
+    ("新套餐真划算，网速也快，很满意[心]", 1),
+]
+
+
+def test_registry_names_and_default() -> None:
+    assert {"snownlp", "snownlp-weibo", "linear"} <= set(REGISTRY)
+    assert resolve("default") == DEFAULT == "linear"
+    assert resolve("") == DEFAULT
+    with pytest.raises(KeyError, match="nonesuch"):
+        resolve("nonesuch")
+
+
+def test_default_model_interface_and_clear_cases() -> None:
+    model = get_model("default")
+    assert model.name == "linear" and model.version.startswith("linear-")
+    probs = model.predict_proba([t for t, _ in CLEAR])
+    assert len(probs) == len(CLEAR) and all(0.0 <= p <= 1.0 for p in probs)
+    assert [int(p >= 0.5) for p in probs] == [y for _, y in CLEAR]
+    assert model.predict_proba([]) == []
+
+
+def test_snownlp_weibo_model_interface() -> None:
+    model = get_model("snownlp-weibo")
+    probs = model.predict_proba([t for t, _ in CLEAR])
+    assert all(0.0 <= p <= 1.0 for p in probs)
+    assert sum(int(p >= 0.5) == y for p, (_, y) in zip(probs, CLEAR, strict=True)) >= 5
+
+
+def test_features_are_stable_binary_buckets() -> None:
+    idx = feature_indices("好 的[哈哈]", ["好", " ", "的", "[哈哈]"])
+    assert idx.dtype == np.int32 and np.all(np.diff(idx) > 0) and idx.max() < N_FEATURES
+    # 好 的 and one character for [哈哈]: 3 unigrams, 2 bigrams, 1 trigram, 3 words (the space is not one)
+    assert len(idx) == 9
+    assert np.array_equal(idx, feature_indices("好的[哈哈]", ["好", "的", "[哈哈]"]))
+    assert not np.array_equal(idx, feature_indices("好的[怒]", ["好", "的", "[怒]"]))
+    assert len(feature_indices("", [])) == 0
+    X = hash_features(["好的", "坏"], [["好的"], ["坏"]])
+    assert X.shape == (2, N_FEATURES) and X.nnz == 4 + 2 and X.max() == 1.0
+
+
+def test_linear_model_file_round_trip(tmp_path) -> None:
+    weights = np.zeros(N_FEATURES, dtype=np.float32)
+    X = hash_features(["好开心"], [["好", "开心"]])
+    weights[X.indices] = 0.5
+    model = LinearModel(weights, -0.25, (2.0, 0.1), "linear-test")
+    path = tmp_path / "m.npz"
+    model.save(path)
+    first = path.read_bytes()
+    model.save(path)
+    assert path.read_bytes() == first  # reproducible bytes
+    loaded = LinearModel.load(path)
+    assert loaded.version == "linear-test" and loaded.platt == (2.0, 0.1)
+    z = 0.5 * X.nnz - 0.25
+    assert loaded.predict_words(["好开心"], [["好", "开心"]])[0] == pytest.approx(1 / (1 + np.exp(-(2 * z + 0.1))),
+                                                                              rel=1e-3)
+    with pytest.raises(FileNotFoundError, match="yuqing sentiment train"):
+        LinearModel.load(tmp_path / "missing.npz")

@@ -1,0 +1,106 @@
+"""Touchpoints, operators, risk flags, influence and keywords on real complaint phrasing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sentiment.segment import cut
+from sentiment.text import normalize
+from sentiment.topics import OTHER, detect_operators, influence, keywords, load_taxonomy, risk_flags
+
+TAXONOMY = load_taxonomy()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("家里电信宽带又断网了，光猫红灯一直闪", {"宽带", "网络信号"}),
+        ("在地下室一格信号都没有，电话都打不出去", {"网络信号"}),
+        ("这个月话费莫名其妙多扣了30块，账单上全是增值业务", {"资费账单"}),
+        ("打10086转人工排了二十分钟", {"客服热线"}),
+        ("营业厅的营业员态度极差", {"营业厅"}),
+        ("装维师傅约好上午上门，结果下午才来", {"装维上门"}),
+        ("每天三条营销短信，退订了还发", {"营销短信与骚扰"}),
+        ("合约期没到，改套餐要交违约金", {"套餐与合约"}),
+        ("5G信号时有时无，还不如4G", {"5G", "网络信号"}),
+        ("我要携号转网，联通不给授权码", {"携号转网与销户"}),
+        ("掌上营业厅App一直闪退，登录不了", {"App与线上渠道"}),
+        ("出国前没开国际漫游，到了日本用不了", {"国际漫游"}),
+        ("今天天气真好，出去玩了", {OTHER}),
+    ],
+)
+def test_touchpoints(text: str, expected: set[str]) -> None:
+    assert set(TAXONOMY.match(normalize(text))) == expected
+
+
+def test_touchpoints_follow_taxonomy_order() -> None:
+    assert TAXONOMY.match("宽带和信号都不行") == ("网络信号", "宽带")
+    assert TAXONOMY.names[-1] == OTHER
+    assert len(TAXONOMY.names) == 13
+
+
+def test_taxonomy_file_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "tp.toml"
+    bad.write_text('[touchpoints."宽带"]\nwords = []\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"tp\.toml.*宽带"):
+        load_taxonomy(bad)
+    bad.write_text("not = [toml", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"tp\.toml"):
+        load_taxonomy(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("中国电信的宽带太坑了", ("中国电信",)),
+        ("移动的5G套餐真划算", ("中国移动",)),
+        ("打10086没人理", ("中国移动",)),
+        ("联通和电信哪个信号好", ("中国电信", "中国联通")),
+        ("天翼云盘又扣费", ("中国电信",)),
+        ("买了个移动硬盘，用移动支付付的款", ()),
+        ("警惕电信诈骗，不要转账", ()),
+        ("China Mobile roaming is expensive", ("中国移动",)),
+    ],
+)
+def test_operators(text: str, expected: tuple[str, ...]) -> None:
+    assert detect_operators(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("再不解决我就投诉到工信部", ("escalation",)),
+        ("已经打了12300申诉", ("escalation",)),
+        ("等着315曝光你们吧", ("escalation",)),
+        ("我已经找了律师", ("escalation",)),
+        ("这事我要找媒体曝光", ("escalation",)),
+        ("明天就去携号转网", ("churn",)),
+        ("受够了，准备销户换运营商", ("churn",)),
+        ("投诉到工信部然后销户", ("escalation", "churn")),
+        ("我的手机号是13152001234", ()),
+        ("网速有点慢", ()),
+    ],
+)
+def test_risk_flags(text: str, expected: tuple[str, ...]) -> None:
+    assert risk_flags(text) == expected
+
+
+def test_influence_grows_with_reach_and_is_bounded() -> None:
+    nobody = influence(0, False, 0, 0, 0)
+    small = influence(100, False, 1, 2, 3)
+    big_v = influence(2_000_000, True, 5000, 3000, 20000)
+    assert nobody == 0.0
+    assert 0 < small < big_v <= 100.0
+    assert influence(1000, True, 0, 0, 0) > influence(1000, False, 0, 0, 0)
+    assert influence(10**12, True, 10**9, 10**9, 10**9) == 100.0
+
+
+def test_keywords_are_telecom_terms_not_stopwords() -> None:
+    text = normalize("电信宽带又断网了，光猫一直闪红灯，打10000号也没用，我们真的很无奈[怒]")
+    kws = keywords(cut(text))
+    assert "光猫" in kws and "断网" in kws
+    assert not {"我们", "真的", "[怒]", "了"} & set(kws)
+    assert len(kws) <= 5
+    assert keywords([]) == ()

@@ -65,3 +65,22 @@ def test_crisis_on_the_demo_site_reaches_a_subscribers_mailbox(tmp_path: Path, m
         assert any("预警" in msg["Subject"] for msg in parsed)
         bodies = "\n".join(msg.get_body(preferencelist=("plain", "html")).get_content() for msg in parsed)
         assert "电信" in bodies
+
+
+def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
+    """`yuqing demo --duration N --no-dashboard`: everything in one command, totals as the last line."""
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    proc = subprocess.run([sys.executable, "-m", "yuqing.cli", "demo", "--duration", "45", "--no-dashboard",
+                           "--data-dir", str(tmp_path / "demo"), "--mail-dir", str(tmp_path / "mail")],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    totals = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(totals) == {"posts_crawled", "posts_stored", "alerts_opened", "emails_delivered"}
+    assert totals["posts_stored"] > 0 and totals["posts_crawled"] >= totals["posts_stored"]
+    assert totals["alerts_opened"] >= 1 and totals["emails_delivered"] >= 1
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == totals["emails_delivered"]
+    assert "demo / " in proc.stderr  # the login is printed, with its generated password

@@ -61,7 +61,8 @@ def register(sub: Any) -> None:
     demo.add_argument("--no-dashboard", action="store_true", help="do not start the Streamlit dashboard")
     demo.add_argument("--keep", action="store_true", help="keep the demo data of the last run")
     demo.add_argument("--scenario", default=None, help="scenario name or YAML path (default: demo/scenarios/default)")
-    demo.add_argument("--data-dir", default="var/demo", help="where the demo store, mail and jobs live")
+    demo.add_argument("--data-dir", default="var/demo", help="where the demo store, settings and jobs live")
+    demo.add_argument("--mail-dir", default="var/mail", help="where received emails are written as .eml files")
     demo.add_argument("--crawl-interval", type=int, default=15, help="seconds between crawls of a source")
     demo.add_argument("--alert-interval", type=int, default=5, help="seconds between alert evaluations")
     demo.set_defaults(func=demo_command)
@@ -126,12 +127,14 @@ def _clean_env_for(config: Path) -> None:
     os.environ["YUQING_CONFIG"] = str(config)
 
 
-def _prepare(data: Path, keep: bool) -> None:
+def _prepare(data: Path, mail: Path, keep: bool) -> None:
     if not keep:
         for name in ("yuqing.db", "yuqing.db-wal", "yuqing.db-shm", "scheduler.db"):
             (data / name).unlink(missing_ok=True)
-        for name in ("jobs", "locks", "mail", "spool"):
+        for name in ("jobs", "locks", "spool"):
             shutil.rmtree(data / name, ignore_errors=True)
+        for old in mail.glob("*.eml"):
+            old.unlink()
     data.mkdir(parents=True, exist_ok=True)
 
 
@@ -175,11 +178,12 @@ def demo_command(args: argparse.Namespace) -> int:
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     data = Path(args.data_dir).resolve()
-    _prepare(data, args.keep)
+    mail_dir = Path(args.mail_dir).resolve()
+    _prepare(data, mail_dir, args.keep)
     scenario = load_scenario(args.scenario)
     site = DemoSite(scenario)
     urls = site.start_servers()
-    mail = MailServer(data / "mail").start()
+    mail = MailServer(mail_dir).start()
     dashboard_port = _free_port("127.0.0.1")
     config = _demo_settings_file(data, urls, mail.port, dashboard_port, args)
     _clean_env_for(config)
@@ -190,7 +194,7 @@ def demo_command(args: argparse.Namespace) -> int:
     add_alert_job(scheduler, settings, str(config))
     dashboard = None
     print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)
-    print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {data / 'mail'}/*.eml", file=sys.stderr)
+    print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {mail_dir}/*.eml", file=sys.stderr)
     if not args.no_dashboard:
         from dashboard.commands import APP, streamlit_argv
 

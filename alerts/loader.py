@@ -9,10 +9,11 @@ import yaml
 
 from alerts.rules import RULE_TYPES, Rule, RuleError, build_rule
 from alerts.window import SCOPE_FIELDS, Scope
-from yuqing.post import SEVERITIES
+from yuqing.post import LABELS, SEVERITIES
 
 PACKAGED = Path(__file__).with_name("rules.yaml")
-COMMON = {"name", "type", "severity", "scope", "window_minutes", "raise_at", "realert_minutes", "enabled", "description"}
+COMMON = {"name", "type", "severity", "scope", "window_minutes", "raise_at", "realert_minutes", "enabled", "description",
+          "labels"}
 
 
 def rules_path(configured: str) -> Path:
@@ -97,6 +98,13 @@ def _parse_rule(item: dict[str, Any], name: str, where: str) -> Rule:
                 or sorted(steps) != steps or any(s <= 1 for s in steps)):
             raise RuleError(f"{where}.raise_at: expected an ascending list of multiples above 1, got {steps!r}")
         kw["raise_at"] = tuple(float(s) for s in steps)
+    if "labels" in item:
+        labels = item["labels"]
+        if not isinstance(labels, list) or not labels or any(v not in LABELS for v in labels):
+            raise RuleError(f"{where}.labels: expected a non-empty list of {', '.join(LABELS)}, got {labels!r}")
+        if not cls.labels_configurable:
+            raise RuleError(f"{where}.labels: {type_name} counts negative posts by definition; remove labels")
+        kw["labels"] = tuple(labels)
     for field, spec in cls.PARAMS.items():
         if field in item:
             kw[field] = spec.coerce(item[field], f"{where}.{field}")

@@ -78,7 +78,8 @@ class Rule:
 
     type_name: ClassVar[str] = ""
     needs: ClassVar[frozenset[str]] = frozenset()  # counts baselines posts keywords events sources
-    labels: ClassVar[tuple[str, ...]] = ("negative",)  # which posts the engine puts in window.posts
+    labels: tuple[str, ...] = ("negative",)  # which posts the engine puts in window.posts ("()" = all)
+    labels_configurable: ClassVar[bool] = True  # False where the rule is about negative posts by definition
     default_severity: ClassVar[str] = "yellow"
     default_window: ClassVar[int] = 60
     default_raise_at: ClassVar[tuple[float, ...]] = (2.0, 4.0)
@@ -86,7 +87,7 @@ class Rule:
 
     def __init__(self, name: str, *, severity: str = "", scope: Scope = Scope(), window_minutes: int = 0,
                  raise_at: tuple[float, ...] | None = None, realert_minutes: int | None = None,
-                 **params: Any) -> None:
+                 labels: tuple[str, ...] | None = None, **params: Any) -> None:
         unknown = set(params) - set(self.PARAMS)
         if unknown:
             raise RuleError(f"{name}: unknown parameter(s) {', '.join(sorted(unknown))} for {self.type_name}")
@@ -98,11 +99,19 @@ class Rule:
         self.window_minutes = window_minutes or self.default_window
         self.raise_at = tuple(raise_at) if raise_at is not None else self.default_raise_at
         self.realert_minutes = realert_minutes
+        if labels is not None:
+            if not self.labels_configurable:
+                raise RuleError(f"{name}: {self.type_name} counts negative posts by definition; labels cannot be set")
+            self.labels = tuple(labels)
         self.p = {k: spec.default for k, spec in self.PARAMS.items()}
         self.p.update(params)
 
     def search_terms(self) -> tuple[str, ...]:
         """Words whose posts the engine must fetch by full-text search, beyond the most influential ones."""
+        return ()
+
+    def search_flags(self) -> tuple[str, ...]:
+        """Risk flags whose posts the engine must fetch whatever their label."""
         return ()
 
     @property
@@ -123,7 +132,8 @@ class Rule:
             scope=derived_scope(self.scope, posts, kw.pop("extra_scope", {})), **kw)
 
     def scoped(self, window: Window) -> list[StoredPost]:
-        return [sp for sp in window.posts if in_scope(sp, self.scope)]
+        """The window's posts in this rule's scope and of its labels (the engine filters too; this keeps rules exact)."""
+        return [sp for sp in window.posts if in_scope(sp, self.scope) and (not self.labels or sp.label in self.labels)]
 
 
 def _dominant_event(posts: list[StoredPost]) -> str:
@@ -154,6 +164,7 @@ class VolumeSpike(Rule):
     """Negative posts in this window against the same window on previous days, with a minimum count."""
 
     needs = frozenset({"counts", "baselines", "posts", "keywords"})
+    labels_configurable = False
     PARAMS = {"min_count": Param("int", 10, 1), "ratio": Param("float", 3.0, 1.0),
               "baseline_days": Param("int", 7, 1), "baseline_floor": Param("float", 1.0, 0.1)}
 
@@ -179,6 +190,7 @@ class NegativeShare(Rule):
     """The share of negative posts above a percentage, with a minimum volume."""
 
     needs = frozenset({"counts", "posts", "keywords"})
+    labels_configurable = False
     default_raise_at = (1.5, 2.0)
     PARAMS = {"threshold_pct": Param("float", 40.0, 1.0), "min_volume": Param("int", 20, 1)}
 
@@ -209,12 +221,18 @@ class Escalation(Rule):
     def search_terms(self) -> tuple[str, ...]:
         return tuple(self.p["words"])
 
+    def search_flags(self) -> tuple[str, ...]:
+        return ("escalation",) if self.p["use_risk_flag"] else ()
+
     def evaluate(self, window: Window) -> list[Match]:
         hits: list[StoredPost] = []
         words: Counter[str] = Counter()
-        for sp in self.scoped(window):
+        for sp in window.posts:
+            if not in_scope(sp, self.scope):
+                continue
             text = f"{sp.post.title} {sp.post.text}"
-            found = [w for w in self.p["words"] if _mentions(text, w)]
+            found = [w for w in self.p["words"] if _mentions(text, w)] if sp.label in self.labels else []
+            # the analysis's escalation flag counts whatever the sentiment label says
             flagged = self.p["use_risk_flag"] and sp.analysis is not None and "escalation" in sp.analysis.risk_flags
             if found or flagged:
                 hits.append(sp)
@@ -308,6 +326,7 @@ class OutageCity(Rule):
     """An outage concentrated in one city: many 网络信号 or 宽带 complaints from one place within minutes."""
 
     needs = frozenset({"posts"})
+    labels = ("negative", "neutral")  # outage reports are often matter-of-fact ("断网了"), not angry
     default_severity = "orange"
     default_window = 15
     PARAMS = {"touchpoints": Param("words", ("网络信号", "宽带")), "min_count": Param("int", 8, 1),
@@ -349,6 +368,7 @@ class Flatline(Rule):
 
     needs = frozenset({"sources"})
     labels = ()
+    labels_configurable = False
     default_severity = "yellow"
     PARAMS = {"max_silence_minutes": Param("float", 120.0, 1.0), "per_source": Param("minutes_by_name", {})}
 

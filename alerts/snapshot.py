@@ -45,15 +45,15 @@ def _facet(store: Store, queries: list[PostQuery], field: str, size: int, **chan
 
 
 def _posts(store: Store, queries: list[PostQuery], labels: tuple[str, ...], limit: int,
-           terms: tuple[str, ...] = ()) -> tuple[StoredPost, ...]:
-    """The most influential posts of the window, plus every post found by full-text search for the rule's terms."""
+           terms: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> tuple[StoredPost, ...]:
+    """The most influential posts of the window, plus every post found by full-text search for the rule's terms
+    and every post carrying one of its risk flags (any label)."""
     seen: dict[str, StoredPost] = {}
-    for q in queries:
-        for sp in store.search_posts(replace(q, labels=labels), limit=limit, order="influence_desc"):
+    extra = [replace(q, labels=labels, text=t) for q in queries for t in terms]
+    extra += [replace(q, labels=(), risk_flags=(f,)) for q in queries for f in flags]
+    for q in [replace(q, labels=labels) for q in queries] + extra:
+        for sp in store.search_posts(q, limit=limit, order="influence_desc"):
             seen.setdefault(sp.post.key, sp)
-        for term in terms:
-            for sp in store.search_posts(replace(q, labels=labels, text=term), limit=limit, order="influence_desc"):
-                seen.setdefault(sp.post.key, sp)
     return tuple(seen.values())
 
 
@@ -97,7 +97,7 @@ def build_window(store: Store, rule: Rule, now: datetime) -> Window:
         kw["baselines"] = baselines(store, rule, queries, start, now)
     if "posts" in needs:
         kw["posts"] = _posts(store, queries, rule.labels, SAMPLE_LIMIT if "counts" in needs else POST_LIMIT,
-                             rule.search_terms())
+                             rule.search_terms(), rule.search_flags())
     if "keywords" in needs:
         kw["keywords"] = _facet(store, queries, "keyword", 10, labels=("negative",))
     if "events" in needs:

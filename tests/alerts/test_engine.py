@@ -162,3 +162,10 @@ def test_escalation_finds_word_posts_beyond_the_most_influential(store, settings
     crisis(store, 3, text="移动乱扣费 已经投诉到工信部", influence=0.0)
     (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
     assert d.alert.count == 3
+
+
+def test_escalation_flag_is_fetched_whatever_the_label(store, settings) -> None:
+    store.upsert_posts([make_post("店铺直播全停了，损失好几千", label="positive", risk_flags=("escalation",),
+                                  minutes_ago=1 + i) for i in range(3)])
+    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    assert d.alert.count == 3 and "风险标记" in d.alert.reason

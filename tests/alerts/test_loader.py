@@ -38,6 +38,8 @@ BAD = [
     ("rules: [{name: a, type: volume_spike, raise_at: [4, 2]}]", "rules[0] (a).raise_at"),
     ("rules: [{name: a, type: volume_spike}, {name: a, type: flatline}]", "rules[1] (a).name: duplicate"),
     ("rule: []", "expected a mapping with a 'rules' list"),
+    ("rules: [{name: a, type: outage_city, labels: [angry]}]", "rules[0] (a).labels: expected a non-empty list"),
+    ("rules: [{name: a, type: volume_spike, labels: [neutral]}]", "rules[0] (a).labels: volume_spike counts negative"),
     ("defaults: {min_cnt: 3}\nrules: []", "defaults.min_cnt: not a field of any rule type"),
     ("rules: [a: [", "not valid YAML"),
 ]
@@ -65,3 +67,11 @@ def test_disabled_rules_are_skipped_and_defaults_apply(tmp_path: Path) -> None:
     b, c = load_rules(path)
     assert b.name == "b" and b.window_minutes == 20 and b.scope.operators == ("中国电信",)
     assert c.p["min_count"] == 4 and "min_count" not in b.p  # a default applies where the type has the field
+
+
+def test_labels_choose_which_posts_a_rule_reads(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("rules:\n - {name: a, type: influential, labels: [negative, neutral]}\n"
+                    " - {name: b, type: outage_city}\n - {name: c, type: influential}\n", encoding="utf-8")
+    a, b, c = load_rules(path)
+    assert a.labels == ("negative", "neutral") and b.labels == ("negative", "neutral") and c.labels == ("negative",)

@@ -46,10 +46,12 @@ def event_window(count: int, prev: int, age_minutes: float = 60) -> Window:
                   events={"e1": ev})
 
 
-def outage(city_counts: dict[str, int], touchpoints: tuple[str, ...] = ("网络信号",), operator: str = "中国移动") -> Window:
+def outage(city_counts: dict[str, int], touchpoints: tuple[str, ...] = ("网络信号",), operator: str = "中国移动",
+           label: str = "negative") -> Window:
     posts = []
     for city, n in city_counts.items():
-        posts += [stored("没信号了", city=city, touchpoints=touchpoints, operators=(operator,)) for _ in range(n)]
+        posts += [stored("没信号了", city=city, touchpoints=touchpoints, operators=(operator,), label=label)
+                  for _ in range(n)]
     return window(posts, minutes=15)
 
 
@@ -75,6 +77,11 @@ CASES: list[tuple[str, str, dict, Callable[[], Window], list[tuple[str, str]]]] 
     ("escalation-fires", "escalation", {"more_than": 2}, lambda: escalate(3), [("all", "orange")]),
     ("escalation-12300", "escalation", {"more_than": 2}, lambda: escalate(4, "已经打了12300"), [("all", "orange")]),
     ("escalation-risk-flag", "escalation", {"more_than": 2}, lambda: escalate(1, flagged=2), [("all", "orange")]),
+    ("escalation-positive-label-not-counted", "escalation", {"more_than": 2},
+     lambda: window([stored("去工信部投诉", label="positive") for _ in range(4)]), []),
+    ("escalation-flag-counts-any-label", "escalation", {"more_than": 2},
+     lambda: window([stored("损失惨重", label="positive", risk_flags=("escalation",)) for _ in range(3)]),
+     [("all", "orange")]),
     ("escalation-raised", "escalation", {"more_than": 2}, lambda: escalate(6, "找媒体曝光"), [("all", "red")]),
     ("escalation-not-more-than", "escalation", {"more_than": 2}, lambda: escalate(2), []),
     ("escalation-number-inside-number", "escalation", {"more_than": 2, "words": ["315"]},
@@ -107,6 +114,10 @@ CASES: list[tuple[str, str, dict, Callable[[], Window], list[tuple[str, str]]]] 
      [("中国移动:深圳", "orange")]),
     ("outage-broadband-red", "outage_city", {"min_count": 6}, lambda: outage({"深圳": 25}, ("宽带",)),
      [("中国移动:深圳", "red")]),
+    ("outage-neutral-reports", "outage_city", {"min_count": 6}, lambda: outage({"郑州": 7}, ("宽带",), label="neutral"),
+     [("中国移动:郑州", "orange")]),
+    ("outage-positive-not-counted", "outage_city", {"min_count": 6},
+     lambda: outage({"郑州": 7}, ("宽带",), label="positive"), []),
     ("outage-spread-out", "outage_city", {"min_count": 6}, lambda: outage({"深圳": 3, "广州": 3, "东莞": 3}), []),
     ("outage-share", "outage_city", {"min_count": 6, "min_share": 0.8}, lambda: outage({"深圳": 7, "广州": 5}), []),
     ("outage-other-touchpoint", "outage_city", {"min_count": 6}, lambda: outage({"深圳": 9}, ("资费账单",)), []),

@@ -82,16 +82,16 @@ class Analyzer:
         texts = [normalize(f"{p.title} {p.text}" if p.title else p.text) for p in posts]
         words = [cut(t) for t in texts]
         scores = self.scores(texts, words)
+        hashes = events_mod.simhashes(texts)
         now = self.clock()
         rows = []
         items = []
-        for post, text, ws, score in zip(posts, texts, words, scores, strict=True):
+        for post, text, ws, score, sh in zip(posts, texts, words, scores, hashes, strict=True):
             label = label_for(score, self.band)
             touch = self.taxonomy.match(text)
             operators = tuple(post.operators) or detect_operators(" ".join([text, *mentions(post.text)]))
             province, city = locate(text, post.ip_region)
             keys = keywords(ws)
-            sh = events_mod.simhash(text)
             rows.append(dict(
                 label=label, score=round(float(score), 4), model=self.model.name, model_version=self.model.version,
                 touchpoints=touch, operators=operators, province=province, city=city, risk_flags=risk_flags(text),

@@ -28,21 +28,45 @@ _GENERIC = {"电信", "移动", "联通", "中国电信", "中国移动", "中�
 
 def simhash(text: str) -> int:
     """63-bit SimHash of the text's character 3-grams (emoticons and spaces removed); fits a signed int64."""
-    text = EMOTICON.sub("", text).replace(" ", "")
-    if not text:
-        return 0
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) >= 3:
-        grams = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
-    else:
-        grams = codes
-    z = grams + np.uint64(0x9E3779B97F4A7C15)
+    return simhashes([text])[0]
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    z = z + np.uint64(0x9E3779B97F4A7C15)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    bits = np.unpackbits(z.view(np.uint8), bitorder="little").reshape(-1, 64).sum(axis=0)
-    packed = np.packbits(bits * 2 > len(z), bitorder="little").view(np.uint64)[0]
-    return int(packed) & _MASK63
+    return z ^ (z >> np.uint64(31))
+
+
+def simhashes(texts: Sequence[str]) -> list[int]:
+    """simhash() of many texts at once (a few numpy calls per batch); texts of one or two characters use them."""
+    n = len(texts)
+    cleaned = [EMOTICON.sub("", t).replace(" ", "") for t in texts]
+    lengths = np.array([len(c) for c in cleaned], dtype=np.int64)
+    codes = np.frombuffer("".join(cleaned).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    grams, rows = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)]
+    if len(codes) >= 3:
+        same = row[:-2] == row[2:]
+        grams.append(((codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:])[same])
+        rows.append(row[:-2][same])
+    short = np.isin(row, np.flatnonzero(lengths < 3))
+    grams.append(codes[short])
+    rows.append(row[short])
+    z, r = np.concatenate(grams), np.concatenate(rows)
+    order = np.argsort(r, kind="stable")
+    z, r = z[order], r[order]
+    counts = np.bincount(r, minlength=n)
+    out = [0] * n
+    if len(z) == 0:
+        return out
+    bits = np.unpackbits(_mix(z).view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    present = np.flatnonzero(counts)
+    sums = np.add.reduceat(bits, np.searchsorted(r, present), axis=0, dtype=np.int32)
+    packed = np.packbits(sums * 2 > counts[present, None], axis=1, bitorder="little").view(np.uint64).ravel()
+    for i, value in zip(present.tolist(), packed.tolist(), strict=True):
+        out[i] = value & _MASK63
+    return out
 
 
 def hamming(a: int, b: int) -> int:

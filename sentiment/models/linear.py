@@ -13,6 +13,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,11 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+@lru_cache(maxsize=500_000)
+def _word_hash(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8"))
+
+
 def feature_indices(text: str, words: Sequence[str]) -> np.ndarray:
     """Sorted unique feature buckets of one normalised text and its words."""
     return hash_features([text], [words]).indices
@@ -62,13 +68,15 @@ def hash_features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> spars
         same = row[:-2] == row[2:]
         hashes.append((((codes[:-2] << _S42) | (codes[1:-1] << _S21) | codes[2:]) ^ _SALT[2])[same])
         rows.append(row[:-2][same])
-    word_rows = [(i, zlib.crc32(w.encode("utf-8"))) for i, ws in enumerate(words) for w in ws if not w.isspace()]
+    word_rows = [(i, _word_hash(w)) for i, ws in enumerate(words) for w in ws if not w.isspace()]
     if word_rows:
         wr = np.array(word_rows, dtype=np.int64)
         hashes.append((wr[:, 1].astype(np.uint64) << np.uint64(8)) ^ _SALT[3])
         rows.append(wr[:, 0])
     buckets = (_mix(np.concatenate(hashes)) & _MASK).astype(np.int64)
-    keys = np.unique((np.concatenate(rows) << 20) | buckets)
+    keys = np.sort((np.concatenate(rows) << 20) | buckets)
+    if len(keys) > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     indptr = np.searchsorted(keys >> 20, np.arange(n + 1, dtype=np.int64))
     indices = (keys & (N_FEATURES - 1)).astype(np.int32)
     return sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, N_FEATURES))

@@ -39,7 +39,7 @@ def run_demo(data: Path, args: argparse.Namespace) -> tuple[float, str]:
     """Run the demo to completion; returns (wall seconds, its last stdout line)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     cmd = [sys.executable, "-m", "yuqing.cli", "demo", "--no-dashboard", "--duration", str(args.duration),
-           "--data-dir", str(data), "--crawl-interval", str(args.crawl_interval),
+           "--data-dir", str(data), "--mail-dir", str(data / "mail"), "--crawl-interval", str(args.crawl_interval),
            "--alert-interval", str(args.alert_interval)]
     if args.scenario:
         cmd += ["--scenario", args.scenario]
@@ -99,13 +99,21 @@ def main() -> int:
         for alert in sorted(store.list_alerts(limit=1000), key=lambda a: a.opened_at):
             t_fire = fired_at.get((alert.rule, alert.key))
             trigger = store.search_posts(PostQuery(until=t_fire), limit=1)[0] if t_fire else None
+            how = "replay"
+            if (trigger is None or trigger.post.key not in crisis) and alert.alert_id in emails:
+                # the replay sees the final labels and counts; when it disagrees with what the live run saw,
+                # fall back to the newest crisis post among the alert's own evidence that was out before the email
+                samples = store.search_posts(PostQuery(keys=tuple(k for k in alert.sample_keys if k in crisis)),
+                                             limit=10, order="published_at_desc")
+                before = [sp for sp in samples if sp.post.published_at <= emails[alert.alert_id][0]]
+                trigger, how = (before[0], "evidence") if before else (None, "")
             if trigger is None or trigger.post.key not in crisis or alert.alert_id not in emails:
                 others.append(alert)
                 continue
             appeared = trigger.post.published_at
             got, subject = emails[alert.alert_id]
             stored = trigger.first_seen or trigger.post.crawled_at
-            rows.append({"alert_id": alert.alert_id, "rule": alert.rule, "severity": alert.severity,
+            rows.append({"alert_id": alert.alert_id, "rule": alert.rule, "severity": alert.severity, "trigger_by": how,
                          "subject": subject, "trigger_post": trigger.post.key, "appeared": appeared.isoformat(),
                          "stored_after_s": round((stored - appeared).total_seconds(), 1) if stored else None,
                          "email_after_s": round((got - appeared).total_seconds(), 1)})
@@ -113,7 +121,7 @@ def main() -> int:
         store.close()
     for r in rows:
         print(f"#{r['alert_id']:<3} {r['rule']:<10} {r['severity']:<6} trigger {r['trigger_post']} "
-              f"appeared {r['appeared'][11:19]}  stored +{r['stored_after_s']}s  email +{r['email_after_s']}s  "
+              f"({r['trigger_by']}) appeared {r['appeared'][11:19]}  stored +{r['stored_after_s']}s  email +{r['email_after_s']}s  "
               f"{r['subject']}")
     for a in others:
         print(f"(not a crisis alert, or no email) #{a.alert_id} {a.rule} / {a.key}: {a.title}")

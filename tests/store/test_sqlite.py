@@ -97,3 +97,25 @@ def test_updating_text_reindexes(store: SQLiteStore) -> None:
     assert "0" not in {p.post.post_id for p in store.search_posts(PostQuery(text="断网"), limit=100)}
     assert [p.post.post_id for p in store.search_posts(PostQuery(text="修好"))] == ["0"]
     assert store.get_post("weibo", "0").label == "negative"  # an update without analysis keeps the analysis
+
+
+def test_tag_fast_path_agrees_with_the_join(tmp_path: Path) -> None:
+    """Facets and volumes answered from post_tags alone equal those joined with posts."""
+    s = SQLiteStore(tmp_path / "t.db")
+    labels = ("negative", "neutral", "positive")
+    s.upsert_posts([
+        (Post(platform=("weibo", "zhihu")[i % 2], post_id=str(i), text=f"帖子{i}", published_at=NOW - timedelta(hours=i)),
+         Analysis(label=labels[i % 3], score=0.5, touchpoints=(("宽带", "客服热线")[i % 2], "5G")[: 1 + i % 2],
+                  operators=("中国电信",) if i % 4 else ("中国移动", "中国联通")))
+        for i in range(60)
+    ])
+    s.correct_label("weibo", "0", "positive", by="t")
+    for q in (PostQuery(), PostQuery(since=NOW - timedelta(hours=30)), PostQuery(labels=("negative",)),
+              PostQuery(platforms=("zhihu",), labels=("positive", "neutral"), until=NOW - timedelta(hours=5))):
+        forced = PostQuery(**{**q.__dict__, "min_influence": -1.0})  # any non-tag filter forces the join
+        for field in ("touchpoint", "operator"):
+            assert s.facet(q, field) == s.facet(forced, field)
+            assert s.volume(q, bucket_seconds=86400, by=field) == s.volume(forced, bucket_seconds=86400, by=field)
+    assert s.facet(PostQuery(labels=("positive",)), "operator") == s.facet(
+        PostQuery(labels=("positive",), min_influence=-1.0), "operator")
+    s.close()

@@ -8,6 +8,7 @@ component, recorded in `schema_version`, so a later release upgrades a file in p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -52,9 +53,11 @@ POSTS_MIGRATIONS: list[str] = [
     CREATE INDEX posts_corrected ON posts(corrected_at) WHERE corrected_label != '';
     CREATE TABLE post_tags (
         post INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, published_at REAL NOT NULL,
+        label TEXT NOT NULL, platform TEXT NOT NULL,
         PRIMARY KEY (post, field, value)
     ) WITHOUT ROWID;
     CREATE INDEX post_tags_value ON post_tags(field, value, published_at);
+    CREATE INDEX post_tags_time ON post_tags(field, published_at, value, label, platform);
     CREATE VIRTUAL TABLE posts_fts USING fts5(words, grams, tokenize = 'unicode61 remove_diacritics 0');
     CREATE TABLE events (
         event_id TEXT PRIMARY KEY, first_seen REAL, last_seen REAL, size INTEGER, doc TEXT NOT NULL
@@ -189,9 +192,11 @@ class SQLiteStore(OpsMixin):
                             self._index_text(db, rowid, post, new=False)
                         updated += 1
                     if analysis is not None or old is None:
-                        self._write_tags(db, rowid, doc)
+                        label = db.execute("SELECT eff_label FROM posts WHERE id=?", (rowid,)).fetchone()[0]
+                        self._write_tags(db, rowid, doc, label)
                     else:
-                        db.execute("UPDATE post_tags SET published_at=? WHERE post=?", (doc["published_at"], rowid))
+                        db.execute("UPDATE post_tags SET published_at=?, platform=? WHERE post=?",
+                                   (doc["published_at"], doc["platform"], rowid))
                 except (ValueError, TypeError, sqlite3.IntegrityError) as exc:
                     failed += 1
                     errors.append(f"{post.key}: {exc}")
@@ -215,11 +220,11 @@ class SQLiteStore(OpsMixin):
         db.execute("INSERT INTO posts_fts(rowid, words, grams) VALUES (?, ?, ?)", (rowid, words, grams))
 
     @staticmethod
-    def _write_tags(db: sqlite3.Connection, rowid: int, doc: dict[str, Any]) -> None:
+    def _write_tags(db: sqlite3.Connection, rowid: int, doc: dict[str, Any], label: str) -> None:
         db.execute("DELETE FROM post_tags WHERE post=?", (rowid,))
-        rows = [(rowid, field, value, doc["published_at"])
+        rows = [(rowid, field, value, doc["published_at"], label, doc["platform"])
                 for field, column in TAG_FIELDS.items() for value in set(doc[column]) if value]
-        db.executemany("INSERT OR IGNORE INTO post_tags VALUES (?, ?, ?, ?)", rows)
+        db.executemany("INSERT OR IGNORE INTO post_tags VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     @staticmethod
     def _stored(row: sqlite3.Row) -> StoredPost:
@@ -267,11 +272,12 @@ class SQLiteStore(OpsMixin):
         if q.min_influence is not None:
             clauses.append(f"{alias}.influence >= ?")
             params.append(q.min_influence)
+        time_sql, time_params = self._tag_time(q)
         for values, field in ((q.operators, "operator"), (q.touchpoints, "touchpoint"), (q.risk_flags, "risk_flag")):
             if values:
                 clauses.append(f"{alias}.id IN (SELECT post FROM post_tags WHERE field=? AND value IN "
-                               f"({','.join('?' * len(values))}))")
-                params.extend([field, *values])
+                               f"({','.join('?' * len(values))}){time_sql})")
+                params.extend([field, *values, *time_params])
         if q.text.strip():
             match = fts5_match(q.text)
             if match:
@@ -281,6 +287,32 @@ class SQLiteStore(OpsMixin):
                 clauses.append(f"instr({alias}.text, ?) > 0")
                 params.append(q.text.strip())
         return (" AND ".join(clauses) or "1"), params
+
+    @staticmethod
+    def _tag_time(q: PostQuery) -> tuple[str, list[Any]]:
+        sql, params = "", []
+        if q.since:
+            sql += " AND published_at >= ?"
+            params.append(codec.ts(q.since))
+        if q.until:
+            sql += " AND published_at < ?"
+            params.append(codec.ts(q.until))
+        return sql, params
+
+    @staticmethod
+    def _tags_suffice(q: PostQuery) -> bool:
+        """True when post_tags alone can answer: only time, label and platform filters."""
+        return dataclasses.replace(q, since=None, until=None, labels=(), platforms=()) == PostQuery()
+
+    def _tag_where(self, q: PostQuery, field: str) -> tuple[str, list[Any]]:
+        sql, params = self._tag_time(q)
+        sql = "field = ?" + sql
+        params = [field, *params]
+        for values, column in ((q.labels, "label"), (q.platforms, "platform")):
+            if values:
+                sql += f" AND {column} IN ({','.join('?' * len(values))})"
+                params.extend(values)
+        return sql, params
 
     def search_posts(self, query: PostQuery, *, limit: int = 50, offset: int = 0,
                      order: str = "published_at_desc") -> list[StoredPost]:
@@ -308,11 +340,15 @@ class SQLiteStore(OpsMixin):
             raise ValueError("bucket_seconds must be positive")
         where, params = self._where(query)
         bucket = f"CAST(p.published_at / {int(bucket_seconds)} AS INTEGER) * {int(bucket_seconds)}"
-        if by in TAG_FIELDS or by in ("operator", "touchpoint"):
-            field = by
-            sql = (f"SELECT {bucket} AS b, t.value AS k, count(*) FROM posts p JOIN post_tags t "
+        if by in TAG_FIELDS and self._tags_suffice(query):
+            tag_where, tag_params = self._tag_where(query, by)
+            tb = bucket.replace("p.published_at", "published_at")
+            rows = self._q(f"SELECT {tb} AS b, value AS k, count(*) FROM post_tags WHERE {tag_where} "
+                           "GROUP BY b, k ORDER BY b, k", tag_params)
+        elif by in TAG_FIELDS:
+            sql = (f"SELECT {bucket} AS b, t.value AS k, count(*) FROM posts p CROSS JOIN post_tags t "
                    f"ON t.post = p.id AND t.field = ? WHERE {where} GROUP BY b, k ORDER BY b, k")
-            rows = self._q(sql, [field, *params])
+            rows = self._q(sql, [by, *params])
         elif by in COLUMN_FIELDS:
             sql = f"SELECT {bucket} AS b, p.{COLUMN_FIELDS[by]} AS k, count(*) FROM posts p WHERE {where} GROUP BY b, k ORDER BY b, k"
             rows = self._q(sql, params)
@@ -322,9 +358,13 @@ class SQLiteStore(OpsMixin):
 
     def facet(self, query: PostQuery, field: str, *, size: int = 20) -> dict[str, int]:
         where, params = self._where(query)
-        if field in TAG_FIELDS:
-            sql = (f"SELECT t.value, count(*) AS n FROM posts p JOIN post_tags t ON t.post = p.id AND t.field = ? "
-                   f"WHERE {where} GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?")
+        if field in TAG_FIELDS and self._tags_suffice(query):
+            tag_where, tag_params = self._tag_where(query, field)
+            rows = self._q(f"SELECT value, count(*) AS n FROM post_tags WHERE {tag_where} "
+                           "GROUP BY value ORDER BY n DESC, value LIMIT ?", [*tag_params, size])
+        elif field in TAG_FIELDS:
+            sql = (f"SELECT t.value, count(*) AS n FROM posts p CROSS JOIN post_tags t "
+                   f"ON t.post = p.id AND t.field = ? WHERE {where} GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?")
             rows = self._q(sql, [field, *params, size])
         elif field in COLUMN_FIELDS:
             col = COLUMN_FIELDS[field]
@@ -357,6 +397,8 @@ class SQLiteStore(OpsMixin):
             )
             if cur.rowcount == 0:
                 raise KeyError(f"no post {platform}:{post_id}")
+            db.execute("UPDATE post_tags SET label=(SELECT eff_label FROM posts WHERE key=?) "
+                       "WHERE post=(SELECT id FROM posts WHERE key=?)", (f"{platform}:{post_id}",) * 2)
 
     def list_corrections(self) -> list[dict[str, Any]]:
         rows = self._q("SELECT platform, post_id, text, label, corrected_label, corrected_by, corrected_at "

@@ -19,9 +19,12 @@ _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9A-Za-z\uff10-
 _lock = threading.Lock()
 
 
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
 def _fold(s: str) -> str:
     """Full-width ASCII to half-width, lower-case."""
-    return "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in s).lower()
+    return s.translate(_FULL_WIDTH).lower()
 
 
 def _is_cjk(run: str) -> bool:
@@ -55,7 +58,8 @@ def gram_tokens(text: str, *, trailing: bool = True) -> list[str]:
 
 def word_tokens(text: str) -> list[str]:
     tok = _tokenizer()
-    return [w for w in (_fold(x).strip() for x in tok.lcut_for_search(text, HMM=False)) if w and _RUN.fullmatch(w)]
+    match = _RUN.fullmatch
+    return [w for w in tok.lcut_for_search(_fold(text), HMM=False) if match(w)]
 
 
 def index_tokens(text: str) -> tuple[str, str]:

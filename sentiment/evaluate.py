@@ -67,7 +67,13 @@ def binary_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> tuple[float,
 
 
 def evaluate(model, labels: Sequence[int], texts: Sequence[str]) -> Result:
-    """Score every text with the model (already loaded, so load time is not counted) and measure it."""
+    """Score every text with the model (already loaded, so load time is not counted) and measure it.
+
+    The segmentation cache is emptied first: each model is timed from cold, not on texts another model cut.
+    """
+    from sentiment.segment import clear_cache
+
+    clear_cache()
     start = time.perf_counter()
     probs = model.predict_proba(list(texts))
     elapsed = max(time.perf_counter() - start, 1e-9)

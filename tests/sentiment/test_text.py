@@ -6,6 +6,7 @@ import pytest
 
 from sentiment.segment import content_words, cut
 from sentiment.text import emoticons, mentions, normalize
+from tests.conftest import shared_path
 
 
 @pytest.mark.parametrize(
@@ -60,3 +61,32 @@ def test_mentions_are_kept_aside() -> None:
     raw = '回复@复读机:<a href="/n/中国电信客服">@中国电信客服</a> 你好 @联通 '
     assert mentions(raw) == ["复读机", "中国电信客服", "联通"]
     assert mentions("") == []
+
+
+def _jieba_reference(text: str) -> list[str]:
+    from sentiment.segment import tokenizer
+
+    return [w for w in tokenizer().lcut(text, HMM=False) if not w.isspace()]
+
+
+@pytest.mark.parametrize("text", [
+    "电信宽带又断网了!!!光猫坏了,我要携号转网,5G套餐太贵,10000号打不通",
+    "iPhone15用移动卡信号差 abc123 +86 #&._%- 在 2026-11-24",
+    "结婚的和尚未结婚的", "", "   ", "南京市长江大桥",
+])
+def test_segmenter_matches_jieba(text: str) -> None:
+    from sentiment.segment import segmenter
+
+    assert segmenter().cut(text) == _jieba_reference(text)
+
+
+def test_segmenter_matches_jieba_on_real_posts() -> None:
+    import csv
+
+    from sentiment.segment import segmenter
+
+    path = shared_path("sentiment", "weibo2018_train.csv")
+    with path.open(encoding="utf-8") as fh:
+        texts = [normalize(row["text"]) for _, row in zip(range(1500), csv.DictReader(fh), strict=False)]
+    seg = segmenter()
+    assert [seg.cut(t) for t in texts] == [_jieba_reference(t) for t in texts]

@@ -150,30 +150,36 @@ def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str]
 
     event_ids = [""] * n
     out: dict[str, Event] = {}
+    continued: dict[str, tuple[Event, list[int]]] = {}  # known event id -> (event, members from this batch)
     for members in clusters.values():
-        match = _match_known(members, items, known_by_band, known_by_sample, known_by_word, out)
-        if match is None and len(members) < 2:
-            continue
-        event = _merge(match, [items[m] for m in members])
-        out[event.event_id] = event
+        match = _match_known(members, items, known_by_band, known_by_sample, known_by_word)
+        if match is not None:
+            continued.setdefault(match.event_id, (match, []))[1].extend(members)
+        elif len(members) >= 2:
+            event = _merge(None, [items[m] for m in members])
+            out[event.event_id] = event
+            for m in members:
+                event_ids[m] = event.event_id
+    for event_id, (known_event, members) in continued.items():
+        out[event_id] = _merge(known_event, [items[m] for m in sorted(members)])
         for m in members:
-            event_ids[m] = event.event_id
+            event_ids[m] = event_id
     return event_ids, list(out.values())
 
 
-def _match_known(members, items, known_by_band, known_by_sample, known_by_word, updated) -> Event | None:
+def _match_known(members, items, known_by_band, known_by_sample, known_by_word) -> Event | None:
     """The known event these posts continue: a reposted root, a near-copy, or enough shared keywords."""
     for m in members:
         it = items[m]
         if it.post.parent_id:
             ev = known_by_sample.get(f"{it.post.platform}:{it.post.parent_id}")
             if ev is not None:
-                return updated.get(ev.event_id, ev)
+                return ev
         if it.simhash:
             for band in _bands(it.simhash):
                 for ev in known_by_band.get(band, ()):
                     if hamming(it.simhash, ev.simhash) <= HAMMING:
-                        return updated.get(ev.event_id, ev)
+                        return ev
     words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
     operators = {op for m in members for op in items[m].operators}
     shared: Counter[str] = Counter()
@@ -187,7 +193,7 @@ def _match_known(members, items, known_by_band, known_by_sample, known_by_word, 
         if count < KEYWORD_OVERLAP:
             break
         if not operators or operators & set(ev.operators):
-            return updated.get(event_id, ev)
+            return ev
     return None
 
 

@@ -36,28 +36,36 @@ class _Segmenter:
         self.re_eng = jieba.re_eng
 
     def cut_block(self, sentence: str) -> tuple[str, ...]:
-        """jieba's __cut_DAG_NO_HMM for one run of Chinese/alphanumeric characters."""
+        """jieba's __cut_DAG_NO_HMM for one run of Chinese/alphanumeric characters (same DAG, scores and ties)."""
         freq, logp, n = self.freq, self.logp, len(sentence)
-        route: list[tuple[float, int]] = [(0.0, 0)] * (n + 1)
+        scores = [0.0] * (n + 1)
+        ends = [0] * (n + 1)
+        unknown = self.unknown
         for idx in range(n - 1, -1, -1):
-            best: tuple[float, int] | None = None
+            best, best_end = 0.0, -1
             i = idx
             frag = sentence[idx]
-            while i < n and frag in freq:
+            while frag in freq:
                 if freq[frag]:
-                    cand = (logp[frag] + route[i + 1][0], i)
-                    if best is None or cand > best:
-                        best = cand
+                    score = logp[frag] + scores[i + 1]
+                    if best_end < 0 or score > best or (score == best and i > best_end):
+                        best, best_end = score, i
                 i += 1
+                if i >= n:
+                    break
                 frag = sentence[idx:i + 1]
-            route[idx] = best if best is not None else (self.unknown + route[idx + 1][0], idx)
+            if best_end < 0:
+                best, best_end = unknown + scores[idx + 1], idx
+            scores[idx] = best
+            ends[idx] = best_end
         words: list[str] = []
         buf = ""
         x = 0
+        eng = self.re_eng.match
         while x < n:
-            y = route[x][1] + 1
+            y = ends[x] + 1
             word = sentence[x:y]
-            if len(word) == 1 and self.re_eng.match(word):
+            if y - x == 1 and eng(word):
                 buf += word
             else:
                 if buf:

@@ -7,12 +7,12 @@ these models is selected.
 from __future__ import annotations
 
 import gzip
-import marshal
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WEIBO_FILE = HERE / "snownlp_weibo.marshal.gz"
+WEIBO_FILE = HERE / "snownlp_weibo.json.gz"
 
 
 class StockSnowNLP:
@@ -50,13 +50,15 @@ class WeiboSnowNLP:
         return cls(bayes, version)
 
     def save(self, path: Path = WEIBO_FILE, min_count: int = 3) -> None:
-        """Word counts of both classes as gzipped marshal (no code); words seen fewer than min_count times dropped."""
+        """Word counts of both classes as gzipped JSON with sorted keys (no code, same bytes for the same data);
+        words seen fewer than min_count times are dropped."""
         classes = {}
         for label, prob in self._bayes.d.items():
             counts = {w: c for w, c in prob.d.items() if c >= min_count}
             classes[label] = {"counts": counts, "total": sum(counts.values()), "none": prob.none}
         payload = {"version": self.version, "classes": classes}
-        path.write_bytes(gzip.compress(marshal.dumps(payload), mtime=0))
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
 
     @classmethod
     def load(cls, path: Path = WEIBO_FILE) -> WeiboSnowNLP:
@@ -65,7 +67,7 @@ class WeiboSnowNLP:
 
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: run `yuqing sentiment train`")
-        payload = marshal.loads(gzip.decompress(path.read_bytes()))
+        payload = json.loads(gzip.decompress(path.read_bytes()))
         bayes = Bayes()
         for label, spec in payload["classes"].items():
             prob = AddOneProb()

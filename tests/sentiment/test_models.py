@@ -71,3 +71,18 @@ def test_linear_model_file_round_trip(tmp_path) -> None:
                                                                               rel=1e-3)
     with pytest.raises(FileNotFoundError, match="yuqing sentiment train"):
         LinearModel.load(tmp_path / "missing.npz")
+
+
+def test_snownlp_weibo_file_round_trip_is_reproducible(tmp_path) -> None:
+    from sentiment.models.snownlp_models import WeiboSnowNLP
+
+    docs = [["服务", "太", "差", "[怒]"], ["信号", "差"], ["很", "满意", "[赞]"], ["开心", "满意"]] * 3
+    labels = [0, 0, 1, 1] * 3
+    a, b = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    WeiboSnowNLP.train(docs, labels, "v1").save(a)
+    WeiboSnowNLP.train(docs, labels, "v1").save(b)
+    assert a.read_bytes() == b.read_bytes()
+    model = WeiboSnowNLP.load(a)
+    assert model.version == "v1"
+    neg, pos = model.predict_words(["", ""], [["差", "[怒]"], ["满意"]])
+    assert neg < 0.5 < pos

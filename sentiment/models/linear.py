@@ -103,7 +103,10 @@ class LinearModel:
         """Scores for normalised texts whose words the pipeline has already cut."""
         if not texts:
             return []
-        return self.calibrate(self.decision(hash_features(texts, words))).tolist()
+        X = hash_features(texts, words)
+        probs = self.calibrate(self.decision(X))
+        probs[np.diff(X.indptr) == 0] = 0.5  # nothing to read: no opinion, not the model's prior
+        return probs.tolist()
 
     def predict_proba(self, texts: Sequence[str]) -> list[float]:
         from sentiment.segment import cut

@@ -79,7 +79,11 @@ class WeiboSnowNLP:
     def predict_words(self, texts: Sequence[str], words: Sequence[list[str]]) -> list[float]:
         out = []
         for ws in words:
-            label, prob = self._bayes.classify(_content(ws))
+            content = _content(ws)
+            if not content:
+                out.append(0.5)  # nothing to read: no opinion, not the class prior
+                continue
+            label, prob = self._bayes.classify(content)
             out.append(prob if label == "pos" else 1.0 - prob)
         return out
 

@@ -96,6 +96,14 @@ def test_from_settings_uses_the_default_model() -> None:
     assert 0.0 < lo <= 0.5 <= hi < 1.0
 
 
+def test_empty_posts_are_neutral() -> None:
+    analyzer = Analyzer.from_settings(Settings())
+    analyses, events = analyzer.analyze([post(1, ""), post(2, "   "), post(3, "<p>&nbsp;</p>")])
+    assert [a.label for a in analyses] == ["neutral"] * 3
+    assert all(a.score == 0.5 and a.touchpoints == ("其他",) and a.simhash == 0 for a in analyses)
+    assert events == []
+
+
 def test_unknown_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="sentiment.*model.*nonesuch"):
         Analyzer.from_settings(Settings().replace(sentiment={"model": "nonesuch"}))

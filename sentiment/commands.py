@@ -14,7 +14,8 @@ def register(sub: Any) -> None:
     ssub = parser.add_subparsers(dest="sentiment_command", required=True)
 
     tr = ssub.add_parser("train", help="rebuild the model files from the shared labelled data, reproducibly")
-    tr.add_argument("--data-dir", default="../shared/data", help="folder holding sentiment/*.csv (default ../shared/data)")
+    tr.add_argument("--data-dir", default="",
+                    help="folder holding sentiment/*.csv (default: ../shared/data beside the project root)")
     tr.add_argument("--out", default="", help="where to write model files (default: the shipped sentiment/models/)")
     tr.add_argument("--holdout-dir", default="",
                     help="hold back 20%% of each set: write them here as label,text CSVs and train without them")
@@ -39,7 +40,8 @@ def train_command(args: argparse.Namespace) -> int:
     from sentiment.training import train_all
 
     try:
-        report = train_all(Path(args.data_dir), Path(args.out) if args.out else MODEL_DIR,
+        data_dir = Path(args.data_dir) if args.data_dir else Path(__file__).resolve().parents[2] / "shared" / "data"
+        report = train_all(data_dir, Path(args.out) if args.out else MODEL_DIR,
                            holdout_dir=Path(args.holdout_dir) if args.holdout_dir else None)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -101,3 +101,35 @@ def test_export_corrections_from_the_store(tmp_path: Path) -> None:
     assert sorted(rows[1:]) == [["0", "移动的信号还行吧"], ["1", "联通营业厅服务真好"]]
     labels, texts, skipped = read_labelled(out)
     assert labels == [0, 1] or labels == [1, 0]
+
+
+def test_train_rebuilds_models_from_a_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data" / "sentiment"
+    data.mkdir(parents=True)
+    good = ["客服态度很好，问题解决了[赞]", "网速很快，很满意[哈哈]", "新套餐划算，开心[心]"]
+    bad = ["宽带天天断网，气死了[怒]", "乱扣话费，垃圾服务[怒骂]", "信号太差，打不通电话[泪]"]
+    for name, header in (("weibo2018_train.csv", "mid,label,text"), ("weibo_senti_100k_train.csv", "label,text")):
+        with (data / name).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header.split(","))
+            for i in range(20):
+                for label, texts in ((1, good), (0, bad)):
+                    row = [label, f"{texts[i % 3]}{i}{name[6:10]}"]
+                    writer.writerow(([str(i)] if header.startswith("mid") else []) + row)
+    out, held = tmp_path / "models", tmp_path / "held"
+    args = ["sentiment", "train", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--holdout-dir", str(held)]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["posts"] == 64  # 80 rows less the 16 held out
+    assert {p.name for p in out.iterdir()} == {"linear.npz", "snownlp_weibo.json.gz", "thresholds.json"}
+    thresholds = json.loads((out / "thresholds.json").read_text(encoding="utf-8"))
+    assert set(thresholds) == {"linear", "snownlp-weibo", "snownlp"}
+    lo, hi = thresholds["linear"]["band"]
+    assert 0.0 <= lo <= hi <= 1.0
+    assert main(["sentiment", "eval", "--data", str(held / "weibo2018_holdout.csv"), "--model-dir", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["accuracy"] >= 0.9
+
+
+def test_train_names_a_missing_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sentiment", "train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
+    assert "weibo2018_train.csv is missing" in capsys.readouterr().err

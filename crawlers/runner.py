@@ -1,8 +1,9 @@
 """Run one source's crawl in this process: `python -m crawlers.runner weibo [--max-pages N]`.
 
 A lock file per source (var/locks/<source>.lock) makes sure one source never runs twice at
-once; a Scrapy JOBDIR per source (var/jobs/<source>) lets a crawl killed half-way resume with
-nothing lost; it is removed after a clean finish so the next run starts from page 1 again.
+once; a Scrapy JOBDIR per source (var/jobs/<source>) lets a crawl stopped half-way (SIGTERM,
+the scheduler's timeout) resume where it was; it is removed after a clean finish so the next run
+starts from page 1 again, and discarded after a hard kill (see prepare_jobdir).
 The run is recorded with store.record_crawl_run; the last stdout line is one JSON summary.
 """
 
@@ -28,6 +29,7 @@ SPIDERS = {
     "heimao": "crawlers.spiders.heimao:HeimaoSpider",
 }
 EXIT_BUSY = 75
+CLEAN_STOP = "stopped-cleanly"
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +64,25 @@ def source_lock(settings: Any, source: str) -> Iterator[IO[str]]:
         handle.close()
 
 
+def prepare_jobdir(jobdir: Path, source: str) -> None:
+    """Resume a crawl that was stopped cleanly; start over from one that was killed hard.
+
+    Scrapy's on-disk queue can be torn by SIGKILL (a half-written record), and a torn queue silently
+    drops requests. Starting over loses nothing: search pages are fetched again (they bypass the
+    duplicate filter) and the store's writes are idempotent.
+    """
+    if not jobdir.exists():
+        return
+    marker = jobdir / CLEAN_STOP
+    if marker.exists():
+        log.info("resuming the interrupted %s crawl from %s", source, jobdir)
+        marker.unlink()
+        return
+    log.warning("the last %s crawl was killed without a clean stop; its job state may be torn, so this run "
+                "starts over (pages are fetched again, nothing is lost)", source)
+    shutil.rmtree(jobdir, ignore_errors=True)
+
+
 def spider_class(source: str) -> type:
     from importlib import import_module
 
@@ -91,8 +112,7 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     scrapy_conf = ScrapySettings()
     scrapy_conf.setmodule(scrapy_defaults, priority="project")
     scrapy_conf.update(values, priority="cmdline")
-    if jobdir.exists():
-        log.info("resuming the interrupted %s crawl from %s", source, jobdir)
+    prepare_jobdir(jobdir, source)
     store = open_store(settings)
     try:
         record = store.record_crawl_run(CrawlRun(source=source, started_at=started))  # finished_at None: running
@@ -117,6 +137,8 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
             if run.healthy:
                 store.set_state(state_key(source, "last_success"), started.isoformat())
             shutil.rmtree(jobdir, ignore_errors=True)
+        elif jobdir.exists():
+            (jobdir / CLEAN_STOP).touch()  # stopped gracefully (SIGTERM, timeout, blocked): the next run resumes
     finally:
         store.close()
     return summary(run, stats)

@@ -6,12 +6,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, ui
+from dashboard import auth, data, ui
 
 HERE = Path(__file__).parent
 PAGES = HERE / "pages"
 
 st.set_page_config(page_title="舆情监测", page_icon="📡", layout="wide")
+
+token = st.query_params.get("unsubscribe", "")
+if token:  # the link at the foot of every alert email works without a login
+    if data.unsubscribe(token):
+        st.success("已退订：您将不再收到舆情预警邮件。")
+    else:
+        st.error("退订链接无效或已过期，请联系管理员。")
+    st.stop()
 
 if not ui.current_user():
     auth.login_form()

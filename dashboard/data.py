@@ -189,6 +189,11 @@ def _write(fn: Callable[[Store], T]) -> T:
         _changed()
 
 
+def unsubscribe(token: str) -> bool:
+    """The unsubscribe link of an email: deactivate the subscriber holding this token (no login needed)."""
+    return _write(lambda s: s.unsubscribe(token))
+
+
 def alert_action(alert_id: int, action: str, actor: str, note: str = "") -> Alert:
     """Acknowledge ("ack") or resolve ("resolve", a note required) an alert; the same moves as alerts.lifecycle."""
     def run(s: Store) -> Alert:

@@ -34,7 +34,10 @@ st.dataframe(pd.DataFrame([{
     "处理人": a.resolved_by or a.acknowledged_by} for a in alerts]), hide_index=True, width="stretch")
 
 by_id = {a.alert_id: a for a in alerts}
-chosen = st.selectbox("查看预警", list(by_id), key="alert_pick",
+linked = st.query_params.get("alert", "")  # emails link to /alerts?alert=ID
+ids = list(by_id)
+start = ids.index(int(linked)) if linked.isdigit() and int(linked) in by_id else 0
+chosen = st.selectbox("查看预警", ids, index=start, key="alert_pick",
                       format_func=lambda i: f"#{i} {SEVERITY_ZH[by_id[i].severity]} {by_id[i].title}"
                       f"（{ui.ALERT_STATUS_ZH[by_id[i].status]}）")
 a = by_id[chosen]

@@ -41,3 +41,19 @@ def test_overview_shows_store_numbers_and_banner(filled):
     latest = at.dataframe[-1].value
     assert len(latest) == 14
     assert XSS in list(latest["内容"])
+
+
+def test_unsubscribe_link_from_an_email_works_without_login(filled):
+    from yuqing.post import Subscriber
+
+    sub = filled.save_subscriber(Subscriber(email="pr@example.com", min_severity="yellow"))
+    at = app_as(None)
+    at.query_params["unsubscribe"] = sub.token
+    at.run()
+    assert not at.exception
+    assert any("已退订" in s.value for s in at.success)
+    assert [s.active for s in filled.list_subscribers() if s.email == "pr@example.com"] == [False]
+    bad = app_as(None)
+    bad.query_params["unsubscribe"] = "no-such-token"
+    bad.run()
+    assert any("无效" in e.value for e in bad.error)

@@ -144,13 +144,16 @@ def test_a_crawl_killed_half_way_resumes_with_nothing_lost(tmp_path: Path, sig: 
     slow = Faults({"slow": 1.0}, slow_seconds=0.4, max_per_url=100)
     with DemoSite(scenario(slow), start=START) as site:
         config = write_config(tmp_path, site.base_urls)
-        proc = subprocess.Popen([sys.executable, "-m", "crawlers.runner", "weibo", *SCRAPY], cwd=ROOT,
-                                env=child_env(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and site.requests["weibo"] < 30:
-            time.sleep(0.1)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=120)
+        log = tmp_path / "first.log"  # a file, not a pipe nobody reads while we wait (it would stall the crawl)
+        with log.open("w") as stderr:
+            proc = subprocess.Popen([sys.executable, "-m", "crawlers.runner", "weibo", *SCRAPY], cwd=ROOT,
+                                    env=child_env(config), stdout=subprocess.DEVNULL, stderr=stderr)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and site.requests["weibo"] < 30:
+                time.sleep(0.1)
+            proc.send_signal(sig)
+            proc.wait(timeout=120)
+        err = log.read_text(encoding="utf-8", errors="replace")
         jobdir = tmp_path / "var" / "jobs" / "weibo"
         assert jobdir.exists(), f"the interrupted crawl left its JOBDIR\n{err[-2000:]}"
         assert (jobdir / "stopped-cleanly").exists() == (sig == signal.SIGTERM)

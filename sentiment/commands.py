@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
                     help="hold back 20%% of each set: write them here as label,text CSVs and train without them")
     tr.set_defaults(func=train_command)
 
-    ev = ssub.add_parser("eval", help="accuracy, macro-F1 and posts/s on a label,text CSV (1 positive, 0 negative)")
+    ev = ssub.add_parser("eval", help="accuracy, macro-F1 and posts/s on a label,text CSV (1 positive, 0 negative; "
+                                      "or negative/neutral/positive, scored with each model's neutral band)")
     ev.add_argument("--data", required=True, help="CSV with header label,text")
     ev.add_argument("--model", default="default", help="model name (default: the best measured)")
     ev.add_argument("--compare", action="store_true", help="run every model on the same file and print a table")
@@ -57,6 +58,8 @@ def eval_command(args: argparse.Namespace) -> int:
     try:
         labels, texts, skipped = read_labelled(args.data)
         names = list(REGISTRY) if args.compare else [resolve(args.model)]
+        if not labels and skipped:
+            return _eval_three(args, names)
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -80,6 +83,46 @@ def eval_command(args: argparse.Namespace) -> int:
         print(json.dumps({"data": str(args.data), "results": [r.as_json() for r in results]}, ensure_ascii=False))
     elif results:
         print(json.dumps(results[0].as_json(), ensure_ascii=False))
+    return 0 if results else 2
+
+
+def _band(name: str, model_dir: str) -> tuple[float, float]:
+    """The model's neutral band from thresholds.json in model_dir (default: the shipped one)."""
+    from pathlib import Path
+
+    from sentiment.analyze import DEFAULT_BAND, neutral_band
+
+    if not model_dir:
+        return neutral_band(name)
+    path = Path(model_dir) / "thresholds.json"
+    band = json.loads(path.read_text(encoding="utf-8")).get(name, {}).get("band") if path.exists() else None
+    return (float(band[0]), float(band[1])) if band else DEFAULT_BAND
+
+
+def _eval_three(args: argparse.Namespace, names: list[str]) -> int:
+    """Three-label evaluation (negative/neutral/positive) of each named model with its own neutral band."""
+    from sentiment.evaluate import evaluate_three, read_three_labels
+    from sentiment.models import get_model
+
+    labels, texts, skipped = read_three_labels(args.data)
+    if skipped:
+        print(f"skipped {skipped} rows without a negative/neutral/positive label or text", file=sys.stderr)
+    if not labels:
+        print(f"error: {args.data} has no labelled rows", file=sys.stderr)
+        return 2
+    results = []
+    for name in names:
+        try:
+            model = get_model(name, args.model_dir or None)
+        except FileNotFoundError as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        results.append(evaluate_three(model, _band(name, args.model_dir), labels, texts))
+    print(f"{'model':16} {'n':>5} {'acc3':>7} {'F1_3':>7} {'acc_neg':>8} {'F1_neg':>7} {'neg_rec':>8} {'pos->neg':>8}")
+    for r in results:
+        print(f"{r['model']:16} {r['n']:>5} {r['accuracy']:>7.4f} {r['macro_f1']:>7.4f} {r['binary_accuracy']:>8.4f} "
+              f"{r['binary_macro_f1']:>7.4f} {r['negative_recall']:>8.4f} {r['positive_as_negative']:>8}")
+    print(json.dumps({"data": str(args.data), "results": results}, ensure_ascii=False))
     return 0 if results else 2
 
 

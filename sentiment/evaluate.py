@@ -80,3 +80,65 @@ def evaluate(model, labels: Sequence[int], texts: Sequence[str]) -> Result:
     preds = [1 if p >= 0.5 else 0 for p in probs]
     acc, f1 = binary_metrics(labels, preds)
     return Result(model.name, model.version, len(labels), acc, f1, len(labels) / elapsed)
+
+
+THREE = ("negative", "neutral", "positive")
+
+
+def read_three_labels(path: str | Path) -> tuple[list[str], list[str], int]:
+    """Labels and texts of a `label,text` CSV labelled negative/neutral/positive, and how many rows were skipped."""
+    labels: list[str] = []
+    texts: list[str] = []
+    skipped = 0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if "label" not in (reader.fieldnames or []) or "text" not in (reader.fieldnames or []):
+            raise ValueError(f"{path}: needs a header with `label` and `text` columns, got {reader.fieldnames}")
+        for row in reader:
+            label, text = (row.get("label") or "").strip(), (row.get("text") or "").strip()
+            if label not in THREE or not text:
+                skipped += 1
+                continue
+            labels.append(label)
+            texts.append(text)
+    return labels, texts, skipped
+
+
+def three_label_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict:
+    """Accuracy and macro-F1 over the three labels, and negative vs the rest (what alerts act on)."""
+    pairs = list(zip(gold, pred, strict=True))
+    n = len(pairs)
+
+    def f1(cls: str, g: Sequence[str], p: Sequence[str]) -> float:
+        tp = sum(1 for a, b in zip(g, p, strict=True) if a == cls and b == cls)
+        wrong = sum(1 for a, b in zip(g, p, strict=True) if (a == cls) != (b == cls))
+        return 2 * tp / (2 * tp + wrong) if tp else 0.0
+
+    neg_g = ["negative" if a == "negative" else "other" for a in gold]
+    neg_p = ["negative" if b == "negative" else "other" for b in pred]
+    negatives = [b for a, b in pairs if a == "negative"]
+    return {
+        "n": n,
+        "accuracy": round(sum(a == b for a, b in pairs) / n, 4) if n else 0.0,
+        "macro_f1": round(sum(f1(c, gold, pred) for c in THREE) / 3, 4),
+        "binary_accuracy": round(sum(a == b for a, b in zip(neg_g, neg_p, strict=True)) / n, 4) if n else 0.0,
+        "binary_macro_f1": round((f1("negative", neg_g, neg_p) + f1("other", neg_g, neg_p)) / 2, 4),
+        "negative_recall": round(negatives.count("negative") / len(negatives), 4) if negatives else 0.0,
+        "positive_as_negative": sum(1 for a, b in pairs if a == "positive" and b == "negative"),
+        "neutral_as_negative": sum(1 for a, b in pairs if a == "neutral" and b == "negative"),
+    }
+
+
+def evaluate_three(model, band: tuple[float, float], labels: Sequence[str], texts: Sequence[str]) -> dict:
+    """Three-label metrics of a model with its neutral band (see three_label_metrics), plus posts/s."""
+    from sentiment.analyze import label_for
+    from sentiment.segment import clear_cache
+
+    clear_cache()
+    start = time.perf_counter()
+    probs = model.predict_proba(list(texts))
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    out = {"model": model.name, "version": model.version, "band": list(band)}
+    out.update(three_label_metrics(labels, [label_for(p, band) for p in probs]))
+    out["posts_per_s"] = round(len(texts) / elapsed, 1)
+    return out

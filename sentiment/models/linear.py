@@ -5,6 +5,9 @@ each emoticon (`[怒]`) folded into one character. They are hashed into 2^20 buc
 the code points, crc32 of words), so the model is one weight vector (naive-Bayes log-count ratio times the
 regression weight, folded together) and a Platt calibration, and scoring needs neither scikit-learn nor pickle:
 it is stored as an .npz of plain arrays, loaded with allow_pickle=False.
+
+A telecom-domain layer adds `lexicon_scale` times the post's cue evidence (sentiment/lexicon.py) to the
+calibrated logit: the Weibo training data has almost no operator complaints. The scale is fitted by `train`.
 """
 
 from __future__ import annotations
@@ -83,28 +86,53 @@ def hash_features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> spars
 
 
 class LinearModel:
-    """Probability positive = sigmoid(a * (x . w + b) + c) over binary hashed features."""
+    """Probability positive = sigmoid(a * (x . w + b) + c + s * lexicon evidence) over binary hashed features."""
 
     name = "linear"
 
-    def __init__(self, weights: np.ndarray, intercept: float, platt: tuple[float, float], version: str) -> None:
+    def __init__(self, weights: np.ndarray, intercept: float, platt: tuple[float, float], version: str,
+                 lexicon_scale: float = 0.0, lexicon=None) -> None:
         self.weights = np.asarray(weights, dtype=np.float32)
         self.intercept = float(intercept)
         self.platt = (float(platt[0]), float(platt[1]))
-        self.version = version
+        self.base_version = version
+        self.lexicon_scale = float(lexicon_scale)
+        if self.lexicon_scale and lexicon is None:
+            from sentiment.lexicon import default_lexicon
+
+            lexicon = default_lexicon()
+        self.lexicon = lexicon if self.lexicon_scale else None
+
+    def with_lexicon(self, scale: float, lexicon=None) -> LinearModel:
+        """The same model with the telecom-domain layer at `scale` (0 turns it off)."""
+        return LinearModel(self.weights, self.intercept, self.platt, self.base_version, scale, lexicon)
+
+    @property
+    def version(self) -> str:
+        """The training data's version, plus the lexicon's digest and scale when the domain layer is on."""
+        if self.lexicon is None:
+            return self.base_version
+        return f"{self.base_version}+lex-{self.lexicon.digest}x{self.lexicon_scale:g}"
 
     def decision(self, X: sparse.csr_matrix) -> np.ndarray:
         return X @ self.weights + self.intercept
 
-    def calibrate(self, z: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.platt[0] * z + self.platt[1])))
+    def calibrate(self, z: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:
+        logit = self.platt[0] * z + self.platt[1]
+        if evidence is not None:
+            logit = logit + self.lexicon_scale * evidence
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def evidence(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The lexicon evidence of each normalised text, or None without the domain layer."""
+        return None if self.lexicon is None else self.lexicon.evidences(texts)
 
     def predict_words(self, texts: Sequence[str], words: Sequence[Sequence[str]]) -> list[float]:
         """Scores for normalised texts whose words the pipeline has already cut."""
         if not texts:
             return []
         X = hash_features(texts, words)
-        probs = self.calibrate(self.decision(X))
+        probs = self.calibrate(self.decision(X), self.evidence(texts))
         probs[np.diff(X.indptr) == 0] = 0.5  # nothing to read: no opinion, not the model's prior
         return probs.tolist()
 
@@ -121,7 +149,8 @@ class LinearModel:
             "weights": self.weights.astype(np.float16),
             "intercept": np.array([self.intercept], dtype=np.float64),
             "platt": np.array(self.platt, dtype=np.float64),
-            "version": np.array(self.version),
+            "version": np.array(self.base_version),
+            "lexicon_scale": np.array([self.lexicon_scale], dtype=np.float64),
             "n_features": np.array([N_FEATURES], dtype=np.int64),
         }
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -139,4 +168,5 @@ class LinearModel:
         with np.load(path, allow_pickle=False) as data:
             if int(data["n_features"][0]) != N_FEATURES:
                 raise ValueError(f"{path}: built for {int(data['n_features'][0])} features, code expects {N_FEATURES}")
-            return cls(data["weights"], float(data["intercept"][0]), tuple(data["platt"]), str(data["version"]))
+            scale = float(data["lexicon_scale"][0]) if "lexicon_scale" in data.files else 0.0
+            return cls(data["weights"], float(data["intercept"][0]), tuple(data["platt"]), str(data["version"]), scale)

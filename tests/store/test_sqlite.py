@@ -119,3 +119,53 @@ def test_tag_fast_path_agrees_with_the_join(tmp_path: Path) -> None:
     assert s.facet(PostQuery(labels=("positive",)), "operator") == s.facet(
         PostQuery(labels=("positive",), min_influence=-1.0), "operator")
     s.close()
+
+
+def test_hourly_rollup_agrees_with_raw_counts_after_inserts_updates_and_corrections(tmp_path: Path) -> None:
+    """count_posts, facet and volume from the trigger-kept rollup equal the same questions asked of the posts."""
+    import random
+
+    rnd = random.Random(5)
+    s = SQLiteStore(tmp_path / "r.db")
+    labels, platforms = ("negative", "neutral", "positive"), ("weibo", "zhihu", "zhidao")
+
+    def item(i: int) -> tuple[Post, Analysis]:
+        return (Post(platform=platforms[i % 3], post_id=str(i), text=f"帖子{i}",
+                     published_at=NOW - timedelta(seconds=rnd.randrange(3 * 86400))),
+                Analysis(label=rnd.choice(labels), score=0.5, province=rnd.choice(("广东", "北京", "")),
+                         touchpoints=tuple(rnd.sample(("宽带", "5G", "客服热线"), rnd.randint(0, 2))),
+                         operators=(rnd.choice(("中国电信", "中国移动")),), keywords=("断网",)))
+
+    s.upsert_posts([item(i) for i in range(300)])
+    s.upsert_posts([item(i) for i in range(0, 300, 3)])  # re-crawled: new times, labels, provinces, tags
+    s.upsert_posts([(Post(platform="weibo", post_id="0", text="改了", published_at=NOW - timedelta(hours=1)), None)])
+    for i in range(1, 300, 7):
+        s.correct_label(platforms[i % 3], str(i), rnd.choice(labels), by="t")
+    queries = [PostQuery(), PostQuery(since=NOW - timedelta(hours=30, minutes=17)),
+               PostQuery(since=NOW - timedelta(days=2, seconds=5), until=NOW - timedelta(hours=3, minutes=1)),
+               PostQuery(labels=("negative",), platforms=("weibo", "zhihu")),
+               PostQuery(since=NOW - timedelta(minutes=40))]
+    for q in queries:
+        raw = PostQuery(**{**q.__dict__, "min_influence": -1.0})  # a non-rollup filter forces the raw path
+        assert s.count_posts(q) == s.count_posts(raw)
+        for field in ("label", "platform", "province", "operator", "touchpoint", "keyword"):
+            assert s.facet(q, field, size=50) == s.facet(raw, field, size=50), (q, field)
+        for by in ("label", "platform", "touchpoint"):
+            for bucket in (3600, 86400):
+                assert s.volume(q, bucket_seconds=bucket, by=by) == s.volume(raw, bucket_seconds=bucket, by=by)
+    s.close()
+
+
+def test_upgrading_a_version_1_file_fills_the_rollup_from_existing_posts(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "old.db"
+    monkeypatch.setattr("yuqing.store.sqlite.POSTS_MIGRATIONS", POSTS_MIGRATIONS[:1])
+    old = SQLiteStore(path)
+    old.upsert_posts([(post(i, t), Analysis(label="negative", score=0.1, touchpoints=("宽带",)))
+                      for i, t in enumerate(CORPUS)])
+    old.close()
+    monkeypatch.setattr("yuqing.store.sqlite.POSTS_MIGRATIONS", POSTS_MIGRATIONS)
+    new = SQLiteStore(path)
+    assert new.schema_versions()["posts"] == len(POSTS_MIGRATIONS)
+    assert new.count_posts(PostQuery()) == len(CORPUS)
+    assert new.facet(PostQuery(), "touchpoint") == {"宽带": len(CORPUS)}
+    new.close()

@@ -22,6 +22,7 @@ from yuqing.post import Analysis, Event, Post, StoredPost, now_utc
 from yuqing.store import codec
 from yuqing.store.base import Bucket, PostQuery, StoreError, StoreUnavailable, WriteResult
 from yuqing.store.sqlite_ops import OPS_MIGRATIONS, OpsMixin
+from yuqing.store.sqlite_rollup import ROLLUP_MIGRATION, RollupMixin
 from yuqing.store.tokens import fts5_match, index_tokens
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ POSTS_MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_last_seen ON events(last_seen);
     """,
+    # 2: hourly rollup kept by triggers (see sqlite_rollup.py)
+    ROLLUP_MIGRATION,
 ]
 
 TAG_FIELDS = {"operator": "operators", "touchpoint": "touchpoints", "risk_flag": "risk_flags", "keyword": "keywords"}
@@ -77,7 +80,7 @@ ANALYSIS_COLUMNS = ("label", "score", "model", "model_version", "touchpoints", "
                     "risk_flags", "influence", "keywords", "event_id", "simhash", "analyzed_at")
 
 
-class SQLiteStore(OpsMixin):
+class SQLiteStore(RollupMixin, OpsMixin):
     """Store protocol over one SQLite file; safe to share between threads of one process."""
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
@@ -331,11 +334,11 @@ class SQLiteStore(OpsMixin):
             rows = self._q(sql, [*params, limit, offset])
         return [self._stored(r) for r in rows]
 
-    def count_posts(self, query: PostQuery) -> int:
+    def _count_raw(self, query: PostQuery) -> int:
         where, params = self._where(query)
         return int(self._q(f"SELECT count(*) FROM posts p WHERE {where}", params)[0][0])
 
-    def volume(self, query: PostQuery, *, bucket_seconds: int, by: str = "label") -> list[Bucket]:
+    def _volume_raw(self, query: PostQuery, *, bucket_seconds: int, by: str = "label") -> list[Bucket]:
         if bucket_seconds <= 0:
             raise ValueError("bucket_seconds must be positive")
         where, params = self._where(query)
@@ -356,7 +359,7 @@ class SQLiteStore(OpsMixin):
             raise ValueError(f"cannot bucket by {by!r}")
         return [Bucket(codec.dt(r[0]), r[1] or "", int(r[2])) for r in rows]  # type: ignore[arg-type]
 
-    def facet(self, query: PostQuery, field: str, *, size: int = 20) -> dict[str, int]:
+    def _facet_raw(self, query: PostQuery, field: str, *, size: int = 20) -> dict[str, int]:
         where, params = self._where(query)
         if field in TAG_FIELDS and self._tags_suffice(query):
             tag_where, tag_params = self._tag_where(query, field)

@@ -18,7 +18,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 2.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay is 0.5x-1.5x DOWNLOAD_DELAY
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
@@ -27,6 +27,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False  # the Cookie header is set from the environment by SecretsMiddleware
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port in a crawl process
 LOG_LEVEL = "INFO"
 USER_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
               "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
@@ -73,6 +74,6 @@ def scrapy_settings(settings: Any, source: str, *, politeness: bool = True, **ov
         log.warning("robots.txt is NOT obeyed for %s (per-source override)", source)
     if not politeness:
         out.update(ROBOTSTXT_OBEY=False, AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0,
-                   CONCURRENT_REQUESTS_PER_DOMAIN=16, CONCURRENT_REQUESTS=32, RANDOMIZE_DOWNLOAD_DELAY=False)
+                   CONCURRENT_REQUESTS_PER_DOMAIN=16, CONCURRENT_REQUESTS=32, DOWNLOAD_DELAY_JITTER=0)
     out.update(overrides)
     return out

@@ -159,6 +159,19 @@ def _generated(spec: dict[str, Any], where: str, rng: random.Random) -> list[Scr
     return out
 
 
+def _extended(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`extends: default` takes every top-level key of that scenario that this file does not set."""
+    base_name = raw.pop("extends", None)
+    if not base_name:
+        return raw
+    base_path = path.parent / f"{base_name}.yaml"
+    try:
+        base = yaml.safe_load(base_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: extends {base_name!r}: cannot read {base_path}: {exc}") from None
+    return {**_extended(base, base_path), **raw}
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario YAML file (default: demo/scenarios/default.yaml); errors name the file and entry."""
     p = Path(path) if path else SCENARIOS / "default.yaml"
@@ -170,6 +183,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"{p}: cannot read scenario: {exc}") from None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{p}: expected a mapping at top level")
+    raw = _extended(raw, p)
     speed = float(raw.get("speed", 1))
     if speed <= 0:
         raise ScenarioError(f"{p}: speed must be positive")

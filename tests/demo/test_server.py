@@ -160,3 +160,10 @@ def test_serves_over_loopback() -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(url + "/nope", timeout=10)
         assert err.value.code == 404
+
+
+def test_a_scenario_can_extend_another() -> None:
+    faulty = load_scenario("faulty")
+    default = load_scenario()
+    assert faulty.name == "faulty" and faulty.faults.rates["http_432"] > 0
+    assert len(faulty.posts) == len(default.posts) and faulty.speed == default.speed

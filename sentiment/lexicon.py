@@ -40,7 +40,7 @@ class Lexicon:
     def __init__(self, cues: dict[str, Cue], *, negators: Sequence[str], not_negators: Sequence[str] = (),
                  intensifiers: Sequence[str] = (), cap: float = 4.0, negation_window: int = 3,
                  negated_complaint: float = -0.25, negated_praise: float = -1.0, intensifier_factor: float = 1.5,
-                 intensifier_window: int = 2, digest: str = "") -> None:
+                 intensifier_window: int = 2, domain: Sequence[str] = (), digest: str = "") -> None:
         self.cues = cues
         self.cap = float(cap)
         self.negation_window = int(negation_window)
@@ -53,6 +53,7 @@ class Lexicon:
         self._neg_re = _alternation(negators)
         self._int_re = _alternation(intensifiers)
         self._mask_re = _alternation(not_negators)
+        self._domain_re = _alternation(domain)  # None: every text is in the domain
 
     @classmethod
     def load(cls, path: Path | str = LEXICON_FILE) -> Lexicon:
@@ -69,7 +70,8 @@ class Lexicon:
             options = {k: data[k] for k in ("cap", "negation_window", "negated_complaint", "negated_praise",
                                             "intensifier_factor", "intensifier_window") if k in data}
             return cls(cues, negators=list(data.get("negators", [])), not_negators=list(data.get("not_negators", [])),
-                       intensifiers=list(data.get("intensifiers", [])), digest=hashlib.sha1(raw).hexdigest()[:8],
+                       intensifiers=list(data.get("intensifiers", [])), domain=list(data.get("domain", [])),
+                       digest=hashlib.sha1(raw).hexdigest()[:8],
                        **options)
         except (tomllib.TOMLDecodeError, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: bad sentiment lexicon: {exc}") from None
@@ -92,9 +94,10 @@ class Lexicon:
         for start, _, cue_text in found:
             cue = self.cues[cue_text]
             before = _CLAUSE.split(masked[max(0, start - _LOOKBACK):start])[-1]
+            raw = text[start - len(before):start]  # intensifiers are read unmasked: 非常 is not 非 but is 很
             weight = cue.weight
-            if self._int_re is not None and self._int_re.search(before[-self.intensifier_window:] if
-                                                                self.intensifier_window else ""):
+            if self._int_re is not None and self._int_re.search(raw[-self.intensifier_window:] if
+                                                                 self.intensifier_window else ""):
                 weight *= self.intensifier_factor
             if self._neg_re is not None and self._neg_re.search(before[-self.negation_window:] if
                                                                 self.negation_window else ""):
@@ -102,8 +105,14 @@ class Lexicon:
             out.append((cue_text, weight))
         return out
 
+    def in_domain(self, text: str) -> bool:
+        """Whether the text names something telecom (an operator, a service, a bill): the cues count only there."""
+        return self._domain_re is None or self._domain_re.search(text) is not None
+
     def evidence(self, text: str) -> float:
-        """Sum of the text's cue weights, squashed into (-cap, cap); 0.0 when no cue occurs."""
+        """Sum of the text's cue weights, squashed into (-cap, cap); 0.0 when no cue occurs or outside the domain."""
+        if not self.in_domain(text):
+            return 0.0
         total = sum(w for _, w in self.matches(text))
         return self.cap * math.tanh(total / self.cap) if total else 0.0
 

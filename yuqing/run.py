@@ -72,12 +72,20 @@ def _config_path(settings: Any) -> str:
     return str(Path(settings.source_file).resolve()) if settings.source_file else ""
 
 
+def _open_once(settings: Any) -> None:
+    """Create or migrate the store here, before several crawl processes open it at the same moment."""
+    from yuqing.store import open_store
+
+    open_store(settings).close()
+
+
 def run_command(args: argparse.Namespace) -> int:
     from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job
     from yuqing.commands import settings_from
 
     settings = settings_from(args)
     config = _config_path(settings)
+    _open_once(settings)
     if args.once:
         results = [run_crawl_job(s, config, float(settings.crawl.timeout_seconds)) for s in settings.crawl.sources]
         results.append(alerts_job(config))

@@ -103,6 +103,7 @@ def stored_keys(config: Path) -> list[str]:
 def test_all_four_platforms_with_faults_every_scripted_post_once(tmp_path: Path) -> None:
     with DemoSite(scenario(FAULTS), start=START) as site:
         config = write_config(tmp_path, site.base_urls)
+        open_store(load_settings(config)).close()  # as `yuqing run` does: migrate once, then start the crawls
         first = crawl_all(config)
         injected = dict(site.faults.injected)
         keys = stored_keys(config)

@@ -142,3 +142,17 @@ def test_cues_count_only_in_telecom_posts() -> None:
     lex = default_lexicon()
     assert not lex.in_domain("这部电影真垃圾，看得我好失望") and evidence("这部电影真垃圾，看得我好失望") == 0.0
     assert lex.in_domain("联通真垃圾") and evidence("联通真垃圾") < -1.0
+
+
+def test_blind_telecom_table_floor() -> None:
+    """telecom_blind.csv was written before any model ran on it and the lexicon was not edited from its results.
+
+    Measured with the shipped model: negative vs rest 0.77 (0.62 without the domain layer), 14 of 25 complaints
+    caught (2 of 25 without), 3 of 20 praise posts called negative (0 without). The floors sit just below that.
+    """
+    labels, texts, _ = read_three_labels(CASES.with_name("telecom_blind.csv"))
+    band = neutral_band("linear")
+    m = three_label_metrics(labels, [label_for(p, band) for p in get_model("default").predict_proba(texts)])
+    assert m["binary_accuracy"] >= 0.73
+    assert m["negative_recall"] >= 0.5
+    assert m["positive_as_negative"] <= 3

@@ -169,3 +169,25 @@ def test_upgrading_a_version_1_file_fills_the_rollup_from_existing_posts(tmp_pat
     assert new.count_posts(PostQuery()) == len(CORPUS)
     assert new.facet(PostQuery(), "touchpoint") == {"宽带": len(CORPUS)}
     new.close()
+
+
+def _open_and_write(args: tuple[str, int]) -> int:
+    path, i = args
+    s = SQLiteStore(path)
+    s.upsert_posts([(post(1000 + i, f"进程{i}写入"), None)])
+    n = s.count_posts(PostQuery())
+    s.close()
+    return n
+
+
+def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = str(tmp_path / "race.db")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        counts = pool.map(_open_and_write, [(path, i) for i in range(4)])
+    assert all(n >= 1 for n in counts)
+    s = SQLiteStore(path)
+    assert s.count_posts(PostQuery()) == 4
+    assert s.schema_versions() == {"posts": len(POSTS_MIGRATIONS), "ops": 1}
+    s.close()

@@ -80,6 +80,22 @@ ANALYSIS_COLUMNS = ("label", "score", "model", "model_version", "touchpoints", "
                     "risk_flags", "influence", "keywords", "event_id", "simhash", "analyzed_at")
 
 
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (trigger bodies keep their inner semicolons)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip().strip(";").strip():
+                out.append(buf)
+            buf = ""
+    if buf.strip() and sqlite3.complete_statement(buf + ";"):
+        out.append(buf)
+    elif buf.strip():
+        raise ValueError(f"incomplete statement at the end of a migration: {buf.strip()[:80]}")
+    return out
+
+
 class SQLiteStore(RollupMixin, OpsMixin):
     """Store protocol over one SQLite file; safe to share between threads of one process."""
 
@@ -130,15 +146,23 @@ class SQLiteStore(RollupMixin, OpsMixin):
                 raise StoreError(f"SQLite query failed: {exc}") from exc
 
     def _migrate(self) -> None:
+        """Apply missing migrations under one write lock, so processes opening a new file at once agree."""
         with self._lock:
             self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER)")
             for component, steps in (("posts", POSTS_MIGRATIONS), ("ops", OPS_MIGRATIONS)):
-                row = self._db.execute("SELECT version FROM schema_version WHERE component=?", (component,)).fetchone()
-                current = row[0] if row else 0
-                for version, script in enumerate(steps[current:], start=current + 1):
-                    log.info("migrating %s schema of %s to version %d", component, self.path, version)
-                    self._db.executescript("BEGIN;" + script + ";COMMIT;")
-                    self._db.execute("INSERT OR REPLACE INTO schema_version VALUES (?, ?)", (component, version))
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    row = self._db.execute("SELECT version FROM schema_version WHERE component=?", (component,)).fetchone()
+                    current = row[0] if row else 0
+                    for version, script in enumerate(steps[current:], start=current + 1):
+                        log.info("migrating %s schema of %s to version %d", component, self.path, version)
+                        for statement in _statements(script):
+                            self._db.execute(statement)
+                        self._db.execute("INSERT OR REPLACE INTO schema_version VALUES (?, ?)", (component, version))
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
 
     def schema_versions(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self._q("SELECT component, version FROM schema_version")}

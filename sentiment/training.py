@@ -6,7 +6,7 @@ neutral band comes from those out-of-fold scores (see `neutral_band`).
 
 The linear model's telecom-domain layer (sentiment/lexicon.py) gets ONE scale, fitted on the Weibo out-of-fold
 scores and a small committed telecom set (sentiment/telecom_train.csv plus the Heimao complaint samples) with
-equal weight, so it may not buy telecom accuracy with Weibo accuracy.
+equal weight, so a scale that costs Weibo accuracy is penalised.
 """
 
 from __future__ import annotations

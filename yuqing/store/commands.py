@@ -49,8 +49,9 @@ def _open(settings: Any, backend: str, path: str | None) -> tuple[Any, str]:
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most a few times a second."""
 
-    def __init__(self, stream: Any = sys.stderr, width: int = 30) -> None:
-        self.stream, self.width, self.last = stream, width, 0.0
+    def __init__(self, stream: Any = None, width: int = 30) -> None:
+        # sys.stderr is looked up now, not at import: it may have been replaced since (pytest, daemons)
+        self.stream, self.width, self.last = stream or sys.stderr, width, 0.0
 
     def __call__(self, kind: str, done: int, total: int) -> None:
         now = time.monotonic()

@@ -117,10 +117,15 @@ def idf_table() -> tuple[dict[str, float], float]:
     return idf, values[len(values) // 2]
 
 
+# Operator names are stored on the post already; as keywords they would top every list and say nothing.
+OPERATOR_WORDS = frozenset({"电信", "移动", "联通", "中国电信", "中国移动", "中国联通", "运营商", "天翼", "10000号",
+                            "10086", "10010"})
+
+
 def keywords(words: list[str], k: int = 5) -> tuple[str, ...]:
-    """Top-k TF-IDF words (jieba's IDF, telecom stopwords removed); ties keep first occurrence."""
+    """Top-k TF-IDF words (jieba's IDF, telecom stopwords and operator names removed); ties keep first occurrence."""
     idf, median = idf_table()
-    counts = Counter(content_words(words))
+    counts = Counter(w for w in content_words(words) if w not in OPERATOR_WORDS)
     if not counts:
         return ()
     order = {w: i for i, w in reversed(list(enumerate(words)))}

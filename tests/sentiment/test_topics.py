@@ -110,3 +110,10 @@ def test_keywords_are_telecom_terms_not_stopwords() -> None:
     assert not {"我们", "真的", "[怒]", "了"} & set(kws)
     assert len(kws) <= 5
     assert keywords([]) == ()
+
+
+def test_keywords_leave_out_operator_names() -> None:
+    words = cut(normalize("中国电信宽带断网了，中国电信客服10000号打不通，电信太差"))
+    kws = keywords(words, k=5)
+    assert kws and not set(kws) & {"中国电信", "电信", "10000号"}
+    assert "断网" in kws or "宽带" in kws

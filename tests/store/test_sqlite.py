@@ -191,3 +191,17 @@ def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path
     assert s.count_posts(PostQuery()) == 4
     assert s.schema_versions() == {"posts": len(POSTS_MIGRATIONS), "ops": 1}
     s.close()
+
+
+def test_saving_under_an_id_the_store_never_gave_out_is_an_error(tmp_path: Path) -> None:
+    from yuqing.post import Alert, Case, CrawlRun, Subscriber
+
+    s = SQLiteStore(tmp_path / "ids.db")
+    for record, save in ((Alert(rule="r", key="k", severity="red", title="t", reason="r", opened_at=NOW, alert_id=41),
+                          s.save_alert),
+                         (Subscriber(email="a@b.cn", subscriber_id=41), s.save_subscriber),
+                         (Case(platform="weibo", post_id="1", case_id=41), s.save_case),
+                         (CrawlRun(source="weibo", started_at=NOW, run_id=41), s.record_crawl_run)):
+        with pytest.raises(KeyError):
+            save(record)
+    s.close()

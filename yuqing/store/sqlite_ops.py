@@ -67,6 +67,12 @@ OPS_MIGRATIONS: list[str] = [
 ]
 
 
+def _found(cur: sqlite3.Cursor, what: str, ident: int | None) -> None:
+    """Saving a record under an id the store never gave out is an error, not a silent no-op."""
+    if cur.rowcount == 0:
+        raise KeyError(f"no {what} with id {ident}")
+
+
 def _doc(record: Any) -> str:
     return codec.dumps(codec.record_to_doc(record))
 
@@ -86,10 +92,11 @@ class OpsMixin:
                                  (alert.rule, alert.key, alert.status, alert.severity, codec.ts(alert.opened_at),
                                   codec.ts(alert.updated_at or alert.opened_at)))
                 alert = dataclasses.replace(alert, alert_id=cur.lastrowid)
-            db.execute("UPDATE alerts SET rule=?, key=?, status=?, severity=?, opened_at=?, updated_at=?, doc=? "
-                       "WHERE alert_id=?",
+            cur = db.execute("UPDATE alerts SET rule=?, key=?, status=?, severity=?, opened_at=?, updated_at=?, doc=? "
+                             "WHERE alert_id=?",
                        (alert.rule, alert.key, alert.status, alert.severity, codec.ts(alert.opened_at),
                         codec.ts(alert.updated_at or alert.opened_at), _doc(alert), alert.alert_id))
+            _found(cur, "alert", alert.alert_id)
         return alert
 
     @staticmethod
@@ -136,8 +143,9 @@ class OpsMixin:
                 cur = db.execute("INSERT INTO subscribers (email, token, active, doc) VALUES (?, ?, ?, '{}')",
                                  (sub.email, sub.token, int(sub.active)))
                 sub = dataclasses.replace(sub, subscriber_id=cur.lastrowid)
-            db.execute("UPDATE subscribers SET email=?, token=?, active=?, doc=? WHERE subscriber_id=?",
+            cur = db.execute("UPDATE subscribers SET email=?, token=?, active=?, doc=? WHERE subscriber_id=?",
                        (sub.email, sub.token, int(sub.active), _doc(sub), sub.subscriber_id))
+            _found(cur, "subscriber", sub.subscriber_id)
         return sub
 
     def list_subscribers(self, *, active_only: bool = False) -> list[Subscriber]:
@@ -215,8 +223,9 @@ class OpsMixin:
                                      (case.platform, case.post_id, case.status, case.assignee, case.priority,
                                       codec.ts(case.created_at)))
                     case = dataclasses.replace(case, case_id=cur.lastrowid)
-            db.execute("UPDATE cases SET status=?, assignee=?, priority=?, doc=? WHERE case_id=?",
+            cur = db.execute("UPDATE cases SET status=?, assignee=?, priority=?, doc=? WHERE case_id=?",
                        (case.status, case.assignee, case.priority, _doc(case), case.case_id))
+            _found(cur, "case", case.case_id)
         return case
 
     def get_case(self, case_id: int) -> Case | None:
@@ -262,9 +271,10 @@ class OpsMixin:
                                  (run.source, codec.ts(run.started_at), codec.ts(run.finished_at), int(run.healthy),
                                   run.posts_new))
                 run = dataclasses.replace(run, run_id=cur.lastrowid)
-            db.execute("UPDATE crawl_runs SET source=?, started_at=?, finished_at=?, healthy=?, posts_new=?, doc=? "
-                       "WHERE run_id=?", (run.source, codec.ts(run.started_at), codec.ts(run.finished_at),
+            cur = db.execute("UPDATE crawl_runs SET source=?, started_at=?, finished_at=?, healthy=?, posts_new=?, "
+                             "doc=? WHERE run_id=?", (run.source, codec.ts(run.started_at), codec.ts(run.finished_at),
                                           int(run.healthy), run.posts_new, _doc(run), run.run_id))
+            _found(cur, "crawl run", run.run_id)
         return run
 
     def source_health(self) -> list[SourceHealth]:

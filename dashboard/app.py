@@ -22,8 +22,12 @@ if token:  # the link at the foot of every alert email works without a login
     st.stop()
 
 if not ui.current_user():
+    auth.resume_from_cookie()
+if not ui.current_user():
+    auth.sync_cookie()  # after a logout: clear the cookie
     auth.login_form()
     st.stop()
+auth.sync_cookie()  # after a login: keep the session across reloads
 
 pages = [
     st.Page(PAGES / "overview.py", title="总览", icon="📊", default=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import data, ui, users
+from . import data, sessions, ui, users
 
 ROLE_ZH = {"viewer": "只读", "responder": "回复专员", "admin": "管理员"}
 
@@ -23,6 +23,9 @@ def login_form() -> None:
             return
         st.session_state["user"] = {"username": user.username, "role": user.role,
                                     "display_name": user.display_name or user.username}
+        token = data.start_session(user.username)
+        st.session_state["session_token"] = token
+        st.session_state["cookie_to_set"] = token  # written by the next (logged-in) run, see sync_cookie
         st.rerun()
     st.caption("没有账号？请管理员用 `yuqing users add 用户名 --role viewer|responder|admin` 创建。")
 
@@ -31,8 +34,36 @@ def logout_button() -> None:
     u = ui.current_user()
     st.sidebar.caption(f"当前用户：{u.get('display_name') or u.get('username')}（{ROLE_ZH.get(u.get('role', ''), '')}）")
     if st.sidebar.button("退出登录", key="logout"):
+        data.end_session(st.session_state.pop("session_token", "") or _cookie())
         st.session_state.pop("user", None)
+        st.session_state["cookie_to_set"] = ""  # clear the browser's cookie on the next run
         st.rerun()
+
+
+def _cookie() -> str:
+    try:
+        return str(st.context.cookies.get(sessions.COOKIE, "") or "")
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return ""
+
+
+def resume_from_cookie() -> None:
+    """A reload keeps the login: the session cookie names a live session in the store."""
+    token = _cookie()
+    if token:
+        user = data.resume_session(token)
+        if user:
+            st.session_state["user"] = user
+            st.session_state["session_token"] = token
+
+
+def sync_cookie() -> None:
+    """Store or clear the session cookie in the browser once, after login or logout."""
+    if "cookie_to_set" not in st.session_state:
+        return
+    token = st.session_state.pop("cookie_to_set")
+    secure = str(getattr(st.context, "url", "") or "").startswith("https://")
+    st.html(sessions.cookie_script(token, secure=secure), unsafe_allow_javascript=True)
 
 
 def allowed(needed: str) -> bool:

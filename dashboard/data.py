@@ -14,7 +14,7 @@ from yuqing.config import Settings, load_settings
 from yuqing.post import Alert, Case, Event, StoredPost, Subscriber, User, now_utc
 from yuqing.store.base import AuditEntry, Bucket, PostQuery, Silence, Store
 
-from . import triage, users
+from . import sessions, triage, users
 
 TTL = 30  # seconds a cached read may be stale
 BANNER_TTL = 5
@@ -174,6 +174,18 @@ def replies_since(since: datetime | None) -> list[tuple[Case, datetime]]:
 
 def login(username: str, password: str) -> User | None:
     return _call(lambda s: users.authenticate(s, username, password))
+
+
+def start_session(username: str) -> str:
+    return _call(lambda s: sessions.start(s, username, now()))
+
+
+def resume_session(token: str) -> dict[str, Any] | None:
+    return _call(lambda s: sessions.resume(s, token, now()))
+
+
+def end_session(token: str) -> None:
+    _call(lambda s: sessions.end(s, token))
 
 
 # ---- writes (uncached; each leaves an audit entry)

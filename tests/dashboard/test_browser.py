@@ -87,6 +87,10 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
             page.wait_for_timeout(1500)  # let the charts draw
             page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
 
+            page.reload()  # the session cookie keeps the login across a reload
+            expect(page.get_by_text("声量走势（按情感）")).to_be_visible(timeout=30_000)
+            assert page.get_by_label("密码").count() == 0
+
             page.get_by_role("link", name="待处理").click()
             expect(page.get_by_role("heading", name="待处理")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("中国电信 断网负面激增").first).to_be_visible()
@@ -106,6 +110,11 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
             assert shown.first.inner_text() == XSS
             assert page.locator("img[src='x']").count() == 0
             page.screenshot(path=str(SHOTS / "dashboard-search-xss.png"), full_page=True)
+
+            page.get_by_role("button", name="退出登录").click()
+            expect(page.get_by_label("密码")).to_be_visible(timeout=30_000)
+            page.reload()  # logged out stays logged out: the session is ended in the store
+            expect(page.get_by_label("密码")).to_be_visible(timeout=30_000)
         finally:
             ctx.close()
     assert dialogs == []  # no script from a post ran

@@ -247,7 +247,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def lifecycle_command(args: argparse.Namespace) -> int:
-    from alerts import lifecycle
+    from yuqing import lifecycle
 
     _, store = _open(args)
     try:
@@ -265,7 +265,7 @@ def lifecycle_command(args: argparse.Namespace) -> int:
 
 
 def silence_command(args: argparse.Namespace) -> int:
-    from alerts import lifecycle
+    from yuqing import lifecycle
     from yuqing.post import now_utc
     from yuqing.timefmt import local_str
 

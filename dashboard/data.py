@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from yuqing import lifecycle
 from yuqing.config import Settings, load_settings
 from yuqing.post import Alert, Case, Event, StoredPost, Subscriber, User, now_utc
 from yuqing.store.base import AuditEntry, Bucket, PostQuery, Silence, Store
@@ -207,43 +208,17 @@ def unsubscribe(token: str) -> bool:
 
 
 def alert_action(alert_id: int, action: str, actor: str, note: str = "") -> Alert:
-    """Acknowledge ("ack") or resolve ("resolve", a note required) an alert; the same moves as alerts.lifecycle."""
-    def run(s: Store) -> Alert:
-        a = s.get_alert(alert_id)
-        if a is None:
-            raise LookupError(f"预警 {alert_id} 不存在")
-        t = now()
-        if a.status == "resolved":
-            raise ValueError(f"预警 {alert_id} 已解决")
-        if action == "ack":
-            if a.status == "acknowledged":
-                return a  # the first acknowledgement stands
-            a = dataclasses.replace(a, status="acknowledged", acknowledged_by=actor, acknowledged_at=t, updated_at=t)
-        elif action == "resolve":
-            if not note.strip():
-                raise ValueError("请填写解决说明")
-            a = dataclasses.replace(a, status="resolved", resolved_by=actor, resolved_at=t, updated_at=t,
-                                    resolution_note=note.strip(), acknowledged_by=a.acknowledged_by or actor,
-                                    acknowledged_at=a.acknowledged_at or t)
-        else:
-            raise ValueError(f"unknown alert action {action!r}")
-        saved = s.save_alert(a)
-        _audit(s, actor, action, f"alert:{alert_id}", note)
-        return saved
-    return _write(run)
+    """Acknowledge ("ack") or resolve ("resolve", a note required) an alert (yuqing.lifecycle, audited)."""
+    if action == "ack":
+        return _write(lambda s: lifecycle.acknowledge(s, alert_id, actor, now(), note))
+    if action == "resolve":
+        return _write(lambda s: lifecycle.resolve(s, alert_id, actor, note, now()))
+    raise ValueError(f"unknown alert action {action!r}")
 
 
 def silence_alert(alert_id: int, hours: float, actor: str, reason: str = "") -> Silence:
     """Silence the alert's rule and key for `hours`: alerts are still recorded, no email is sent until then."""
-    def run(s: Store) -> Silence:
-        a = s.get_alert(alert_id)
-        if a is None:
-            raise LookupError(f"预警 {alert_id} 不存在")
-        sil = Silence(rule=a.rule, key=a.key, until=now() + timedelta(hours=hours), by=actor, reason=reason)
-        s.add_silence(sil)
-        _audit(s, actor, "silence", f"alert:{alert_id}", f"{hours:g}h {reason}".strip())
-        return sil
-    return _write(run)
+    return _write(lambda s: lifecycle.silence_alert(s, alert_id, now() + timedelta(hours=hours), actor, reason, now()))
 
 
 def silences() -> list[Silence]:

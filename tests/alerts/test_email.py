@@ -186,7 +186,7 @@ def test_backoff_doubles_to_an_hour(attempts: int, seconds: int) -> None:
 
 
 def test_reopened_alert_is_mailed_again_and_says_so(store, settings, smtp_server) -> None:
-    from alerts import lifecycle
+    from yuqing import lifecycle
 
     subscribe(store, "duty@example.test")
     crisis(store)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from alerts import lifecycle
 from alerts.engine import backtest, evaluate
 from alerts.loader import parse_rules
 from tests.alerts.factory import NOW, make_post
 from tests.store.conftest import make_store
+from yuqing import lifecycle
 from yuqing.post import CrawlRun, Event
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from alerts import lifecycle
 from tests.alerts.factory import NOW
 from tests.store.conftest import make_store
+from yuqing import lifecycle
 from yuqing.post import Alert
 
 

@@ -1,4 +1,7 @@
-"""Alert lifecycle for people (dashboard, CLI): acknowledge, resolve, silence; each leaves an audit entry."""
+"""Alert lifecycle for people (dashboard, CLI): acknowledge, resolve, silence; each leaves an audit entry.
+
+In the foundation so that the dashboard and the alerts app, which may not import each other, share one
+implementation. Plain store operations: no rule evaluation, no email."""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def resolve(store: Store, alert_id: int, by: str, note: str, now: datetime | Non
     """open/acknowledged -> resolved with a note; it reopens if the same fire flares again after the realert window."""
     now = utc(now or now_utc())
     if not note.strip():
-        raise LifecycleError("处置说明不能为空")
+        raise LifecycleError("请填写解决说明")
     alert = _get(store, alert_id)
     if alert.status == "resolved":
         raise LifecycleError(f"告警 {alert_id} 已处置")
@@ -68,6 +71,9 @@ def silence(store: Store, rule: str, key: str, until: datetime, by: str, reason:
 
 def silence_alert(store: Store, alert_id: int, until: datetime, by: str, reason: str = "",
                   now: datetime | None = None) -> Silence:
-    """Silence the (rule, key) of an existing alert."""
+    """Silence the (rule, key) of an existing alert; the alert's own audit trail records it too."""
     alert = _get(store, alert_id)
-    return silence(store, alert.rule, alert.key, until, by, reason, now)
+    s = silence(store, alert.rule, alert.key, until, by, reason, now)
+    store.add_audit(AuditEntry(at=utc(now or now_utc()), actor=by, action="silence", target=f"alert:{alert_id}",
+                               detail=f"至 {s.until.isoformat()} {reason}".strip()))
+    return s

@@ -13,23 +13,11 @@ from yuqing.store.base import PostQuery, StoreUnavailable
 from yuqing.store.sqlite import POSTS_MIGRATIONS, SQLiteStore
 from yuqing.store.tokens import query_phrases
 
+from .conftest import SEARCH_CORPUS
+
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
-# Real phrasing: the word searched for sits inside longer words jieba prefers, or is split by it.
-CORPUS = [
-    "中国电信宽带又断网了，客服10000号打了三次都没人管",
-    "家里电信宽带断网两天了，光猫一直红灯",
-    "联通宽带今天突然断网，打10010说在抢修",
-    "移动宽带师傅上门装维态度很好",
-    "断网断到怀疑人生，天翼宽带能不能靠谱点",
-    "电信宽带提速了，晚上看视频不卡",
-    "昨晚小区整体断网，物业说是电信光缆被挖断",
-    "携号转网办了三次都被拒，说有合约",
-    "我要携号转网到移动，联通太坑",
-    "5G套餐降档被拒，营业厅说必须合约到期",
-    "iPhone15 用联通5G信号很差",
-    "宽带续费后网速反而变慢",
-]
+CORPUS = SEARCH_CORPUS
 
 
 def post(i: int, text: str) -> Post:

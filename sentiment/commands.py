@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -53,7 +54,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 def eval_command(args: argparse.Namespace) -> int:
     from sentiment.evaluate import evaluate, read_labelled
-    from sentiment.models import REGISTRY, get_model, resolve
+    from sentiment.models import REGISTRY, resolve
 
     try:
         labels, texts, skipped = read_labelled(args.data)
@@ -68,14 +69,7 @@ def eval_command(args: argparse.Namespace) -> int:
     if not labels:
         print(f"error: {args.data} has no labelled rows", file=sys.stderr)
         return 2
-    results = []
-    for name in names:
-        try:
-            model = get_model(name, args.model_dir or None)
-        except FileNotFoundError as exc:
-            print(f"skipping {name}: {exc}", file=sys.stderr)
-            continue
-        results.append(evaluate(model, labels, texts))
+    results = [evaluate(model, labels, texts) for _, model in _models(names, args.model_dir)]
     print(f"{'model':16} {'n':>7} {'accuracy':>9} {'macro_f1':>9} {'posts/s':>10}")
     for r in results:
         print(f"{r.model:16} {r.n:>7} {r.accuracy:>9.4f} {r.macro_f1:>9.4f} {r.posts_per_s:>10.1f}")
@@ -84,6 +78,17 @@ def eval_command(args: argparse.Namespace) -> int:
     elif results:
         print(json.dumps(results[0].as_json(), ensure_ascii=False))
     return 0 if results else 2
+
+
+def _models(names: list[str], model_dir: str) -> Iterator[tuple[str, Any]]:
+    """Each named model that has its files; a missing one is reported on stderr and skipped."""
+    from sentiment.models import get_model
+
+    for name in names:
+        try:
+            yield name, get_model(name, model_dir or None)
+        except FileNotFoundError as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
 
 
 def _band(name: str, model_dir: str) -> tuple[float, float]:
@@ -102,7 +107,6 @@ def _band(name: str, model_dir: str) -> tuple[float, float]:
 def _eval_three(args: argparse.Namespace, names: list[str]) -> int:
     """Three-label evaluation (negative/neutral/positive) of each named model with its own neutral band."""
     from sentiment.evaluate import evaluate_three, read_three_labels
-    from sentiment.models import get_model
 
     labels, texts, skipped = read_three_labels(args.data)
     if skipped:
@@ -110,14 +114,8 @@ def _eval_three(args: argparse.Namespace, names: list[str]) -> int:
     if not labels:
         print(f"error: {args.data} has no labelled rows", file=sys.stderr)
         return 2
-    results = []
-    for name in names:
-        try:
-            model = get_model(name, args.model_dir or None)
-        except FileNotFoundError as exc:
-            print(f"skipping {name}: {exc}", file=sys.stderr)
-            continue
-        results.append(evaluate_three(model, _band(name, args.model_dir), labels, texts))
+    results = [evaluate_three(model, _band(name, args.model_dir), labels, texts)
+               for name, model in _models(names, args.model_dir)]
     print(f"{'model':16} {'n':>5} {'acc3':>7} {'F1_3':>7} {'acc_neg':>8} {'F1_neg':>7} {'neg_rec':>8} {'pos->neg':>8}")
     for r in results:
         print(f"{r['model']:16} {r['n']:>5} {r['accuracy']:>7.4f} {r['macro_f1']:>7.4f} {r['binary_accuracy']:>8.4f} "

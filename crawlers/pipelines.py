@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from yuqing.post import Event, Post, Rejected
-from yuqing.store.base import StoreError
+from sentiment.analyze import refresh
+from yuqing.post import Analysis, Event, Post, Rejected
+from yuqing.store.base import PostQuery, StoreError
 from yuqing.store.spool import SpoolingWriter
 
 log = logging.getLogger(__name__)
@@ -144,13 +145,21 @@ class StorePipeline:
         except StoreError as exc:  # the write below spools; "new" is then an upper bound
             log.warning("store unavailable for seen ids: %s", exc)
             seen = set()
+        kept = self._stored_analyses(posts, seen)
+        fresh = [p for p in posts if p.post_id not in kept]
+        analysed: dict[str, Analysis] = {}
+        events: list[Event] = []
         began = time.perf_counter()
-        if self.analyzer is None:  # loaded on the first posts: a run that finds nothing does not pay for it
-            self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
-            self.stats.inc_value("yuqing/analyzer_load_seconds", time.perf_counter() - began)
-            began = time.perf_counter()
-        analyses, events = self.analyzer.analyze(posts, known_events=list(self.events.values()))
+        if fresh:
+            if self.analyzer is None:  # loaded on the first posts: a run that finds nothing does not pay for it
+                self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
+                self.stats.inc_value("yuqing/analyzer_load_seconds", time.perf_counter() - began)
+                began = time.perf_counter()
+            new_analyses, events = self.analyzer.analyze(fresh, known_events=list(self.events.values()))
+            analysed = {p.post_id: a for p, a in zip(fresh, new_analyses, strict=True)}
+        analyses = [analysed[p.post_id] if p.post_id in analysed else refresh(p, kept[p.post_id]) for p in posts]
         self.stats.inc_value("yuqing/analyze_seconds", time.perf_counter() - began)
+        self.stats.inc_value("yuqing/posts_reanalysis_skipped", len(kept))
         began = time.perf_counter()
         spooled = self.writer.spooled
         result = self.writer.write(list(zip(posts, analyses, strict=True)))
@@ -177,6 +186,20 @@ class StorePipeline:
         if new:
             newest = max(p.published_at for p in posts if p.post_id not in seen)
             self.stats.max_value("yuqing/newest_post", newest.isoformat())
+
+    def _stored_analyses(self, posts: Sequence[Post], seen: set[str]) -> dict[str, Analysis]:
+        """Stored analyses of already-seen posts whose text is unchanged: they are not analyzed again."""
+        if not seen:
+            return {}
+        keys = tuple(p.key for p in posts if p.post_id in seen)
+        try:
+            stored = self.store.search_posts(PostQuery(keys=keys), limit=len(keys))
+        except StoreError as exc:  # analyze them all; the write below spools
+            log.warning("store unavailable for stored analyses: %s", exc)
+            return {}
+        texts = {p.post_id: p.text for p in posts}
+        return {sp.post.post_id: sp.analysis for sp in stored
+                if sp.analysis is not None and texts.get(sp.post.post_id) == sp.post.text}
 
     def close_spider(self) -> None:
         self.flush()

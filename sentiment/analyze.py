@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -102,6 +103,13 @@ class Analyzer:
             items.append(events_mod.Item(post, sh, keys, operators, touch, city, label == "negative"))
         event_ids, events = events_mod.group(items, known_events)
         return [Analysis(event_id=eid, **row) for row, eid in zip(rows, event_ids, strict=True)], events
+
+
+def refresh(post: Post, previous: Analysis) -> Analysis:
+    """A re-crawled post whose text is unchanged keeps its analysis and its place in its event (analyzing it
+    again would count it into its event twice); only the reach its new counts give is recomputed."""
+    return dataclasses.replace(previous, influence=influence(post.author_followers, post.author_verified,
+                                                             post.reposts, post.comments, post.likes))
 
 
 def analyze(posts: Sequence[Post], known_events: Sequence[Event] = (), *, model: str = "default") -> tuple[

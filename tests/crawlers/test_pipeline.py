@@ -131,3 +131,23 @@ def test_posts_are_spooled_while_the_store_is_down_and_replayed_next_run(store: 
     up.process_item(post(2))
     up.close_spider()
     assert store.count_posts(PostQuery()) == 2  # the spooled post came in first
+
+
+def test_a_recrawl_analyzes_only_new_or_changed_posts_and_keeps_their_event(store: Any) -> None:
+    """Analyzing an already-stored post again would count it into its event a second time."""
+    pipe, analyzer = pipeline(store, batch=10)
+    for i in (1, 2, 3):
+        pipe.process_item(post(i))
+    pipe.close_spider()
+    assert analyzer.batches == [3]
+    again, analyzer2 = pipeline(store, batch=10)
+    again.process_item(post(1, reposts=5000, author_followers=2_000_000))  # same text, new counts
+    again.process_item(post(2))
+    again.process_item(post(3, "中国电信宽带断网一整天，已经报修"))  # edited text
+    again.process_item(post(4))  # new
+    again.close_spider()
+    assert analyzer2.batches == [2]  # posts 3 and 4 only
+    kept = store.get_post("weibo", "1")
+    assert kept.analysis.event_id == "e1" and kept.post.reposts == 5000
+    assert kept.analysis.influence > 40  # its reach follows the new counts
+    assert again.crawler.stats.get_value("yuqing/posts_reanalysis_skipped") == 2

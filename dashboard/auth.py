@@ -17,9 +17,13 @@ def login_form() -> None:
         password = st.text_input("密码", type="password")
         submitted = st.form_submit_button("登录")
     if submitted:
-        user = data.login(name, password) if name and password else None
+        if not name or not password:
+            st.error("请输入用户名和密码")
+            return
+        result = data.login(name, password)
+        user = result.user
         if user is None:
-            st.error("用户名或密码错误")
+            st.error(result.message)
             return
         st.session_state["user"] = {"username": user.username, "role": user.role,
                                     "display_name": user.display_name or user.username}

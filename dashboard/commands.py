@@ -1,4 +1,4 @@
-"""`yuqing users add|list` and `yuqing dashboard`: create dashboard users, start Streamlit."""
+"""`yuqing users add|list|unlock` and `yuqing dashboard`: create dashboard users, start Streamlit."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def register(sub: Any) -> None:
     add.set_defaults(func=users_add)
     lst = usub.add_parser("list", help="list users and roles")
     lst.set_defaults(func=users_list)
+    unlock = usub.add_parser("unlock", help="lift a login lock after too many failed passwords (audited)")
+    unlock.add_argument("username")
+    unlock.set_defaults(func=users_unlock)
 
     dash = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     dash.add_argument("--port", type=int, help="port (default: [dashboard] port)")
@@ -64,6 +67,36 @@ def users_list(args: argparse.Namespace) -> int:
             print(f"{u.username}\t{u.role}\t{u.display_name}")
     finally:
         store.close()
+    return 0
+
+
+def _os_user() -> str:
+    """Who ran the command, for the audit trail."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return f"uid{os.getuid()}"
+
+
+def users_unlock(args: argparse.Namespace) -> int:
+    from yuqing.commands import settings_from
+    from yuqing.post import now_utc
+    from yuqing.store import open_store
+
+    from .throttle import unlock
+
+    now = now_utc()
+    store = open_store(settings_from(args))
+    try:
+        before = unlock(store, args.username, f"cli:{_os_user()}", now)
+    finally:
+        store.close()
+    if before.locked(now):
+        print(f"user {args.username} unlocked (was locked until {before.locked_until.isoformat()})")
+    else:
+        print(f"user {args.username} was not locked; {before.count} counted failed logins cleared")
     return 0
 
 

@@ -15,7 +15,7 @@ from yuqing.config import Settings, load_settings
 from yuqing.post import Alert, Case, Event, StoredPost, Subscriber, User, now_utc
 from yuqing.store.base import AuditEntry, Bucket, PostQuery, Silence, Store
 
-from . import sessions, triage, users
+from . import sessions, throttle, triage
 
 TTL = 30  # seconds a cached read may be stale
 BANNER_TTL = 5
@@ -173,8 +173,12 @@ def replies_since(since: datetime | None) -> list[tuple[Case, datetime]]:
     return [(c, posts[c.key].post.published_at) for c in replied if c.key in posts]
 
 
-def login(username: str, password: str) -> User | None:
-    return _call(lambda s: users.authenticate(s, username, password))
+def login(username: str, password: str) -> throttle.Attempt:
+    """Check a password, counting failures per username (dashboard.throttle): the user or the message to show."""
+    result = _call(lambda s: throttle.attempt(s, username, password, now(), throttle.Limits.from_settings(settings())))
+    if result.locked_now:
+        _changed()  # the lock's audit entry shows at once
+    return result
 
 
 def start_session(username: str) -> str:

@@ -94,6 +94,8 @@ class DashboardSettings:
     cookie_secret: str = ""
     reply_due_minutes: int = 60  # a flagged post unanswered longer is overdue
     our_operator: str = ""  # the operator this deployment serves; the other watched operators are competitors
+    login_max_failures: int = 5  # failed logins of one username within login_lock_minutes that lock it
+    login_lock_minutes: int = 15  # the counting window and how long a locked username stays locked
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,8 @@ def _validate(s: Settings) -> None:
         raise bad("store", "es_shards", "es_shards must be at least 1 and es_replicas at least 0")
     if s.crawl.interval_seconds < 1:
         raise bad("crawl", "interval_seconds", "must be at least 1")
+    if s.dashboard.login_max_failures < 1 or s.dashboard.login_lock_minutes < 1:
+        raise bad("dashboard", "login_max_failures", "login_max_failures and login_lock_minutes must be at least 1")
     if s.alerts.interval_seconds < 1:
         raise bad("alerts", "interval_seconds", "must be at least 1")
     if not 0 < s.smtp.port < 65536:

@@ -19,7 +19,7 @@ def test_login_is_required_and_wrong_password_is_refused(filled):
     at.text_input[0].input("resp1")
     at.text_input[1].input("wrong-password")
     at.button[0].click().run()
-    assert at.error[0].value == "用户名或密码错误"
+    assert at.error[0].value == "用户名或密码错误（还可尝试 4 次）"
     assert "user" not in at.session_state
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()

@@ -103,7 +103,7 @@ def deliver_due(store: Store, settings: Settings, now: datetime, *, limit: int =
 
 def _deliver_batch(store: Store, settings: Settings, now: datetime, limit: int) -> tuple[int, int]:
     """(accepted, picked up) for one batch over one SMTP session."""
-    due = store.due_emails(now, limit=limit)
+    due = store.claim_emails(now, limit=limit)  # leased: a second delivering process skips them
     if not due:
         return 0, 0
     try:

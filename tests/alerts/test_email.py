@@ -229,3 +229,45 @@ def test_a_refused_message_does_not_hold_up_the_others(store, settings, smtp_ser
     by_to = {m.to[0]: m for m in store.list_outbox()}
     assert by_to["bad@example.test"].sent_at is None and "550" in by_to["bad@example.test"].last_error
     assert by_to["ok2@example.test"].sent_at is not None
+
+
+def test_concurrent_deliverers_send_each_message_once(store, settings, smtp_server) -> None:
+    """Four deliverers (own connections to one SQLite file, as four processes would have) share a slow server."""
+    import asyncio
+    import threading
+    from collections import Counter
+
+    from yuqing.store.base import OutboxMessage
+    from yuqing.store.sqlite import SQLiteStore
+
+    for i in range(24):
+        store.enqueue_email(OutboxMessage(to=(f"u{i}@example.test",), subject=f"第{i}封", text="正文",
+                                          dedup_key=f"c:{i}", created_at=NOW))
+    original = smtp_server.inbox.handle_DATA
+
+    async def slow(server, session, envelope):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.02)  # a send takes a while: the others look at the outbox meanwhile
+        return await original(server, session, envelope)
+
+    smtp_server.inbox.handle_DATA = slow  # type: ignore[method-assign]
+    sent: list[int] = []
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        own = SQLiteStore(settings.store.path)
+        try:
+            sent.append(deliver_due(own, settings, NOW, limit=3))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    received = Counter(m["Subject"] for _, _, m in smtp_server.inbox.messages)
+    assert sorted(received) == sorted(f"第{i}封" for i in range(24)) and set(received.values()) == {1}
+    assert sum(sent) == 24 and all(m.sent_at is not None for m in store.list_outbox())

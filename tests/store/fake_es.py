@@ -54,6 +54,13 @@ def _failed(doc: dict[str, Any], p: dict[str, Any]) -> str:
     return "index"
 
 
+def _claim(doc: dict[str, Any], p: dict[str, Any]) -> str:
+    if doc.get("sent") or doc.get("next_attempt_at") != p["seen"]:
+        return "noop"
+    doc["next_attempt_at"] = p["until"]
+    return "index"
+
+
 def _add(doc: dict[str, Any], p: dict[str, Any]) -> str:
     doc["value"] += p["n"]
     return "index"
@@ -67,6 +74,8 @@ SCRIPTS = {
     "ctx._source.attempts += 1; ctx._source.last_error = ''; }": _sent,
     "ctx._source.attempts += 1; ctx._source.last_error = params.error; "
     "ctx._source.next_attempt_at = params.next;": _failed,
+    "if (ctx._source.sent || ctx._source.next_attempt_at != params.seen) { ctx.op = 'noop'; } "
+    "else { ctx._source.next_attempt_at = params.until; }": _claim,
 }
 
 

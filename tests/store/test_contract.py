@@ -367,6 +367,24 @@ def test_outbox_dedup_due_sent_and_backoff(store: Any) -> None:
     assert store.due_emails(NOW, limit=1)[0].message_id == other
 
 
+def test_outbox_claim_leases_each_message_to_one_deliverer(store: Any) -> None:
+    a = store.enqueue_email(OutboxMessage(to=("a@example.cn",), subject="甲", text="t", created_at=NOW))
+    b = store.enqueue_email(OutboxMessage(to=("b@example.cn",), subject="乙", text="t", created_at=NOW))
+    c = store.enqueue_email(OutboxMessage(to=("c@example.cn",), subject="丙", text="t", created_at=NOW))
+    lease = timedelta(minutes=10)
+    first = store.claim_emails(NOW, limit=2, lease=lease)
+    assert [m.message_id for m in first] == [a, b] and first[0].subject == "甲" and first[0].to == ("a@example.cn",)
+    assert [m.message_id for m in store.claim_emails(NOW, lease=lease)] == [c]  # a second deliverer gets the rest
+    assert store.claim_emails(NOW + timedelta(minutes=9), lease=lease) == []  # all leased
+    assert store.due_emails(NOW + timedelta(minutes=9)) == []
+    store.mark_email_sent(a, NOW + timedelta(minutes=1))
+    store.mark_email_failed(b, "SMTP 421", NOW + timedelta(minutes=2))  # a failure's backoff replaces the lease
+    assert [m.message_id for m in store.claim_emails(NOW + timedelta(minutes=2), lease=lease)] == [b]
+    # the deliverer that held c died: once its lease runs out, c is due again, and never a: it was sent
+    again = store.claim_emails(NOW + timedelta(minutes=10), lease=lease)
+    assert [m.message_id for m in again] == [c] and again[0].attempts == 0
+
+
 # --------------------------------------------------------------------------- cases and audit
 def test_cases(store: Any) -> None:
     c1 = store.save_case(Case("weibo", "1", priority=5.0, reason="升级投诉"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from yuqing.post import (
@@ -25,6 +25,8 @@ from yuqing.post import (
     Subscriber,
     User,
 )
+
+EMAIL_LEASE = timedelta(minutes=10)  # a claimed outbox message is someone's for this long (claim_emails)
 
 
 class StoreError(Exception):
@@ -156,6 +158,9 @@ class Store(Protocol):
     def enqueue_email(self, msg: OutboxMessage) -> int | None:
         """Store a message before sending; None when dedup_key was already enqueued."""
     def due_emails(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]: ...
+    def claim_emails(self, now: datetime, *, limit: int = 50, lease: timedelta = EMAIL_LEASE) -> list[OutboxMessage]:
+        """Due messages, each leased to the caller: due for nobody else until `lease` has passed or it is marked
+        sent or failed. Two delivering processes never get the same message; a crashed one's come back."""
     def mark_email_sent(self, message_id: int, at: datetime) -> None: ...
     def mark_email_failed(self, message_id: int, error: str, next_attempt_at: datetime) -> None: ...
     def list_outbox(self, *, limit: int = 100) -> list[OutboxMessage]: ...

@@ -8,11 +8,11 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from yuqing.post import Alert, Case, CrawlRun, Rejected, SourceHealth, Subscriber, User, now_utc
-from yuqing.store.base import AuditEntry, OutboxMessage, Silence
+from yuqing.store.base import EMAIL_LEASE, AuditEntry, OutboxMessage, Silence
 from yuqing.store.es_client import EsBase, es_errors
 from yuqing.store.es_docs import record_doc, record_from_doc
 
@@ -79,6 +79,10 @@ def _terms(field: str, values: Sequence[str]) -> list[dict[str, Any]]:
 
 def _query(filters: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+CLAIM_SCRIPT = ("if (ctx._source.sent || ctx._source.next_attempt_at != params.seen) { ctx.op = 'noop'; } "
+                "else { ctx._source.next_attempt_at = params.until; }")
 
 
 class EsRecords(EsBase):
@@ -179,6 +183,28 @@ class EsRecords(EsBase):
         due = {"range": {"next_attempt_at": {"lte": now.isoformat()}}}
         rows = self.sources("outbox", _query([{"term": {"sent": False}}, due]), [{"message_id": "asc"}], limit)
         return [record_from_doc(OutboxMessage, r) for r in rows]
+
+    def claim_emails(self, now: datetime, *, limit: int = 50, lease: timedelta = EMAIL_LEASE) -> list[OutboxMessage]:
+        """Each due message is claimed by a scripted update that only moves next_attempt_at on from the value
+        this search saw: the update reads the live document, so of two claimers one gets "updated", one "noop"."""
+        from elasticsearch import ConflictError, NotFoundError
+
+        due = {"range": {"next_attempt_at": {"lte": now.isoformat()}}}
+        hits = self.hits(self.idx("outbox"), _query([{"term": {"sent": False}}, due]), [{"message_id": "asc"}], limit)
+        until = (now + lease).isoformat()
+        claimed = []
+        for hit in hits:
+            with es_errors("claim email"):
+                try:
+                    resp = self.es.update(index=hit["_index"], id=hit["_id"], retry_on_conflict=0,
+                                          script={"source": CLAIM_SCRIPT, "params": {
+                                              "seen": hit["_source"]["next_attempt_at"], "until": until}},
+                                          refresh=self._refresh_param())
+                except (ConflictError, NotFoundError):  # changed or gone meanwhile: someone else has it
+                    continue
+            if resp["result"] == "updated":
+                claimed.append(record_from_doc(OutboxMessage, hit["_source"]))
+        return claimed
 
     def _update_outbox(self, message_id: int, script: str, params: dict[str, Any]) -> None:
         hit = self._outbox_hit(message_id)

@@ -9,12 +9,12 @@ import secrets
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from yuqing.post import Alert, Case, CrawlRun, Rejected, SourceHealth, Subscriber, User, now_utc
 from yuqing.store import codec
-from yuqing.store.base import AuditEntry, OutboxMessage, Silence
+from yuqing.store.base import EMAIL_LEASE, AuditEntry, OutboxMessage, Silence
 
 OPS_MIGRATIONS: list[str] = [
     """
@@ -192,6 +192,14 @@ class OpsMixin:
     def due_emails(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
         rows = self._q("SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
                        "ORDER BY message_id LIMIT ?", (codec.ts(now), limit))
+        return [self._message(r) for r in rows]
+
+    def claim_emails(self, now: datetime, *, limit: int = 50, lease: timedelta = EMAIL_LEASE) -> list[OutboxMessage]:
+        with self._tx() as db:  # BEGIN IMMEDIATE: one claimer at a time, across processes
+            rows = db.execute("SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
+                              "ORDER BY message_id LIMIT ?", (codec.ts(now), limit)).fetchall()
+            db.executemany("UPDATE outbox SET next_attempt_at=? WHERE message_id=?",
+                           [(codec.ts(now + lease), r["message_id"]) for r in rows])
         return [self._message(r) for r in rows]
 
     def mark_email_sent(self, message_id: int, at: datetime) -> None:

@@ -85,12 +85,13 @@ def users_unlock(args: argparse.Namespace) -> int:
     from yuqing.post import now_utc
     from yuqing.store import open_store
 
-    from .throttle import unlock
+    from .throttle import Limits, unlock
 
     now = now_utc()
-    store = open_store(settings_from(args))
+    settings = settings_from(args)
+    store = open_store(settings)
     try:
-        before = unlock(store, args.username, f"cli:{_os_user()}", now)
+        before = unlock(store, args.username, f"cli:{_os_user()}", now, Limits.from_settings(settings))
     finally:
         store.close()
     if before.locked(now):

@@ -125,9 +125,9 @@ def record_success(store: Store, username: str) -> None:
         store.set_state(state_key(username), "")
 
 
-def unlock(store: Store, username: str, actor: str, now: datetime) -> Status:
+def unlock(store: Store, username: str, actor: str, now: datetime, limits: Limits = Limits()) -> Status:
     """Lift a lock (and forget counted failures) by hand; audited. Returns the status before."""
-    before = status(store, username, now)
+    before = status(store, username, now, limits)
     store.set_state(state_key(username), "")
     what = f"解除锁定（原锁定至 {before.locked_until.isoformat()}）" if before.locked(now) else f"清除 {before.count} 次失败计数"
     store.add_audit(AuditEntry(at=utc(now), actor=actor, action="login_unlock", target=f"user:{_shown(username)}",

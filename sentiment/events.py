@@ -2,8 +2,9 @@
 
 A post joins an event when it is a near-copy (SimHash over character 3-grams within HAMMING bits) of another
 post in the batch or of a known event's first post, when it reposts or comments on a post of the batch, or when
-it shares an operator, a city and two top keywords with at least BURST_MIN-1 other posts. Posts that stay alone
-get no event: the dashboard speaks of events only where something repeats.
+it shares an operator, a city and two top keywords with at least BURST_MIN-1 other posts. A group joins a known
+event by shared keywords only when their cities agree (or either names none): 断网 in 郑州 and 断网 in 广州 are two
+events. Posts that stay alone get no event: the dashboard speaks of events only where something repeats.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def _match_known(members, items, known_by_band, known_by_sample, known_by_word) 
                         return ev
     words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
     operators = {op for m in members for op in items[m].operators}
+    city = _city([items[m] for m in members])
     shared: Counter[str] = Counter()
     events: dict[str, Event] = {}
     for w, _ in words.most_common(5):
@@ -192,9 +194,17 @@ def _match_known(members, items, known_by_band, known_by_sample, known_by_word) 
         ev = events[event_id]
         if count < KEYWORD_OVERLAP:
             break
+        if city and ev.city and city != ev.city:
+            continue  # the same complaint words in another city are another outage, not this event
         if not operators or operators & set(ev.operators):
             return ev
     return None
+
+
+def _city(members: Sequence[Item]) -> str:
+    """The city most of the posts name ("" when none does)."""
+    cities = Counter(it.city for it in members if it.city)
+    return min(cities, key=lambda c: (-cities[c], c)) if cities else ""
 
 
 def _merge(known: Event | None, members: list[Item]) -> Event:
@@ -224,9 +234,10 @@ def _merge(known: Event | None, members: list[Item]) -> Event:
         )
     keywords = tuple(w for w, _ in words.most_common(5))
     event_id = "ev" + hashlib.sha1(first.post.key.encode()).hexdigest()[:14]
+    city = _city(members)
     return Event(
         event_id=event_id,
-        title=title(tuple(operators), first.city, keywords),
+        title=title(tuple(operators), city, keywords),
         first_seen=min(times),
         last_seen=max(times),
         size=len(members),
@@ -236,6 +247,7 @@ def _merge(known: Event | None, members: list[Item]) -> Event:
         touchpoints=tuple(t for t, _ in touch.most_common(3)),
         simhash=first.simhash,
         sample_key=first.post.key,
+        city=city,
     )
 
 

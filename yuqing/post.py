@@ -139,6 +139,7 @@ class Event:
     touchpoints: tuple[str, ...] = ()
     simhash: int = 0  # of the event's first post, to match new posts to it
     sample_key: str = ""  # "platform:post_id" of a representative post
+    city: str = ""  # where the event happens, when its posts name one city; "" when they do not
 
     def __post_init__(self) -> None:
         for name in ("keywords", "operators", "touchpoints"):

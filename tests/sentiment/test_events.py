@@ -85,3 +85,22 @@ def test_a_post_joins_a_known_event_by_shared_keywords_and_operator() -> None:
     ids, events = group([same, other_operator, unrelated], known=[known])
     assert ids == ["ev1", "", ""]
     assert len(events) == 1 and events[0].size == 11 and events[0].negative == 10
+
+
+def test_same_complaint_words_in_another_city_are_another_event() -> None:
+    from yuqing.post import Event
+
+    known = Event("ev1", "中国电信·郑州：断网 光猫 宽带", T0, T0, size=10, negative=9,
+                  keywords=("断网", "光猫", "宽带", "维修"), operators=("中国电信",), simhash=1, city="郑州")
+    words = ("光猫", "断网", "宽带")
+    zhengzhou = item(1, "郑州这边光猫红灯，宽带断网到现在", keywords=words, city="郑州")
+    nowhere = item(2, "光猫又红灯了，宽带断网", keywords=words, city="")  # names no city: may be the same outage
+    ids, _ = group([zhengzhou, nowhere], known=[known])
+    assert ids == ["ev1", "ev1"]
+    texts = ["广州天河电信宽带断网，光猫红灯", "广州这边宽带也断网了，光猫闪红灯", "广州番禺光猫红灯，宽带断网一晚上"]
+    guangzhou = [item(10 + i, t, keywords=words, city="广州") for i, t in enumerate(texts)]
+    ids, events = group(guangzhou, known=[known])
+    assert len(set(ids)) == 1 and ids[0] not in ("", "ev1")
+    assert [(e.city, e.title) for e in events] == [("广州", "中国电信·广州：光猫 断网 宽带")]
+    legacy = Event("ev0", "中国电信：断网 光猫 宽带", T0, T0, keywords=known.keywords, operators=("中国电信",), simhash=1)
+    assert group(guangzhou[:1], known=[legacy])[0] == ["ev0"]  # an event stored before cities were kept

@@ -94,6 +94,17 @@ class Index:
         self.visible: dict[str, dict[str, Any]] = {}
         self.seq = 0
 
+    def add_properties(self, props: dict[str, Any]) -> None:
+        """PUT _mapping: new fields are added; a field whose type changes is refused (400), as by the server."""
+        current = self.raw_mappings.setdefault("properties", {})
+        for name, spec in props.items():
+            if name in current and current[name].get("type") != spec.get("type"):
+                raise EsError(400, "illegal_argument_exception",
+                              f"mapper [{name}] cannot be changed from type [{current[name].get('type')}] "
+                              f"to [{spec.get('type')}]")
+        current.update({k: v for k, v in props.items() if k not in current})
+        self.mapping = Mapping(self.raw_mappings, self.settings)
+
     def check(self, doc: dict[str, Any], prefix: str = "") -> None:
         """Strict mappings and field types, as the real server checks them on write."""
         if not self.mapping.strict and not self.mapping.props:

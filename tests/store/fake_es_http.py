@@ -52,6 +52,10 @@ def route(es: FakeElasticsearch, method: str, path: str, params: dict[str, str],
             for idx in es.resolve(expr):
                 idx.refresh()
             return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+        if op == "_mapping" and method == "PUT":
+            for idx in es.resolve(expr):
+                idx.add_properties(body.get("properties", {}))
+            return 200, {"acknowledged": True}
         if op == "_search":
             return 200, es.search(expr, body, params)
         if op == "_count":

@@ -112,3 +112,23 @@ def test_long_names_fit_the_id_limit(es: tuple[ElasticStore, Any]) -> None:
     store.set_state(long_key, "v2")
     assert store.get_state(long_key) == "v2" and store.list_state() == {long_key: "v2"}
     assert all(len(i.encode()) <= 512 for idx in state.indices.values() for i in idx.docs)
+
+
+def test_an_index_made_by_an_older_version_gets_the_new_fields(es: tuple[ElasticStore, Any]) -> None:
+    """Record indices have strict mappings: a field added in a later version is put into the existing index."""
+    import copy
+
+    from yuqing.post import Event
+    from yuqing.store.es_mappings import record_index_body
+
+    store, state = es
+    old = copy.deepcopy(record_index_body("events"))
+    del old["mappings"]["properties"]["city"]  # the events index as the version before `city` made it
+    state.create_index(store.idx("events"), old)
+    event = Event("ev1", "中国电信·郑州：宽带 断网", NOW, NOW, size=3, city="郑州")
+    store.upsert_events([event])
+    assert store.get_event("ev1") == event
+    assert state.indices[store.idx("events")].raw_mappings["properties"]["city"] == {"type": "keyword"}
+    state.indices[store.idx("events")].add_properties({"city": {"type": "keyword"}})  # adding again is a no-op
+    with pytest.raises(Exception, match="cannot be changed"):
+        state.indices[store.idx("events")].add_properties({"city": {"type": "text"}})

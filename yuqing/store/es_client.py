@@ -89,6 +89,8 @@ class EsBase:
         from yuqing.store.es_mappings import record_index_body
 
         if self.es.indices.exists(index=name):
+            if suffix:  # an index made by an older version: add the fields this version writes (strict mapping)
+                self.es.indices.put_mapping(index=name, properties=RECORD_INDICES[suffix])
             return
         try:
             body = record_index_body(suffix, replicas=self.replicas) if suffix else {}

@@ -24,6 +24,7 @@ RECORD_INDICES: dict[str, dict[str, Any]] = {
     "events": {
         "event_id": KW, "title": {"type": "text"}, "first_seen": DATE, "last_seen": DATE, "size": INT,
         "negative": INT, "keywords": KW, "operators": KW, "touchpoints": KW, "simhash": STORED, "sample_key": KW,
+        "city": KW,
     },
     "alerts": {
         "alert_id": LONG, "rule": KW, "key": KW, "severity": KW, "title": TEXT_STORED, "reason": TEXT_STORED,

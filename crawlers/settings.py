@@ -37,6 +37,7 @@ DEFAULT_REQUEST_HEADERS = {"Accept": "application/json, text/plain, */*", "Accep
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.SecretsMiddleware": 350,
     "crawlers.middlewares.ZhihuAuthMiddleware": 570,  # sees a 401/403 before the backoff retries it
+    "crawlers.middlewares.HeimaoSignMiddleware": 580,  # signs after the backoff wait, just before sending
     "crawlers.middlewares.BackoffMiddleware": 560,
 }
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}

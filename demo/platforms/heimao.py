@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -14,6 +15,17 @@ from yuqing.timefmt import SHANGHAI
 
 _COMPLAINT = re.compile(r"^/complaint/view/(\d+)/?$")
 _STATUS_CODE = {"待分配": "1", "处理中": "2", "已回复": "3", "已完成": "4"}
+_SALT = "$d6eb7ff91ee257475%"
+
+
+def signed(query: dict[str, str]) -> bool:
+    """The check the site makes: sha256 of [ts, rs, salt, keywords, page_size, page] sorted and joined."""
+    parts = [query.get("ts", ""), query.get("rs", ""), _SALT, query.get("keywords", ""),
+             query.get("page_size", ""), query.get("page", "")]
+    if not parts[0] or len(parts[1]) != 16:
+        return False
+    expected = hashlib.sha256("".join(sorted(parts, key=lambda x: x.encode("utf-16-be"))).encode()).hexdigest()
+    return query.get("signature", "") == expected
 
 
 def _json(obj: Any, status: int = 200) -> Response:
@@ -38,7 +50,10 @@ def _int(query: dict[str, str], key: str, default: int) -> int:
         return default
 
 
-def search(query: dict[str, str], posts: Sequence[DemoPost], page_size: int = 10) -> Response:
+def search(query: dict[str, str], posts: Sequence[DemoPost], page_size: int = 10, *,
+           require_signature: bool = True) -> Response:
+    if require_signature and not signed(query):
+        return _json({"result": {"status": {"code": -1, "msg": "签名错误"}, "data": {}}})
     words = query.get("keywords", "").split()
     if not words:
         return _json({"result": {"status": {"code": 1, "msg": "请输入关键词"}, "data": {}}})
@@ -88,12 +103,13 @@ def complaint(sn: str, posts: Sequence[DemoPost]) -> Response:
 
 
 def handle(path: str, query: dict[str, str], posts: Sequence[DemoPost], now: datetime, *,
-           page_size: int = 10, **_: Any) -> Response | None:
+           page_size: int = 10, require_signature: bool = True, **_: Any) -> Response | None:
     """Serve one request from the Heimao complaints visible at `now`; None when the path is not Heimao's.
-    `page_size` (a scenario option) applies when the request does not ask for one."""
+    `page_size` (a scenario option) applies when the request does not ask for one. The search API refuses
+    requests without the site's signature, as the real one does."""
     mine = [p for p in posts if p.platform == "heimao" and p.at <= now]
     if path == "/api/index/s":
-        return search(query, mine, max(int(page_size), 1))
+        return search(query, mine, max(int(page_size), 1), require_signature=require_signature)
     match = _COMPLAINT.match(path)
     if match:
         return complaint(match.group(1), mine)

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crawlers.parsers import PARSERS
+from crawlers.parsers.base import Blocked
 from demo.model import DemoPost
 from demo.platforms import heimao, zhidao, zhihu
 
@@ -152,8 +153,17 @@ HEIMAO = [
 ]
 
 
+def signed(url: str) -> str:
+    """The URL as HeimaoSignMiddleware sends it."""
+    import random
+
+    from crawlers.heimao_sign import sign_url
+
+    return sign_url(url, 1764000000000, random.Random(7))
+
+
 def test_heimao_list_paging_round_trip() -> None:
-    url = "https://tousu.sina.com.cn/api/index/s?keywords=中国电信&page=1&page_size=10"
+    url = signed("https://tousu.sina.com.cn/api/index/s?keywords=中国电信&page=1&page_size=10")
     result = parse("heimao.list", get(heimao, url, HEIMAO), url)
     assert len(result.posts) == 10 and result.cursor["next_page"] == 2
     first = result.posts[0]
@@ -163,8 +173,22 @@ def test_heimao_list_paging_round_trip() -> None:
     assert first.extra == {"object": "中国电信", "demands": "恢复网络、减免费用", "status": "处理中", "sn": "17350000000",
                            "issue": "网络故障"}
     nxt = result.requests[-1]
-    second = parse("heimao.list", get(heimao, nxt.url, HEIMAO), nxt.url)
+    with pytest.raises(Blocked, match="签名错误"):  # the next page's URL still carries page 1's signature
+        parse("heimao.list", get(heimao, nxt.url, HEIMAO), nxt.url)
+    second = parse("heimao.list", get(heimao, signed(nxt.url), HEIMAO), nxt.url)
     assert len(second.posts) == 3 and second.cursor["next_page"] is None
+
+
+@pytest.mark.parametrize("url", [
+    "https://tousu.sina.com.cn/api/index/s?keywords=中国电信&page=1&page_size=10",  # unsigned
+    "https://tousu.sina.com.cn/api/index/s?ts=1764000000000&rs=aaaaaaaaaaaaaaaa&signature=00&keywords=中国电信&page=1",
+])
+def test_heimao_search_refuses_requests_without_a_valid_signature(url: str) -> None:
+    with pytest.raises(Blocked, match="签名错误"):
+        parse("heimao.list", get(heimao, url, HEIMAO), url)
+    tampered = signed(url).replace("keywords=%E4%B8%AD%E5%9B%BD%E7%94%B5%E4%BF%A1", "keywords=%E8%81%94%E9%80%9A")
+    with pytest.raises(Blocked, match="签名错误"):
+        parse("heimao.list", get(heimao, tampered, HEIMAO), tampered)
 
 
 def test_heimao_complaint_page_round_trip() -> None:
@@ -185,6 +209,7 @@ def test_page_size_scenario_option() -> None:
     response = zhidao.handle("/search", {"word": "联通宽带", "pn": "0"}, ZHIDAO, NOW, page_size=5)
     result = parse("zhidao.search", response, url)
     assert len(result.posts) == 5 and result.cursor["next_pn"] == 5
-    response = heimao.handle("/api/index/s", {"keywords": "中国电信", "page": "1"}, HEIMAO, NOW, page_size=4)
+    response = heimao.handle("/api/index/s", {"keywords": "中国电信", "page": "1"}, HEIMAO, NOW, page_size=4,
+                             require_signature=False)
     result = parse("heimao.list", response, "https://tousu.sina.com.cn/api/index/s?keywords=x&page=1")
     assert len(result.posts) == 4 and result.cursor["next_page"] == 2

@@ -57,8 +57,8 @@ class SecretsMiddleware:
 class ZhihuAuthMiddleware:
     """Zhihu's API wants a logged-in cookie (and, today, a signed x-zse-96 header).
 
-    The cookie comes from YUQING_CRAWL_ZHIHU_COOKIE; a signer can be plugged in with the
-    YUQING_ZHIHU_SIGNER setting ("module:function", called as signer(request) -> headers).
+    The cookie comes from YUQING_CRAWL_ZHIHU_COOKIE; requests are signed by crawlers.zhihu_sign:sign unless the
+    YUQING_ZHIHU_SIGNER setting names another signer ("module:function", called as signer(request) -> headers).
     When the site demands a login we do not have, the source is marked unhealthy with that reason.
     """
 
@@ -68,14 +68,11 @@ class ZhihuAuthMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ZhihuAuthMiddleware:
-        path = crawler.settings.get("YUQING_ZHIHU_SIGNER", "")
-        signer = None
-        if path:
-            from importlib import import_module
+        from importlib import import_module
 
-            module, _, name = path.partition(":")
-            signer = getattr(import_module(module), name)
-        return cls(crawler, signer)
+        path = crawler.settings.get("YUQING_ZHIHU_SIGNER", "") or "crawlers.zhihu_sign:sign"
+        module, _, name = path.partition(":")
+        return cls(crawler, getattr(import_module(module), name))
 
     def _zhihu(self) -> bool:
         return getattr(self.crawler.spider, "name", "") == "zhihu"

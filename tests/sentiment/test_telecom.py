@@ -144,15 +144,33 @@ def test_cues_count_only_in_telecom_posts() -> None:
     assert lex.in_domain("联通真垃圾") and evidence("联通真垃圾") < -1.0
 
 
-def test_blind_telecom_table_floor() -> None:
-    """telecom_blind.csv was written before any model ran on it and the lexicon was not edited from its results.
+def test_first_blind_telecom_table_floor() -> None:
+    """telecom_blind.csv was written before any model ran on it; its misses were read in session 1, and the
+    session-2 lexicon includes words from them, so it is no longer blind (telecom_blind2.csv is).
 
-    Measured with the shipped model: negative vs rest 0.77 (0.62 without the domain layer), 14 of 25 complaints
-    caught (2 of 25 without), 3 of 20 praise posts called negative (0 without). The floors sit just below that.
+    Measured with the shipped model: negative vs rest 0.93 (0.62 without the domain layer), 22 of 25 complaints
+    caught (2 of 25 without), 1 of 20 praise posts called negative. The floors sit just below that.
     """
     labels, texts, _ = read_three_labels(CASES.with_name("telecom_blind.csv"))
     band = neutral_band("linear")
     m = three_label_metrics(labels, [label_for(p, band) for p in get_model("default").predict_proba(texts)])
-    assert m["binary_accuracy"] >= 0.73
-    assert m["negative_recall"] >= 0.5
-    assert m["positive_as_negative"] <= 3
+    assert m["binary_accuracy"] >= 0.9
+    assert m["negative_recall"] >= 0.84
+    assert m["positive_as_negative"] <= 2
+
+
+def test_blind_telecom_table_floor() -> None:
+    """telecom_blind2.csv (120 posts) was written without sight of the lexicon or the other tables and committed
+    before any model ran on it; nothing was changed after reading its results.
+
+    Measured with the shipped model: negative vs rest 0.79, 35 of 50 complaints caught, 4 of 40 praise posts and
+    6 of 30 neutral posts called negative (before the session-2 cues: 0.76, 26 of 50, 4, 1).
+    """
+    labels, texts, skipped = read_three_labels(CASES.with_name("telecom_blind2.csv"))
+    assert (len(labels), skipped) == (120, 0)
+    band = neutral_band("linear")
+    m = three_label_metrics(labels, [label_for(p, band) for p in get_model("default").predict_proba(texts)])
+    assert m["binary_accuracy"] >= 0.76
+    assert m["negative_recall"] >= 0.66
+    assert m["positive_as_negative"] <= 5
+    assert m["neutral_as_negative"] <= 8

@@ -68,6 +68,8 @@ def scrapy_settings(settings: Any, source: str, *, politeness: bool = True, **ov
         "YUQING_MAX_PAGES": crawl.max_pages,
         "YUQING_CONFIG": settings.source_file,
     }
+    if crawl.zhihu_signer:
+        out["YUQING_ZHIHU_SIGNER"] = crawl.zhihu_signer
     if not crawl.obey_robots:
         log.warning("robots.txt is NOT obeyed for %s ([crawl] obey_robots = false)", source)
     if source in overrides.pop("ignore_robots", ()):

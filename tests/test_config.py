@@ -40,6 +40,7 @@ def test_es_url_switches_backend_and_is_masked() -> None:
         ("[smtp]\npassword = \"hunter2\"\n", {}, "secrets are read from the environment only"),
         ("[crawl]\nsources = [\"myspace\"]\n", {}, "[crawl] sources"),
         ("[alerts]\ninterval_seconds = \"soon\"\n", {}, "[alerts] interval_seconds"),
+        ("[crawl]\nzhihu_signer = \"my_signer.py\"\n", {}, "[crawl] zhihu_signer"),
         ("not toml = = =\n", {}, "not valid TOML"),
         ("", {"YUQING_SMTP_PORT": "x"}, "YUQING_SMTP_PORT"),
     ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class CrawlSettings:
     zhihu_cookie: str = ""
     proxy: str = ""
     jobstore: str = "var/scheduler.db"
+    zhihu_signer: str = ""  # "module:function" signing Zhihu requests; "" = the shipped crawlers.zhihu_sign:sign
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ def _validate(s: Settings) -> None:
         raise bad("store", "es_shards", "es_shards must be at least 1 and es_replicas at least 0")
     if s.crawl.interval_seconds < 1:
         raise bad("crawl", "interval_seconds", "must be at least 1")
+    if s.crawl.zhihu_signer and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", s.crawl.zhihu_signer):
+        raise bad("crawl", "zhihu_signer", f"{s.crawl.zhihu_signer!r} is not of the form module:function")
     if s.dashboard.login_max_failures < 1 or s.dashboard.login_lock_minutes < 1:
         raise bad("dashboard", "login_max_failures", "login_max_failures and login_lock_minutes must be at least 1")
     if s.alerts.interval_seconds < 1:

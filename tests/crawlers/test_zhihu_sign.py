@@ -134,6 +134,15 @@ def test_a_configured_signer_overrides_the_default(zhihu_crawler: Any) -> None:
     assert request.headers[b"x-zse-96"] == b"2.0_custom" and b"x-zse-93" not in request.headers
 
 
+def test_the_signer_is_chosen_in_the_settings() -> None:
+    from crawlers.settings import scrapy_settings
+    from yuqing.config import load_settings
+
+    chosen = load_settings(env={"YUQING_CRAWL_ZHIHU_SIGNER": "tests.crawlers.test_zhihu_sign:fixed_signer"})
+    assert scrapy_settings(chosen, "zhihu")["YUQING_ZHIHU_SIGNER"] == "tests.crawlers.test_zhihu_sign:fixed_signer"
+    assert "YUQING_ZHIHU_SIGNER" not in scrapy_settings(load_settings(env={}), "zhihu")
+
+
 def fixed_signer(request: Request) -> dict[str, str]:
     """A stand-in signer named by YUQING_ZHIHU_SIGNER in the override test."""
     return {"x-zse-96": "2.0_custom"}

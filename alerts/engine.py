@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,12 +13,13 @@ from alerts.rules import Rule
 from alerts.snapshot import build_window
 from alerts.window import Match
 from yuqing.config import Settings
-from yuqing.post import Alert, Rejected, utc
+from yuqing.post import Alert, CrawlRun, Rejected, utc
 from yuqing.store.base import AuditEntry, Store
 
 log = logging.getLogger(__name__)
 ACTIVE = ("open", "acknowledged")
 EVENT_MEMORY = timedelta(days=7)  # how far back an event's alert is looked up
+BACKTEST_RUNS = 1_000_000  # crawl runs a backtest replays source health from (a year of four sources every 2 min)
 
 
 @dataclass
@@ -52,15 +54,14 @@ def realert_for(rule: Rule, settings: Settings) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def evaluate_rules(store: Store, rules: list[Rule], now: datetime, report: RunReport,
-                   skip_types: tuple[str, ...] = ()) -> list[tuple[Rule, Match]]:
-    """Every match of every rule at `now`; a failing rule is logged and counted, the others still run."""
+def evaluate_rules(store: Store, rules: list[Rule], now: datetime, report: RunReport, *,
+                   runs: Sequence[CrawlRun] | None = None) -> list[tuple[Rule, Match]]:
+    """Every match of every rule at `now`; a failing rule is logged and counted, the others still run.
+    `runs` (crawl runs, oldest first) replays source health as it was at `now` (backtests)."""
     out = []
     for rule in rules:
-        if rule.type_name in skip_types:
-            continue
         try:
-            out += [(rule, m) for m in rule.evaluate(build_window(store, rule, now))]
+            out += [(rule, m) for m in rule.evaluate(build_window(store, rule, now, runs=runs))]
         except Exception as exc:  # one broken rule must not silence the rest
             log.exception("alert rule %s failed", rule.name)
             report.errors[rule.name] = f"{type(exc).__name__}: {exc}"
@@ -117,7 +118,7 @@ class BacktestHit:
 def backtest(store: Store, settings: Settings, start: datetime, end: datetime, step: timedelta, *,
              rules: list[Rule] | None = None) -> list[BacktestHit]:
     """What would have fired on stored data between start and end, evaluating every `step`; writes nothing.
-    Flatline is skipped: source health is only known for the present."""
+    Flatline sees source health as the stored crawl runs say it was at each step."""
     start, end = utc(start), utc(end)
     if step <= timedelta(0):
         raise ValueError("step must be positive")
@@ -125,10 +126,11 @@ def backtest(store: Store, settings: Settings, start: datetime, end: datetime, s
     state: dict[tuple[str, str], Alert] = {}
     by_event: dict[str, Alert] = {}
     hits: list[BacktestHit] = []
+    runs = list(reversed(store.list_crawl_runs(limit=BACKTEST_RUNS))) if any("sources" in r.needs for r in rules) else []
     t = start
     while t <= end:
         report = RunReport(now=t)
-        for rule, match in evaluate_rules(store, rules, t, report, skip_types=("flatline",)):
+        for rule, match in evaluate_rules(store, rules, t, report, runs=runs):
             existing = pick_existing(state.get((match.rule, match.key)), by_event.get(match.event_id or "\0"))
             decision = decide(match, existing, t, realert_for(rule, settings))
             if decision.action != "suppressed":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from alerts.rules import Rule
 from alerts.window import Window
-from yuqing.post import SourceHealth, StoredPost
+from yuqing.post import CrawlRun, SourceHealth, StoredPost, health_from_runs
 from yuqing.store.base import PostQuery, Store
 
 PROVINCES = frozenset((
@@ -84,8 +85,21 @@ def first_seen(store: Store, sources: tuple[SourceHealth, ...], now: datetime) -
     return out
 
 
-def build_window(store: Store, rule: Rule, now: datetime) -> Window:
-    """The snapshot `rule` needs at `now`, looking only at posts published before `now`."""
+def health_as_of(runs: Sequence[CrawlRun], now: datetime) -> tuple[tuple[SourceHealth, ...], dict[str, datetime]]:
+    """Source health as it was at `now`, from crawl runs oldest first (a backtest's replay): only runs finished by
+    then (or that never finished, once started) count; a source is first seen at its first run's start."""
+    by_source: dict[str, list[CrawlRun]] = {}
+    for run in runs:
+        known = run.finished_at <= now if run.finished_at else run.started_at <= now
+        if known:
+            by_source.setdefault(run.source, []).append(run)
+    health = tuple(health_from_runs(source, rs) for source, rs in sorted(by_source.items()))
+    return health, {source: min(r.started_at for r in rs) for source, rs in by_source.items()}
+
+
+def build_window(store: Store, rule: Rule, now: datetime, *, runs: Sequence[CrawlRun] | None = None) -> Window:
+    """The snapshot `rule` needs at `now`, looking only at posts published before `now`. With `runs` (a backtest),
+    source health is replayed from them instead of read as it is now, and nothing is written."""
     start = now - rule.window
     queries = scope_queries(rule, start, now)
     needs = rule.needs
@@ -110,7 +124,9 @@ def build_window(store: Store, rule: Rule, now: datetime) -> Window:
             if ev is not None:
                 events[eid] = ev
         kw["events"] = events
-    if "sources" in needs:
+    if "sources" in needs and runs is not None:
+        kw["sources"], kw["source_since"] = health_as_of(runs, now)
+    elif "sources" in needs:
         kw["sources"] = tuple(store.source_health())
         kw["source_since"] = first_seen(store, kw["sources"], now)  # type: ignore[arg-type]
     return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]

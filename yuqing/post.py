@@ -7,7 +7,7 @@ Asia/Shanghai by the dashboard and emails.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -280,6 +280,25 @@ class SourceHealth:
 
     def __post_init__(self) -> None:
         _freeze_times(self)
+
+
+def health_from_runs(source: str, runs: Sequence[CrawlRun]) -> SourceHealth:
+    """One source's health from its runs, oldest first (the embedded store's `source_health`; alert backtests,
+    which replay it as it was at each moment)."""
+    last = runs[-1]
+    ok = [r for r in runs if r.healthy and r.finished_at]
+    delivered = [r for r in runs if r.posts_new > 0 and r.finished_at]
+    errors: dict[str, int] = {}
+    for r in runs:
+        for kind, n in r.errors.items():
+            errors[kind] = errors.get(kind, 0) + int(n)
+    return SourceHealth(
+        source=source, last_run_at=last.finished_at or last.started_at,
+        last_success_at=ok[-1].finished_at if ok else None,
+        last_post_at=delivered[-1].finished_at if delivered else None,
+        healthy=last.healthy, reason=last.reason, runs=len(runs), pages=sum(r.pages for r in runs),
+        posts_found=sum(r.posts_found for r in runs), posts_new=sum(r.posts_new for r in runs),
+        rejected=sum(r.rejected for r in runs), errors=errors)
 
 
 @dataclass(frozen=True)

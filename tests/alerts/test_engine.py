@@ -169,3 +169,20 @@ def test_escalation_flag_is_fetched_whatever_the_label(store, settings) -> None:
                                   minutes_ago=1 + i) for i in range(3)])
     (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
     assert d.alert.count == 3 and "风险标记" in d.alert.reason
+
+
+def test_backtest_replays_source_health_for_flatline(store, settings) -> None:
+    """Runs every 10 min; weibo delivers until 3 h before NOW, then finds nothing new: silent from then on."""
+    for i in range(36):
+        started = NOW - timedelta(hours=6) + timedelta(minutes=10 * i)
+        delivering = started < NOW - timedelta(hours=3)
+        store.record_crawl_run(CrawlRun(source="weibo", started_at=started, finished_at=started + timedelta(minutes=1),
+                                        posts_new=5 if delivering else 0))
+    last_post = NOW - timedelta(hours=3) - timedelta(minutes=10) + timedelta(minutes=1)
+    rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
+    hits = backtest(store, settings, NOW - timedelta(hours=7), NOW, timedelta(minutes=10), rules=rules)
+    assert (hits[0].at, hits[0].action, hits[0].alert.key) == (last_post + timedelta(minutes=69), "new", "weibo")
+    assert "最近一条新帖" in hits[0].alert.reason
+    assert [(h.action, h.alert.key) for h in hits[1:]] == [("raise", "weibo")]  # still silent: more severe
+    assert hits[1].alert.severity != hits[0].alert.severity
+    assert store.list_alerts() == [] and store.get_state("alerts.source_first_seen.weibo") is None

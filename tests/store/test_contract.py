@@ -441,6 +441,13 @@ def test_crawl_runs_make_source_health(store: Any) -> None:
     assert dict(w.errors) == {"parse": 3, "http_418": 1}
     z = health["zhihu"]
     assert z.healthy and z.runs == 1 and z.last_post_at == t + timedelta(minutes=2) and dict(z.errors) == {}
+    listed = store.list_crawl_runs()
+    # newest first; of two started at t, the later recorded (higher run id) first
+    assert [(r.source, r.started_at) for r in listed] == [("weibo", t + timedelta(minutes=10)), ("zhihu", t),
+                                                           ("weibo", t)]
+    assert [r.run_id for r in store.list_crawl_runs(source="weibo")][1] == r1.run_id
+    assert store.list_crawl_runs(source="weibo", limit=1)[0].reason == "HTTP 418: 被限流"
+    assert store.list_crawl_runs(source="zhidao") == []
 
 
 def test_state(store: Any) -> None:

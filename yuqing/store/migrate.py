@@ -35,15 +35,16 @@ def _noop(kind: str, done: int, total: int) -> None:
 
 
 def crawl_runs(store: Any) -> list[Any] | None:
-    """Every crawl run, oldest first: `list_crawl_runs` (Elasticsearch) or the embedded store's table."""
-    if hasattr(store, "list_crawl_runs"):
-        return list(reversed(store.list_crawl_runs(limit=ALL)))
-    if hasattr(store, "_q"):  # SQLiteStore has no listing method (yet): read its crawl_runs table
+    """Every crawl run in the order it was recorded: the embedded store's table by run id (insertion order, so a
+    resumed copy lines up), or `list_crawl_runs` reversed (Elasticsearch)."""
+    if hasattr(store, "_q"):
         from yuqing.post import CrawlRun
         from yuqing.store import codec
 
         return [codec.doc_to_record(CrawlRun, codec.loads(r[0]))
                 for r in store._q("SELECT doc FROM crawl_runs ORDER BY run_id")]
+    if hasattr(store, "list_crawl_runs"):
+        return list(reversed(store.list_crawl_runs(limit=ALL)))
     return None
 
 

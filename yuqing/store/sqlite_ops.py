@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from yuqing.post import Alert, Case, CrawlRun, Rejected, SourceHealth, Subscriber, User, now_utc
+from yuqing.post import Alert, Case, CrawlRun, Rejected, SourceHealth, Subscriber, User, health_from_runs, now_utc
 from yuqing.store import codec
 from yuqing.store.base import EMAIL_LEASE, AuditEntry, OutboxMessage, Silence
 
@@ -290,21 +290,13 @@ class OpsMixin:
         for (source,) in self._q("SELECT DISTINCT source FROM crawl_runs ORDER BY source"):
             runs = [codec.doc_to_record(CrawlRun, codec.loads(r[0]))
                     for r in self._q("SELECT doc FROM crawl_runs WHERE source=? ORDER BY run_id", (source,))]
-            last = runs[-1]
-            ok = [r for r in runs if r.healthy and r.finished_at]
-            delivered = [r for r in runs if r.posts_new > 0 and r.finished_at]
-            errors: dict[str, int] = {}
-            for r in runs:
-                for kind, n in r.errors.items():
-                    errors[kind] = errors.get(kind, 0) + int(n)
-            out.append(SourceHealth(
-                source=source, last_run_at=last.finished_at or last.started_at,
-                last_success_at=ok[-1].finished_at if ok else None,
-                last_post_at=delivered[-1].finished_at if delivered else None,
-                healthy=last.healthy, reason=last.reason, runs=len(runs), pages=sum(r.pages for r in runs),
-                posts_found=sum(r.posts_found for r in runs), posts_new=sum(r.posts_new for r in runs),
-                rejected=sum(r.rejected for r in runs), errors=errors))
+            out.append(health_from_runs(source, runs))
         return out
+
+    def list_crawl_runs(self, *, source: str = "", limit: int = 1000) -> list[CrawlRun]:
+        rows = self._q("SELECT doc FROM crawl_runs WHERE (?='' OR source=?) ORDER BY started_at DESC, run_id DESC "
+                       "LIMIT ?", (source, source, limit))
+        return [codec.doc_to_record(CrawlRun, codec.loads(r[0])) for r in rows]
 
     def get_state(self, name: str) -> str | None:
         rows = self._q("SELECT value FROM state WHERE name=?", (name,))

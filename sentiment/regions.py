@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,10 +22,20 @@ class Gazetteer:
     ambiguous: frozenset[str]
     municipalities: frozenset[str]
     pattern: re.Pattern[str]
+    district_city: dict[str, str] = field(default_factory=dict)
+    district_pattern: re.Pattern[str] | None = None
 
     def locate(self, text: str, ip_region: str = "") -> tuple[str, str]:
-        """(province, city) named in the text; else the province (and city) of the IP属地; else ("", "")."""
+        """(province, city) named in the text, or the city of a district it names (金水区 -> 郑州); else the
+        province (and city) of the IP属地; else ("", "")."""
         found = self._from_text(text)
+        if not found[1] and self.district_pattern is not None:
+            m = self.district_pattern.search(text)
+            if m:
+                city = self.district_city[m.group("district")]
+                province = self.city_province[city]
+                if found[0] in ("", province):
+                    return province, city
         if found[0]:
             return found
         return self._from_text(_IP_PREFIX.sub("", ip_region or ""), loose=True)
@@ -60,7 +70,13 @@ def gazetteer() -> Gazetteer:
     names = sorted(set(city_province) | provinces, key=len, reverse=True)
     rx = re.compile(f"(?P<name>{'|'.join(map(re.escape, names))})(?P<suffix>{_SUFFIX})?")
     municipalities = frozenset(p for p, cities in data["provinces"].items() if list(cities) == [p])
-    return Gazetteer(city_province, provinces, frozenset(data.get("ambiguous", ())), municipalities, rx)
+    district_city = {d: city for city, districts in data.get("districts", {}).items() for d in districts}
+    drx = None
+    if district_city:
+        alternatives = "|".join(map(re.escape, sorted(district_city, key=len, reverse=True)))
+        drx = re.compile(f"(?P<district>{alternatives})区")
+    return Gazetteer(city_province, provinces, frozenset(data.get("ambiguous", ())), municipalities, rx,
+                     district_city, drx)
 
 
 def locate(text: str, ip_region: str = "") -> tuple[str, str]:

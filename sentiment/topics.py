@@ -122,10 +122,23 @@ OPERATOR_WORDS = frozenset({"电信", "移动", "联通", "中国电信", "中�
                             "10086", "10010"})
 
 
+# Words that rank high by TF-IDF but name nothing a PR team can act on (seen as event "hot words" in the demo);
+# kept apart from stopwords.txt, which the snownlp-weibo model was trained with.
+VAGUE_WORDS = frozenset("""不了 好多 越来越 好像 这么 那么 不能 不会 没法 只能 终于 每次 一次 有人 有些 这次 那次 一天 一年
+这种 那种 这些 那些 之后 之前 以后 以前 今年 去年 最近 刚刚 马上 总是 老是 一起 而已 居然 竟然 简直 到底 实在 肯定 其他
+别的 还要 还得 得了 算了 这边 那边 这里 那里 多久 几天 好几 一会 不行 不用 出来 起来 下来 过来 一遍 多次 几次 很多""".split())
+_COUNTED = re.compile(r"^第?[0-9零一二两三四五六七八九十百千万几]+[个次天条年月日号块元分秒周回遍趟家位人多]?$")
+
+
+def _keyword_worthy(word: str) -> bool:
+    return word not in OPERATOR_WORDS and word not in VAGUE_WORDS and not _COUNTED.match(word)
+
+
 def keywords(words: list[str], k: int = 5) -> tuple[str, ...]:
-    """Top-k TF-IDF words (jieba's IDF, telecom stopwords and operator names removed); ties keep first occurrence."""
+    """Top-k TF-IDF words (jieba's IDF; telecom stopwords, operator names, vague words and counts such as 第六个
+    removed); ties keep first occurrence."""
     idf, median = idf_table()
-    counts = Counter(w for w in content_words(words) if w not in OPERATOR_WORDS)
+    counts = Counter(w for w in content_words(words) if _keyword_worthy(w))
     if not counts:
         return ()
     order = {w: i for i, w in reversed(list(enumerate(words)))}

@@ -117,3 +117,13 @@ def test_keywords_leave_out_operator_names() -> None:
     kws = keywords(words, k=5)
     assert kws and not set(kws) & {"中国电信", "电信", "10000号"}
     assert "断网" in kws or "宽带" in kws
+
+
+@pytest.mark.parametrize(("text", "wanted", "unwanted"), [
+    ("这是第六个月了，宽带越来越慢，好多次打不通客服", {"宽带"}, {"第六个", "越来越", "好多", "多次"}),
+    ("三天两头断网，光猫红灯，5G套餐白交了", {"断网", "光猫", "5G套餐"}, set()),
+    ("信号不了了之，好像三次都没修好", set(), {"不了", "好像", "三次"}),
+])
+def test_keywords_leave_out_vague_words_and_counts(text: str, wanted: set[str], unwanted: set[str]) -> None:
+    kws = set(keywords(cut(normalize(text))))
+    assert wanted <= kws and not unwanted & kws

@@ -25,7 +25,8 @@ def register(sub: Any) -> None:
     ev = ssub.add_parser("eval", help="accuracy, macro-F1 and posts/s on a label,text CSV (1 positive, 0 negative; "
                                       "or negative/neutral/positive, scored with each model's neutral band)")
     ev.add_argument("--data", required=True, help="CSV with header label,text")
-    ev.add_argument("--model", default="default", help="model name (default: the best measured)")
+    ev.add_argument("--model", default="", help="model name (default: [sentiment] model in the settings, "
+                                                 "which defaults to the best measured)")
     ev.add_argument("--compare", action="store_true", help="run every model on the same file and print a table")
     ev.add_argument("--model-dir", default="", help="read model files from here (default: the shipped ones)")
     ev.set_defaults(func=eval_command)
@@ -55,20 +56,37 @@ def train_command(args: argparse.Namespace) -> int:
 def eval_command(args: argparse.Namespace) -> int:
     from sentiment.evaluate import evaluate, read_labelled
     from sentiment.models import REGISTRY, resolve
+    from yuqing.config import ConfigError
 
     try:
+        if not args.model:
+            from yuqing.commands import settings_from
+
+            args.model = settings_from(args).sentiment.model
         labels, texts, skipped = read_labelled(args.data)
         names = list(REGISTRY) if args.compare else [resolve(args.model)]
         if not labels and skipped:
             return _eval_three(args, names)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
     if skipped:
-        print(f"skipped {skipped} rows without a 0/1 label or text", file=sys.stderr)
+        others = sorted(_label_values(args.data) - {"0", "1"})
+        classes = [v for v in others if v.lstrip("-").isdigit()]
+        if classes:  # 2, 3, -1 ...: another labelling scheme, whose 0 and 1 may not mean negative and positive
+            print(f"error: {args.data} has labels {', '.join(classes[:8])} besides 0/1: not a binary sentiment "
+                  "file (1 positive, 0 negative), nor negative/neutral/positive", file=sys.stderr)
+            return 2
+        print(f"skipped {skipped} rows without a 0/1 label or text (other labels: {', '.join(others[:8]) or 'none'})",
+              file=sys.stderr)
     if not labels:
         print(f"error: {args.data} has no labelled rows", file=sys.stderr)
         return 2
+    if not args.model_dir:
+        _warn_training_overlap(texts)
     results = [evaluate(model, labels, texts) for _, model in _models(names, args.model_dir)]
     print(f"{'model':16} {'n':>7} {'accuracy':>9} {'macro_f1':>9} {'posts/s':>10}")
     for r in results:
@@ -78,6 +96,31 @@ def eval_command(args: argparse.Namespace) -> int:
     elif results:
         print(json.dumps(results[0].as_json(), ensure_ascii=False))
     return 0 if results else 2
+
+
+def _label_values(path: str) -> set[str]:
+    """The distinct values of the label column (for the message about a file that is not binary)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return {str(row.get("label", "")).strip() for row in csv.DictReader(fh)}
+
+
+def _warn_training_overlap(texts: list[str]) -> None:
+    """Say so on stderr when posts being scored are in the shared data the shipped models were trained on."""
+    from pathlib import Path
+
+    from sentiment.evaluate import read_labelled
+    from sentiment.training import SETS
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment"
+    trained: set[str] = set()
+    for filename in SETS.values():
+        if (data / filename).exists():
+            trained.update(read_labelled(data / filename)[1])
+    seen = sum(1 for t in texts if t in trained)
+    if seen:
+        print(f"warning: {seen} of {len(texts)} posts are in the data the shipped models were trained on "
+              f"({data}): their accuracy is not a held-out measure. For one, run `yuqing sentiment train --out DIR "
+              "--holdout-dir H` and evaluate H's files with --model-dir DIR.", file=sys.stderr)
 
 
 def _models(names: list[str], model_dir: str) -> Iterator[tuple[str, Any]]:

@@ -133,3 +133,42 @@ def test_train_rebuilds_models_from_a_data_dir(tmp_path: Path, capsys: pytest.Ca
 def test_train_names_a_missing_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sentiment", "train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
     assert "weibo2018_train.csv is missing" in capsys.readouterr().err
+
+
+def test_eval_refuses_another_labelling_scheme(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "moods.csv"  # 0 joy, 1 anger, 2 disgust, 3 sadness: its 0/1 are not negative/positive
+    path.write_text("label,text\n0,开心\n1,气死了\n2,恶心\n3,难过\n", encoding="utf-8")
+    assert main(["sentiment", "eval", "--data", str(path)]) == 2
+    assert "labels 2, 3 besides 0/1" in capsys.readouterr().err
+
+
+def test_eval_names_an_unknown_model_plainly(small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sentiment", "eval", "--data", str(small_csv), "--model", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown sentiment model 'nosuch'; known: default") and '"' not in err
+
+
+def test_eval_uses_the_configured_model(small_csv: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUQING_SENTIMENT_MODEL", "snownlp-weibo")
+    assert main(["sentiment", "eval", "--data", str(small_csv)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["model"] == "snownlp-weibo"
+
+
+def test_eval_warns_when_posts_were_training_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import shared_path
+
+    labels, texts, _ = read_labelled(shared_path("sentiment", "weibo2018_train.csv"))
+    path = tmp_path / "seen.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["label", "text"])
+        writer.writerows(zip(labels[:20], texts[:20], strict=True))
+        writer.writerows(ROWS)
+    assert main(["sentiment", "eval", "--data", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "warning: 20 of 26 posts are in the data the shipped models were trained on" in captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1])["n"] == 26
+    shipped = Path(__file__).resolve().parents[2] / "sentiment" / "models"
+    assert main(["sentiment", "eval", "--data", str(path), "--model-dir", str(shipped)]) == 0
+    assert "warning" not in capsys.readouterr().err  # another model directory: its training data is not known

@@ -12,6 +12,7 @@ from typing import Any
 from yuqing.commands import settings_from
 
 SEVERITY_CHOICES = ("blue", "yellow", "orange", "red")
+ALL_ALERTS = 1_000_000  # `list` sorts every matching alert by opening time (one per rule and key: few)
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -34,6 +35,25 @@ def _duration(value: str) -> timedelta:
     if not m or int(m.group(1)) == 0:
         raise argparse.ArgumentTypeError(f"not a duration: {value!r} (e.g. 90s, 5m, 2h, 1d)")
     return timedelta(seconds=int(m.group(1)) * {"s": 1, "": 60, "m": 60, "h": 3600, "d": 86400}[m.group(2)])
+
+
+def _os_user() -> str:
+    """Who ran the command, for the audit trail."""
+    import getpass
+    import os
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return f"uid{os.getuid()}"
+
+
+def _actor(args: argparse.Namespace) -> str:
+    """--by, or the OS user as cli:<user> (the form `yuqing dashboard users unlock` records)."""
+    return args.by or f"cli:{_os_user()}"
+
+
+BY_HELP = "who does it, for the audit trail (default: cli:<OS user>)"
 
 
 def register(sub: Any) -> None:
@@ -59,7 +79,7 @@ def register(sub: Any) -> None:
     c = a.add_parser("rules", help="validate the rules file and list the rules")
     c.set_defaults(func=rules_command)
 
-    c = a.add_parser("list", help="alerts, newest first")
+    c = a.add_parser("list", help="alerts, newest opened first")
     c.add_argument("--status", action="append", choices=("open", "acknowledged", "resolved"))
     c.add_argument("--limit", type=int, default=50)
     c.set_defaults(func=list_command)
@@ -67,7 +87,7 @@ def register(sub: Any) -> None:
     for name, helptext in (("ack", "acknowledge an alert"), ("resolve", "resolve an alert with a note")):
         c = a.add_parser(name, help=helptext)
         c.add_argument("alert_id", type=int)
-        c.add_argument("--by", required=True)
+        c.add_argument("--by", help=BY_HELP)
         c.add_argument("--note", default="", required=name == "resolve")
         c.set_defaults(func=lifecycle_command, action=name)
 
@@ -75,7 +95,7 @@ def register(sub: Any) -> None:
     c.add_argument("rule", help="rule name, or * for every rule")
     c.add_argument("--key", default="", help="only this key (default: the whole rule)")
     c.add_argument("--for", dest="duration", type=_duration, required=True, help="e.g. 2h")
-    c.add_argument("--by", required=True)
+    c.add_argument("--by", help=BY_HELP)
     c.add_argument("--reason", default="")
     c.set_defaults(func=silence_command)
 
@@ -187,9 +207,15 @@ def backtest_command(args: argparse.Namespace) -> int:
 def test_email_command(args: argparse.Namespace) -> int:
     from alerts.outbox import deliver_due
     from alerts.render import render_alert
+    from alerts.subscriptions import check_email
     from yuqing.post import Alert, Subscriber, now_utc
     from yuqing.store.base import OutboxMessage
 
+    try:
+        args.address = check_email(args.address)
+    except ValueError as exc:
+        print(f"测试邮件未发送：{exc}", file=sys.stderr)
+        return 2
     settings, store = _open(args)
     try:
         now = now_utc()
@@ -234,10 +260,11 @@ def list_command(args: argparse.Namespace) -> int:
     from yuqing.timefmt import local_str
 
     _, store = _open(args)
-    try:
-        alerts = store.list_alerts(statuses=tuple(args.status or ()), limit=args.limit)
+    try:  # the store orders by last change; the newest opened are not always among the last changed
+        alerts = store.list_alerts(statuses=tuple(args.status or ()), limit=ALL_ALERTS)
     finally:
         store.close()
+    alerts = sorted(alerts, key=lambda a: (a.opened_at, a.alert_id or 0), reverse=True)[:max(args.limit, 0)]
     for a in alerts:
         print(f"#{a.alert_id} {local_str(a.opened_at)} 【{SEVERITY_ZH[a.severity]}】{STATUS_ZH[a.status]} "
               f"{a.rule} / {a.key}：{a.title}")
@@ -247,31 +274,46 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def lifecycle_command(args: argparse.Namespace) -> int:
+    from alerts.render import STATUS_ZH
     from yuqing import lifecycle
 
     _, store = _open(args)
     try:
         if args.action == "ack":
-            a = lifecycle.acknowledge(store, args.alert_id, args.by, note=args.note)
+            a = lifecycle.acknowledge(store, args.alert_id, _actor(args), note=args.note)
         else:
-            a = lifecycle.resolve(store, args.alert_id, args.by, args.note)
+            a = lifecycle.resolve(store, args.alert_id, _actor(args), args.note)
     except lifecycle.LifecycleError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     finally:
         store.close()
-    print(f"告警 #{a.alert_id} 现为 {a.status}")
+    print(f"告警 #{a.alert_id} 现为{STATUS_ZH.get(a.status, a.status)}")
     return 0
 
 
 def silence_command(args: argparse.Namespace) -> int:
+    from alerts.catalog import CatalogError, rule_names
     from yuqing import lifecycle
     from yuqing.post import now_utc
     from yuqing.timefmt import local_str
 
+    settings = settings_from(args)
+    if args.rule != "*":
+        try:
+            names = rule_names(settings)
+        except CatalogError as exc:
+            print(f"静默失败：{exc}", file=sys.stderr)
+            return 2
+        if args.rule not in names:
+            print(f"静默失败：未知规则 {args.rule}（可选：{'、'.join(names)}；或 * 表示所有规则）", file=sys.stderr)
+            return 2
     _, store = _open(args)
     try:
-        s = lifecycle.silence(store, args.rule, args.key, now_utc() + args.duration, args.by, args.reason)
+        s = lifecycle.silence(store, args.rule, args.key, now_utc() + args.duration, _actor(args), args.reason)
+    except lifecycle.LifecycleError as exc:
+        print(f"静默失败：{exc}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"已静默 {s.rule}{' / ' + s.key if s.key else ''} 至 {local_str(s.until)}")
@@ -281,12 +323,12 @@ def silence_command(args: argparse.Namespace) -> int:
 def subscribe_command(args: argparse.Namespace) -> int:
     from alerts.subscriptions import describe, subscribe
 
-    _, store = _open(args)
+    settings, store = _open(args)
     try:
         fields = {k: getattr(args, k) for k in ("name", "min_severity", "operators", "touchpoints", "regions",
                                                 "platforms", "rules", "mode", "daily_at")}
         try:
-            sub = subscribe(store, args.email, **fields)
+            sub = subscribe(store, settings, args.email, **fields)
         except ValueError as exc:
             print(f"订阅失败：{exc}", file=sys.stderr)
             return 2

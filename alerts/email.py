@@ -10,9 +10,9 @@ from datetime import datetime, time, timedelta
 from alerts.chart import bar_chart
 from alerts.render import Rendered, alert_rows, render_alert, render_daily, render_digest, sample_rows
 from alerts.snapshot import PROVINCES
-from alerts.subscriptions import LOW, in_quiet_hours, quiet_period, wants
+from alerts.subscriptions import LOW, daily_time, in_quiet_hours, quiet_period, schedule_problem, wants
 from yuqing.config import Settings
-from yuqing.post import Alert, StoredPost, Subscriber, utc
+from yuqing.post import Alert, Rejected, StoredPost, Subscriber, utc
 from yuqing.store.base import OutboxMessage, PostQuery, Store
 from yuqing.timefmt import SHANGHAI, local, local_str
 
@@ -78,47 +78,84 @@ def _period(start: datetime, end: datetime) -> str:
 
 
 def schedule_digests(store: Store, settings: Settings, now: datetime) -> int:
-    """Queue whatever digest or report is due at `now` (idempotent: safe to call every minute)."""
+    """Queue whatever digest or report is due at `now` (idempotent: safe to call every minute). A subscriber whose
+    stored settings cannot be scheduled (or whose digest fails) is skipped, recorded as rejected and logged once per
+    problem; the others still get theirs."""
     now = utc(now)
     queued = 0
     end = now.replace(minute=0, second=0, microsecond=0)
     quiet = quiet_period(settings.alerts.quiet_hours, now)
     for sub in store.list_subscribers(active_only=True):
-        if sub.mode == "hourly":
-            key, state = f"hourly:{sub.subscriber_id}:{end:%Y%m%dT%H}", f"alerts.hourly.{sub.subscriber_id}"
-            if store.get_state(state) == key:
-                continue  # this closed hour was already looked at
-            alerts = _active_in(store, sub, end - timedelta(hours=1), end)
-            if alerts:
-                r = render_digest("舆情小时汇总", _period(end - timedelta(hours=1), end), alerts, end - timedelta(hours=1),
-                                  sub, settings)
-                queued += bool(_enqueue(store, sub, r, key, now))
-            store.set_state(state, key)
-        elif sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
-            key, state = f"quiet:{sub.subscriber_id}:{quiet[1]:%Y%m%d}", f"alerts.quiet.{sub.subscriber_id}"
-            if store.get_state(state) == key:
-                continue
-            alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
-            if alerts:
-                r = render_digest("夜间低级别告警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
-                queued += bool(_enqueue(store, sub, r, key, now))
-            store.set_state(state, key)
-        elif sub.mode == "daily":
-            due = last_daily_time(sub, now)
-            key = f"daily:{sub.subscriber_id}:{local(due):%Y%m%d}"
-            state = f"alerts.daily.{sub.subscriber_id}"
-            if store.get_state(state) == key:
-                continue  # already queued: do not rebuild the report every minute
-            data = daily_report(store, settings, sub, due - timedelta(days=1), due)
-            queued += bool(_enqueue(store, sub, render_daily(data, sub, settings), key, now,
-                                    ((CHART, "image/png", data["chart_png"]),)))
-            store.set_state(state, key)
+        problem = schedule_problem(sub)
+        if not problem:
+            try:
+                queued += _schedule_one(store, settings, sub, now, end, quiet)
+            except Exception as exc:  # one subscriber's broken digest must not stop the others'
+                log.exception("digest for subscriber %s failed", sub.subscriber_id)
+                problem = f"{type(exc).__name__}: {exc}"
+        _note_problem(store, sub, problem, now)
     return queued
+
+
+def _note_problem(store: Store, sub: Subscriber, problem: str, now: datetime) -> None:
+    """Record a skipped subscriber as rejected (stage "subscriber") when its problem is new; forget it once fixed."""
+    state = f"alerts.subscriber_problem.{sub.subscriber_id}"
+    before = store.get_state(state) or ""
+    if problem == before:
+        if problem:
+            log.debug("subscriber %s still skipped: %s", sub.subscriber_id, problem)
+        return
+    if problem:
+        reason = f"订阅者 #{sub.subscriber_id} {sub.email}：{problem}；已跳过其汇总与日报"
+        log.warning("alerts: %s", reason)
+        store.record_rejected([Rejected(source="alerts", stage="subscriber", reason=reason[:500],
+                                        sample=f"mode={sub.mode} daily_at={sub.daily_at}", at=now)])
+    store.set_state(state, problem)
+
+
+def _schedule_one(store: Store, settings: Settings, sub: Subscriber, now: datetime, end: datetime,
+                  quiet: tuple[datetime, datetime] | None) -> int:
+    """Queue this subscriber's hourly digest, quiet-hours digest or 日报 if one is due: the number queued (0 or 1)."""
+    if sub.mode == "hourly":
+        key, state = f"hourly:{sub.subscriber_id}:{end:%Y%m%dT%H}", f"alerts.hourly.{sub.subscriber_id}"
+        if store.get_state(state) == key:
+            return 0  # this closed hour was already looked at
+        queued = 0
+        alerts = _active_in(store, sub, end - timedelta(hours=1), end)
+        if alerts:
+            r = render_digest("舆情小时汇总", _period(end - timedelta(hours=1), end), alerts, end - timedelta(hours=1),
+                              sub, settings)
+            queued = int(bool(_enqueue(store, sub, r, key, now)))
+        store.set_state(state, key)
+        return queued
+    if sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
+        key, state = f"quiet:{sub.subscriber_id}:{quiet[1]:%Y%m%d}", f"alerts.quiet.{sub.subscriber_id}"
+        if store.get_state(state) == key:
+            return 0
+        queued = 0
+        alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
+        if alerts:
+            r = render_digest("夜间低级别告警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
+            queued = int(bool(_enqueue(store, sub, r, key, now)))
+        store.set_state(state, key)
+        return queued
+    if sub.mode == "daily":
+        due = last_daily_time(sub, now)
+        key = f"daily:{sub.subscriber_id}:{local(due):%Y%m%d}"
+        state = f"alerts.daily.{sub.subscriber_id}"
+        if store.get_state(state) == key:
+            return 0  # already queued: do not rebuild the report every minute
+        data = daily_report(store, settings, sub, due - timedelta(days=1), due)
+        queued = int(bool(_enqueue(store, sub, render_daily(data, sub, settings), key, now,
+                                   ((CHART, "image/png", data["chart_png"]),))))
+        store.set_state(state, key)
+        return queued
+    return 0
 
 
 def last_daily_time(sub: Subscriber, now: datetime) -> datetime:
     """The latest daily_at (Asia/Shanghai) at or before now."""
-    at = time.fromisoformat(sub.daily_at)
+    at = time.fromisoformat(daily_time(sub.daily_at))
     today = datetime.combine(local(now).date(), at, SHANGHAI)
     return utc(today if today <= now else today - timedelta(days=1))
 

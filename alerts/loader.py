@@ -24,16 +24,27 @@ def rules_path(configured: str) -> Path:
     return path
 
 
-def load_rules(path: str | Path) -> list[Rule]:
-    """Every enabled rule in the file; RuleError naming file and field on the first problem."""
-    path = Path(path)
+def _read(path: Path) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RuleError(f"{path}: rules file not found") from None
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML: {exc}") from None
-    return parse_rules(raw, str(path))
+
+
+def load_rules(path: str | Path) -> list[Rule]:
+    """Every enabled rule in the file; RuleError naming file and field on the first problem."""
+    path = Path(path)
+    return parse_rules(_read(path), str(path))
+
+
+def load_rule_names(path: str | Path) -> tuple[str, ...]:
+    """The name of every rule in the (valid) file, disabled ones included, in file order."""
+    path = Path(path)
+    raw = _read(path)
+    parse_rules(raw, str(path))
+    return tuple(item["name"] for item in raw["rules"])
 
 
 def parse_rules(raw: Any, source: str = "rules") -> list[Rule]:

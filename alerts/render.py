@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from alerts.catalog import PLATFORM_ZH
 from alerts.subscriptions import describe
 from alerts.window import SCOPE_FIELDS
 from yuqing.config import Settings
@@ -18,7 +19,6 @@ from yuqing.timefmt import local_str
 COLORS = {"blue": "#1f77b4", "yellow": "#d4a017", "orange": "#ff7f0e", "red": "#d62728"}
 ACTION_ZH = {"new": "新告警", "raise": "级别升级", "reopen": "再次出现", "test": "测试"}
 STATUS_ZH = {"open": "待处理", "acknowledged": "已确认", "resolved": "已处置"}
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
 SCOPE_ZH = {"operators": "运营商", "platforms": "平台", "touchpoints": "触点", "regions": "地区"}
 
 

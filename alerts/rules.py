@@ -131,6 +131,10 @@ class Rule:
             sample_keys=kw.pop("sample_keys", None) or tuple(sp.post.key for sp in posts[:5]),
             scope=derived_scope(self.scope, posts, kw.pop("extra_scope", {})), **kw)
 
+    def scope_title(self, what: str) -> str:
+        """A title naming the scope: "中国移动负面声量激增", or "负面声量激增（全部运营商）" for an unscoped rule."""
+        return f"{self.scope.label}{what}" if self.scope.as_dict() else f"{what}（全部运营商）"
+
     def scoped(self, window: Window) -> list[StoredPost]:
         """The window's posts in this rule's scope and of its labels (the engine filters too; this keeps rules exact)."""
         return [sp for sp in window.posts if in_scope(sp, self.scope) and (not self.labels or sp.label in self.labels)]
@@ -181,7 +185,7 @@ class VolumeSpike(Rule):
         reason = (f"近{self.window_minutes}分钟负面帖 {count} 条，{against}"
                   f"（阈值 {self.p['ratio']:g} 倍，至少 {self.p['min_count']} 条）。")
         grade = min(ratio / self.p["ratio"], count / self.p["min_count"])  # grows only when both grow
-        return [self.match(self.scope.key, grade, f"{self.scope.label}负面声量激增", reason, posts,
+        return [self.match(self.scope.key, grade, self.scope_title("负面声量激增"), reason, posts,
                            count=count, baseline=base, keywords=kw, event_id=_dominant_event(posts))]
 
 
@@ -203,7 +207,7 @@ class NegativeShare(Rule):
         posts = self.scoped(window)
         reason = (f"近{self.window_minutes}分钟共 {window.total} 条，其中负面 {window.negative} 条，占 {share:.0f}%"
                   f"（阈值 {self.p['threshold_pct']:g}%，至少 {self.p['min_volume']} 条）。")
-        return [self.match(self.scope.key, share / self.p["threshold_pct"], f"{self.scope.label}负面占比过高", reason,
+        return [self.match(self.scope.key, share / self.p["threshold_pct"], self.scope_title("负面占比过高"), reason,
                            posts, count=window.negative, baseline=self.p["threshold_pct"],
                            keywords=tuple(window.keywords)[:8] or None, event_id=_dominant_event(posts))]
 
@@ -242,7 +246,7 @@ class Escalation(Rule):
         said = "、".join(f"{w}×{n}" for w, n in words.most_common(6)) or "风险标记"
         reason = (f"近{self.window_minutes}分钟有 {len(hits)} 条帖子提到升级投诉（{said}），"
                   f"阈值为多于 {self.p['more_than']} 条。")
-        return [self.match(self.scope.key, len(hits) / (self.p["more_than"] + 1), f"{self.scope.label}出现升级投诉苗头",
+        return [self.match(self.scope.key, len(hits) / (self.p["more_than"] + 1), self.scope_title("出现升级投诉苗头"),
                            reason, hits, count=len(hits), baseline=float(self.p["more_than"]),
                            keywords=tuple(w for w, _ in words.most_common(8)) or None,
                            event_id=_dominant_event(hits))]

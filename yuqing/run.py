@@ -35,9 +35,10 @@ def alerts_job(config: str = "") -> dict[str, int]:
     settings = load_settings(config or None)
     store = open_store(settings)
     try:
-        now = datetime.now(UTC)
-        fired = run_once(store, settings, now)
-        sent = deliver_due(store, settings, datetime.now(UTC))
+        try:
+            fired = run_once(store, settings, datetime.now(UTC))
+        finally:  # mail already queued goes out even when this evaluation fails
+            sent = deliver_due(store, settings, datetime.now(UTC))
     finally:
         store.close()
     if fired or sent:

@@ -29,6 +29,17 @@ def settings(tmp_path: Path, free_port: int) -> Settings:
                               dashboard={"base_url": "http://127.0.0.1:8501"})
 
 
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """The CLI's settings come from the environment: this store, this SMTP port, the packaged rules."""
+    monkeypatch.chdir(tmp_path)  # no ./yuqing.toml; the packaged rules are used
+    monkeypatch.delenv("YUQING_CONFIG", raising=False)
+    monkeypatch.setenv("YUQING_STORE_PATH", settings.store.path)
+    monkeypatch.setenv("YUQING_SMTP_PORT", str(settings.smtp.port))
+    monkeypatch.setenv("YUQING_SMTP_SENDER", "yuqing@example.test")
+    return settings
+
+
 class Inbox:
     """Collects what the SMTP server accepted."""
 

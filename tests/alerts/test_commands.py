@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.alerts.factory import NOW, make_post
 from yuqing.cli import main
 from yuqing.store.sqlite import SQLiteStore
-
-
-@pytest.fixture
-def env(settings, monkeypatch: pytest.MonkeyPatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no ./yuqing.toml; the packaged rules are used
-    monkeypatch.delenv("YUQING_CONFIG", raising=False)
-    monkeypatch.setenv("YUQING_STORE_PATH", settings.store.path)
-    monkeypatch.setenv("YUQING_SMTP_PORT", str(settings.smtp.port))
-    monkeypatch.setenv("YUQING_SMTP_SENDER", "yuqing@example.test")
-    return settings
 
 
 def test_subscriber_management(env, capsys) -> None:
@@ -49,7 +37,7 @@ def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
     assert main(["alerts", "run-once", "--at", (NOW + timedelta(seconds=1)).isoformat()]) == 0
     out = capsys.readouterr().out
     assert "[new]" in out and "升级投诉苗头" in out and "工信部×4" in out and "发出 1 封" in out
-    assert [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")] == ["【橙色预警】全部出现升级投诉苗头"]
+    assert [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")] == ["【橙色预警】出现升级投诉苗头（全部运营商）"]
     assert main(["alerts", "list"]) == 0
     assert "待处理" in capsys.readouterr().out
     assert main(["alerts", "ack", "1", "--by", "值班员"]) == 0

@@ -30,13 +30,13 @@ def alert(store, **kw) -> Alert:
 
 
 def test_alert_email_body_and_utf8_subject(store, settings, smtp_server) -> None:
-    sub = subscribe(store, "duty@example.test", name="值班")
+    sub = subscribe(store, settings, "duty@example.test", name="值班")
     crisis(store)
     fired = run_once(store, settings, NOW, rules=RULES)
     assert len(fired) == 1
     assert deliver_due(store, settings, NOW) == 1
     (msg,) = smtp_server.inbox.to("duty@example.test")
-    assert msg["Subject"] == "【橙色预警】全部出现升级投诉苗头"
+    assert msg["Subject"] == "【橙色预警】出现升级投诉苗头（全部运营商）"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     for body in (text, html):
@@ -63,17 +63,18 @@ FILTERS = [
     ({"platforms": ("zhihu",)}, False),
     ({"platforms": ("weibo",)}, True),
     ({"rules": ("flatline",)}, False),
-    ({"rules": ("r",)}, True),
+    ({"rules": ("城市网络故障",)}, True),
+    ({"rules": ("outage_city",)}, True),
     ({"mode": "hourly"}, False),
 ]
 
 
 def test_recipients_chosen_by_each_filter(store, settings, smtp_server) -> None:
     for i, (filters, _) in enumerate(FILTERS):
-        subscribe(store, f"s{i}@example.test", **filters)
-    subscribe(store, "gone@example.test")
+        subscribe(store, settings, f"s{i}@example.test", **filters)
+    subscribe(store, settings, "gone@example.test")
     assert unsubscribe(store, "gone@example.test")
-    a = alert(store)
+    a = alert(store, rule="城市网络故障", rule_type="outage_city")
     notify(store, settings, [a], NOW)
     deliver_due(store, settings, NOW)
     got = {rcpt for _, rcpts, _ in smtp_server.inbox.messages for rcpt in rcpts}
@@ -82,7 +83,7 @@ def test_recipients_chosen_by_each_filter(store, settings, smtp_server) -> None:
 
 
 def test_smtp_down_then_back_delivers_exactly_once(store, settings, smtp_down) -> None:
-    subscribe(store, "ops@example.test")
+    subscribe(store, settings, "ops@example.test")
     crisis(store)
     run_once(store, settings, NOW, rules=RULES)
     assert deliver_due(store, settings, NOW) == 0  # server down: kept, not lost
@@ -97,7 +98,7 @@ def test_smtp_down_then_back_delivers_exactly_once(store, settings, smtp_down) -
 
 
 def test_raise_and_reopen_send_again_repeats_do_not(store, settings, smtp_server) -> None:
-    subscribe(store, "duty@example.test", min_severity="blue")
+    subscribe(store, settings, "duty@example.test", min_severity="blue")
     crisis(store)
     run_once(store, settings, NOW, rules=RULES)
     crisis(store, 5)
@@ -105,11 +106,11 @@ def test_raise_and_reopen_send_again_repeats_do_not(store, settings, smtp_server
     run_once(store, settings, NOW + timedelta(minutes=2), rules=RULES)
     deliver_due(store, settings, NOW + timedelta(minutes=3))
     subjects = [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")]
-    assert subjects == ["【橙色预警】全部出现升级投诉苗头", "【红色预警·升级】全部出现升级投诉苗头"]
+    assert subjects == ["【橙色预警】出现升级投诉苗头（全部运营商）", "【红色预警·升级】出现升级投诉苗头（全部运营商）"]
 
 
 def test_hourly_digest(store, settings, smtp_server) -> None:
-    subscribe(store, "boss@example.test", mode="hourly", min_severity="blue")
+    subscribe(store, settings, "boss@example.test", mode="hourly", min_severity="blue")
     alert(store, key="a", severity="yellow", title="告警甲", opened_at=NOW - timedelta(minutes=50),
           updated_at=NOW - timedelta(minutes=50))
     alert(store, key="b", severity="red", title="告警乙", opened_at=NOW - timedelta(minutes=20),
@@ -130,7 +131,7 @@ def test_hourly_digest(store, settings, smtp_server) -> None:
 def test_quiet_hours_hold_low_severity_for_the_morning_digest(store, settings, smtp_server) -> None:
     settings = settings.replace(alerts={"quiet_hours": "23:00-07:00"})
     night = NOW.replace(hour=17)  # 01:00 in Shanghai
-    subscribe(store, "duty@example.test", min_severity="blue")
+    subscribe(store, settings, "duty@example.test", min_severity="blue")
     low = alert(store, key="low", severity="yellow", title="夜里的黄色", opened_at=night, updated_at=night)
     high = alert(store, key="high", severity="red", title="夜里的红色", opened_at=night, updated_at=night)
     notify(store, settings, [low, high], night)
@@ -145,7 +146,7 @@ def test_quiet_hours_hold_low_severity_for_the_morning_digest(store, settings, s
 
 
 def test_daily_report_with_inline_chart(store, settings, smtp_server) -> None:
-    subscribe(store, "leader@example.test", mode="daily", daily_at="08:00", operators=("中国移动",))
+    subscribe(store, settings, "leader@example.test", mode="daily", daily_at="08:00", operators=("中国移动",))
     for h in range(1, 20):
         store.upsert_posts([make_post("移动信号差", minutes_ago=60 * h + 5, keywords=("信号差",)),
                             make_post("移动还行", label="neutral", minutes_ago=60 * h + 7)])
@@ -168,7 +169,7 @@ def test_daily_report_with_inline_chart(store, settings, smtp_server) -> None:
 
 def test_gives_up_after_max_attempts_and_records_it(store, settings) -> None:
     settings = settings.replace(smtp={"max_attempts": 2})
-    subscribe(store, "x@example.test")
+    subscribe(store, settings, "x@example.test")
     notify(store, settings, [alert(store)], NOW)
     deliver_due(store, settings, NOW)
     deliver_due(store, settings, NOW + timedelta(hours=1))
@@ -188,7 +189,7 @@ def test_backoff_doubles_to_an_hour(attempts: int, seconds: int) -> None:
 def test_reopened_alert_is_mailed_again_and_says_so(store, settings, smtp_server) -> None:
     from yuqing import lifecycle
 
-    subscribe(store, "duty@example.test")
+    subscribe(store, settings, "duty@example.test")
     crisis(store)
     (a,) = run_once(store, settings, NOW, rules=RULES)
     lifecycle.resolve(store, a.alert_id, "值班员", "已处理", NOW + timedelta(minutes=5))
@@ -198,7 +199,7 @@ def test_reopened_alert_is_mailed_again_and_says_so(store, settings, smtp_server
     assert b.alert_id == a.alert_id and b.reopened == 1
     deliver_due(store, settings, later)
     subjects = [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")]
-    assert subjects == ["【橙色预警】全部出现升级投诉苗头", "【橙色预警·再次出现】全部出现升级投诉苗头"]
+    assert subjects == ["【橙色预警】出现升级投诉苗头（全部运营商）", "【橙色预警·再次出现】出现升级投诉苗头（全部运营商）"]
     assert "第 1 次" in smtp_server.inbox.to("duty@example.test")[-1].get_body(("plain",)).get_content()
 
 

@@ -169,6 +169,20 @@ def test_scope_filters_posts_and_names_the_match() -> None:
     posts += [stored("联通乱收费 我要找律师", operators=("中国联通",)) for _ in range(2)]
     (m,) = rule.evaluate(window(posts))
     assert m.count == 2 and m.key == "中国联通" and "律师" in m.keywords and m.scope["operators"] == ("中国联通",)
+    assert m.title == "中国联通出现升级投诉苗头"
+
+
+def test_titles_read_naturally_with_and_without_scope() -> None:
+    posts = [stored("找律师起诉") for _ in range(3)]
+    (m,) = build_rule("escalation", "e", more_than=1).evaluate(window(posts))
+    assert m.title == "出现升级投诉苗头（全部运营商）"
+    (m,) = build_rule("volume_spike", "s", min_count=10, ratio=3).evaluate(spike(30, (4, 5, 6)))
+    assert m.title == "负面声量激增（全部运营商）"
+    (m,) = build_rule("negative_share", "n", threshold_pct=50, min_volume=10).evaluate(share(20, 15))
+    assert m.title == "负面占比过高（全部运营商）"
+    scoped = build_rule("volume_spike", "s", scope=Scope(operators=("中国移动",), regions=("深圳",)), min_count=10,
+                        ratio=3)
+    assert scoped.scope_title("负面声量激增") == "中国移动·深圳负面声量激增"
 
 
 def test_outage_names_city_and_region_scope() -> None:

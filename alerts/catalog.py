@@ -32,7 +32,7 @@ def _table_names(configured: str, table: str, what: str) -> tuple[str, ...]:
     except OSError as exc:
         raise CatalogError(f"读不到{what}文件 {path}：{exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{what}文件 {path} 不是有效的 TOML：{exc}") from None
+        raise CatalogError(f"{what}文件 {path} 不是有效的 TOML：" + " ".join(str(exc).split())) from None
     names = data.get(table)
     if not isinstance(names, dict) or not names:
         raise CatalogError(f"{what}文件 {path} 里没有 [{table}] 表")
@@ -60,7 +60,7 @@ def rule_names(settings: Settings) -> tuple[str, ...]:
     try:
         return load_rule_names(rules_path(settings.alerts.rules))
     except RuleError as exc:
-        raise CatalogError(f"规则文件错误：{exc}") from None
+        raise CatalogError("规则文件错误：" + " ".join(str(exc).split())) from None  # one line (YAML errors span several)
 
 
 def rule_types() -> tuple[str, ...]:

@@ -87,6 +87,8 @@ def schedule_problem(sub: Subscriber) -> str:
 def _known(values: tuple[str, ...], what: str, known: Callable[[], tuple[str, ...]],
            shown: Callable[[str], str] = str, also: str = "") -> str:
     """"" when every value is known, else the problem naming the unknown ones and listing the valid ones."""
+    if not values:
+        return ""
     try:
         names = known()
     except CatalogError as exc:

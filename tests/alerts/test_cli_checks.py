@@ -94,3 +94,16 @@ def test_list_is_newest_opened_first_after_ack_and_resolve(env, alerts, capsys) 
     assert _ids(capsys.readouterr().out) == ["#5", "#4"]
     assert main(["alerts", "list", "--status", "open", "--limit", "2"]) == 0
     assert _ids(capsys.readouterr().out) == ["#5", "#3"]
+
+
+def test_broken_rules_file_is_one_line_for_silence_and_subscribe(env, tmp_path, monkeypatch, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - name: x\n    type: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("YUQING_ALERTS_RULES", str(bad))
+    assert main(["alerts", "silence", "x", "--for", "1h"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"静默失败：规则文件错误：{bad}: not valid YAML") and err.count("\n") == 1
+    assert main(["alerts", "subscribe", "a@example.com", "--rules", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"订阅失败：规则文件错误：{bad}: not valid YAML") and err.count("\n") == 1
+    assert main(["alerts", "subscribe", "a@example.com", "--rules", "flatline"]) == 0  # a type needs no file

@@ -10,3 +10,14 @@ def register(sub: Any) -> None:
 
     parse_command.register(sub)
     crawl_command.register(sub)
+
+
+def check_settings(settings: Any) -> list[str]:
+    """Problems `yuqing config check` reports for the crawlers: the [crawl] watchlist file reads and is valid."""
+    from crawlers.watchlist import WatchlistError, load_watchlist
+
+    try:
+        load_watchlist(settings.crawl.watchlist)
+    except WatchlistError as exc:
+        return [f"[crawl] watchlist: {exc}"]
+    return []

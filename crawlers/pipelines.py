@@ -2,7 +2,9 @@
 
 Every item that does not make it in is recorded with store.record_rejected and counted in the
 crawl stats (yuqing/rejected); the same post seen twice in a run is stored once, the later
-version (e.g. the full text from statuses/extend) winning.
+version (e.g. the full text from statuses/extend) winning. When the sentiment analyzer cannot be
+loaded (or fails), the posts are still stored, without analysis (counted in yuqing/posts_unanalyzed;
+a later crawl that sees them again analyzes them), and the run is unhealthy with the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from yuqing.store.spool import SpoolingWriter
 log = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 _ANALYZERS: dict[tuple[str, str, int], Any] = {}
+UNHEALTHY_STAT = "yuqing/pipeline_unhealthy"  # the pipeline's reason the run is unhealthy (see runner.crawl)
 
 
 def shared_analyzer(settings: Any) -> Any:
@@ -61,6 +64,7 @@ class StorePipeline:
         self.store: Any = None
         self.writer: Any = None
         self.analyzer: Any = None
+        self.analyzer_error = ""  # why the analyzer could not be loaded; it is not tried again in this run
         self.watchlist: Any = None
         self.source = ""
 
@@ -150,14 +154,23 @@ class StorePipeline:
         analysed: dict[str, Analysis] = {}
         events: list[Event] = []
         began = time.perf_counter()
-        if fresh:
-            if self.analyzer is None:  # loaded on the first posts: a run that finds nothing does not pay for it
-                self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
-                self.stats.inc_value("yuqing/analyzer_load_seconds", time.perf_counter() - began)
-                began = time.perf_counter()
-            new_analyses, events = self.analyzer.analyze(fresh, known_events=list(self.events.values()))
-            analysed = {p.post_id: a for p, a in zip(fresh, new_analyses, strict=True)}
-        analyses = [analysed[p.post_id] if p.post_id in analysed else refresh(p, kept[p.post_id]) for p in posts]
+        if fresh and self.load_analyzer() is not None:
+            began = time.perf_counter()
+            try:
+                new_analyses, events = self.analyzer.analyze(fresh, known_events=list(self.events.values()))
+                analysed = {p.post_id: a for p, a in zip(fresh, new_analyses, strict=True)}
+            except Exception as exc:  # a bug or bad model file must not cost the posts: they are stored unanalyzed
+                log.exception("sentiment analysis failed; %d posts stored without analysis", len(fresh))
+                self.stats.inc_value("yuqing/errors/analyze")
+                self.unhealthy(f"sentiment analysis failed ({type(exc).__name__}: {exc}); posts stored without "
+                               "analysis")
+                events = []
+        analyses: list[Analysis | None] = [
+            analysed[p.post_id] if p.post_id in analysed else refresh(p, kept[p.post_id]) if p.post_id in kept
+            else None for p in posts]
+        unanalyzed = sum(1 for a in analyses if a is None)
+        if unanalyzed:
+            self.stats.inc_value("yuqing/posts_unanalyzed", unanalyzed)
         self.stats.inc_value("yuqing/analyze_seconds", time.perf_counter() - began)
         self.stats.inc_value("yuqing/posts_reanalysis_skipped", len(kept))
         began = time.perf_counter()
@@ -177,6 +190,7 @@ class StorePipeline:
         new = sum(1 for p in posts if p.post_id not in seen)
         self.stats.inc_value("yuqing/posts_new", new)
         self.stats.inc_value("yuqing/posts_stored", result.inserted + result.updated)
+        self.stats.inc_value("yuqing/posts_updated", result.updated)
         if result.failed:
             self.stats.inc_value("yuqing/errors/store", result.failed)
             now = datetime.now(UTC)
@@ -186,6 +200,26 @@ class StorePipeline:
         if new:
             newest = max(p.published_at for p in posts if p.post_id not in seen)
             self.stats.max_value("yuqing/newest_post", newest.isoformat())
+
+    def load_analyzer(self) -> Any:
+        """The analyzer, loaded on the first posts (a run that finds nothing does not pay for it); None when it
+        cannot be loaded: the reason is logged, counted (errors/analyzer_unavailable) and makes the run unhealthy."""
+        if self.analyzer is None and not self.analyzer_error:
+            began = time.perf_counter()
+            try:
+                self.analyzer = self.analyzer_factory(self.crawler.spider.yq_settings)
+            except Exception as exc:  # ConfigError (unknown model), a missing or corrupt model or touchpoint file
+                self.analyzer_error = str(exc) or type(exc).__name__
+                log.error("sentiment analyzer unavailable, posts are stored without analysis: %s", self.analyzer_error)
+                self.stats.inc_value("yuqing/errors/analyzer_unavailable")
+                self.unhealthy(f"sentiment analyzer unavailable ({self.analyzer_error}); posts stored without analysis")
+            self.stats.inc_value("yuqing/analyzer_load_seconds", time.perf_counter() - began)
+        return self.analyzer
+
+    def unhealthy(self, reason: str) -> None:
+        """Mark the run unhealthy without stopping the crawl (the runner adds this to the spider's own reason)."""
+        if not self.stats.get_value(UNHEALTHY_STAT):
+            self.stats.set_value(UNHEALTHY_STAT, reason)
 
     def _stored_analyses(self, posts: Sequence[Post], seen: set[str]) -> dict[str, Analysis]:
         """Stored analyses of already-seen posts whose text is unchanged: they are not analyzed again."""

@@ -83,6 +83,17 @@ def prepare_jobdir(jobdir: Path, source: str) -> None:
     shutil.rmtree(jobdir, ignore_errors=True)
 
 
+def page_count(value: str) -> int:
+    """argparse type of --max-pages: a whole number of pages, at least 1."""
+    try:
+        pages = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of pages, got {value!r}") from None
+    if pages < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {pages}")
+    return pages
+
+
 def spider_class(source: str) -> type:
     from importlib import import_module
 
@@ -93,13 +104,20 @@ def spider_class(source: str) -> type:
 
 
 def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords: str = "", politeness: bool = True,
-          overrides: dict[str, Any] | None = None, ignore_robots: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Crawl one source to the end (or until it is blocked) and record the run; returns the summary."""
+          overrides: dict[str, Any] | None = None, ignore_robots: tuple[str, ...] = (),
+          verbose: bool = False) -> dict[str, Any]:
+    """Crawl one source to the end (or until it is blocked) and record the run; returns the summary.
+
+    Scrapy's own loggers log at its LOG_LEVEL setting (WARNING by default), at DEBUG when verbose.
+    """
+    if max_pages is not None and max_pages < 1:
+        raise ValueError(f"max_pages must be at least 1, got {max_pages}")
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings as ScrapySettings
 
     from crawlers import settings as scrapy_defaults
     from crawlers.health import crawl_run, summary
+    from crawlers.pipelines import UNHEALTHY_STAT
     from crawlers.settings import scrapy_settings
     from crawlers.spiders.base import state_key
     from yuqing.post import CrawlRun
@@ -119,15 +137,23 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     finally:
         store.close()
     scrapy_conf.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    process = CrawlerProcess(scrapy_conf)
+    level = logging.DEBUG if verbose else logging.getLevelName(str(scrapy_conf.get("LOG_LEVEL", "WARNING")).upper())
+    level = level if isinstance(level, int) else logging.WARNING
+    logging.disable(level - 1)  # Scrapy's start-up lines, logged while its config has set its loggers to DEBUG
+    try:
+        process = CrawlerProcess(scrapy_conf)
+    finally:
+        logging.disable(logging.NOTSET)
+    logging.getLogger("scrapy").setLevel(level)
     crawler = process.create_crawler(spider_class(source))
     kwargs: dict[str, Any] = {"keywords": keywords}
-    if max_pages:
+    if max_pages is not None:
         kwargs["max_pages"] = max_pages
     process.crawl(crawler, **kwargs)
     process.start()
     stats = crawler.stats.get_stats()
     reason = getattr(crawler.spider, "unhealthy_reason", "") if crawler.spider else "spider did not start"
+    reason = "; ".join(r for r in (reason, str(stats.get(UNHEALTHY_STAT) or "")) if r)
     run = crawl_run(source, stats, started_at=started, finished_at=datetime.now(UTC), unhealthy_reason=reason,
                     run_id=record.run_id)
     store = open_store(settings)
@@ -141,21 +167,35 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
             (jobdir / CLEAN_STOP).touch()  # stopped gracefully (SIGTERM, timeout, blocked): the next run resumes
     finally:
         store.close()
-    return summary(run, stats)
+    return run_summary(summary(run, stats), stats)
+
+
+def run_summary(base: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's summary with the pipeline's write counts beside posts_stored (inserted + updated):
+    posts_updated (re-seen posts refreshed) and posts_unanalyzed (stored without analysis)."""
+    out: dict[str, Any] = {}
+    for key, value in base.items():
+        out[key] = value
+        if key == "posts_stored":
+            out["posts_updated"] = int(stats.get("yuqing/posts_updated", 0))
+            out["posts_unanalyzed"] = int(stats.get("yuqing/posts_unanalyzed", 0))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawlers.runner", description="crawl one source once")
     parser.add_argument("source", choices=sorted(SPIDERS))
     parser.add_argument("--config", help="settings file (default: $YUQING_CONFIG or ./yuqing.toml)")
-    parser.add_argument("--max-pages", type=int, default=None, help="pages per query (default: settings)")
+    parser.add_argument("--max-pages", type=page_count, default=None, metavar="N",
+                        help="pages per query, at least 1 (default: settings)")
     parser.add_argument("--keywords", default="", help="comma-separated search words (default: the watchlist)")
     parser.add_argument("--no-politeness", action="store_true", help="no delays, no robots.txt (benchmarks only)")
     parser.add_argument("--ignore-robots", action="store_true", help="do not obey robots.txt for this source")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, Scrapy's included")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from yuqing.config import ConfigError, load_settings
 
     try:
@@ -168,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         with source_lock(settings, args.source):
             result = crawl(settings, args.source, max_pages=args.max_pages, keywords=args.keywords,
                            politeness=not args.no_politeness, overrides=overrides,
-                           ignore_robots=(args.source,) if args.ignore_robots else ())
+                           ignore_robots=(args.source,) if args.ignore_robots else (), verbose=args.verbose)
     except SourceBusy as exc:
         print(json.dumps({"source": args.source, "skipped": str(exc)}, ensure_ascii=False))
         return EXIT_BUSY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,81 @@ def test_example_settings_file_is_valid() -> None:
     example = Path(__file__).resolve().parents[1] / "yuqing.example.toml"
     s = load_settings(example, env={})
     assert s.crawl.sources == ("weibo", "zhihu", "zhidao", "heimao")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[crawl]\nmax_pages = 0\n", "[crawl] max_pages: must be at least 1, got 0"),
+        ("[crawl]\ntimeout_seconds = -5\n", "[crawl] timeout_seconds: must be at least 1"),
+        ("[crawl]\nconcurrent_per_domain = 0\n", "[crawl] concurrent_per_domain"),
+        ("[crawl]\ndownload_delay = -1.0\n", "[crawl] download_delay: must be at least 0"),
+        ("[sentiment]\nbatch_size = 0\n", "[sentiment] batch_size"),
+        ("[alerts]\nrealert_minutes = -1\n", "[alerts] realert_minutes"),
+        ("[smtp]\nmax_attempts = 0\n", "[smtp] max_attempts"),
+        ("[smtp]\ntimeout_seconds = 0\n", "[smtp] timeout_seconds"),
+        ("[dashboard]\nport = 0\n", "[dashboard] port: must be 1..65535"),
+        ("[dashboard]\nreply_due_minutes = 0\n", "[dashboard] reply_due_minutes"),
+        ("[dashboard]\nlogin_lock_minutes = 0\n", "[dashboard] login_lock_minutes"),
+        ("[store]\nes_replicas = -1\n", "[store] es_replicas"),
+    ],
+)
+def test_values_below_their_range_are_refused(tmp_path: Path, text: str, expected: str) -> None:
+    f = tmp_path / "range.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, env={})
+    assert f"{f}: {expected}" in str(err.value)
+
+
+def test_a_top_level_setting_is_named_without_empty_brackets(tmp_path: Path) -> None:
+    f = tmp_path / "tz.toml"
+    f.write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, env={})
+    assert str(err.value) == f"{f}: timezone: unknown time zone 'Mars/Olympus'"
+
+
+def config_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from yuqing.cli import main
+
+    code = main(["--config", str(path), "config", "check"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[sentiment]\nmodel = "nosuch"\n', "[sentiment] model: unknown sentiment model 'nosuch'"),
+        ('[sentiment]\ntouchpoints = "no_touchpoints.toml"\n', "[sentiment] touchpoints: "),
+        ('[crawl]\nwatchlist = "no_watchlist.toml"\n', "[crawl] watchlist: watchlist file not found: no_watchlist.toml"),
+        ('[alerts]\nrules = "nosuch.yaml"\n', "[alerts] rules: nosuch.yaml: rules file not found"),
+    ],
+)
+def test_config_check_verifies_what_the_settings_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str], text: str,
+                                                      expected: str) -> None:
+    """These passed `config check` and failed only later (a crawl that stored nothing, `alerts run-once`)."""
+    monkeypatch.chdir(tmp_path)
+    for var in [v for v in os.environ if v.startswith("YUQING_")]:
+        monkeypatch.delenv(var)
+    f = tmp_path / "named.toml"
+    f.write_text(text, encoding="utf-8")
+    code, out, err = config_check(f, capsys)
+    assert code == 2 and out == ""
+    assert f"config error: {f}: {expected}" in err
+    if "touchpoints" in text:
+        assert "no_touchpoints.toml" in err
+
+
+def test_config_check_passes_the_shipped_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # relative defaults still find the files shipped with the package
+    for var in [v for v in os.environ if v.startswith("YUQING_")]:
+        monkeypatch.delenv(var)
+    f = tmp_path / "fine.toml"
+    f.write_text('[sentiment]\nmodel = "snownlp"\n', encoding="utf-8")
+    code, out, err = config_check(f, capsys)
+    assert code == 0, err
+    assert json.loads(out)["sentiment"]["model"] == "snownlp"

@@ -7,6 +7,7 @@ import argparse
 import importlib
 import logging
 import sys
+from typing import Any
 
 COMMAND_MODULES = (
     "yuqing.commands",
@@ -18,11 +19,31 @@ COMMAND_MODULES = (
     "dashboard.commands",
 )
 
+# what `yuqing config check` verifies beyond the settings themselves: "module:function(settings) -> problems"
+CONFIG_CHECKS = (
+    "sentiment.models:check_settings",  # [sentiment] model (registry name, loads) and touchpoints
+    "crawlers.commands:check_settings",  # [crawl] watchlist
+    "yuqing.cli:check_alert_rules",  # [alerts] rules
+)
+
+
+def check_alert_rules(settings: Any) -> list[str]:
+    """[alerts] rules: the file exists and its rules are valid, read as the alert engine reads it."""
+    from alerts.loader import load_rules, rules_path
+    from alerts.rules import RuleError
+
+    try:
+        load_rules(rules_path(settings.alerts.rules))
+    except RuleError as exc:
+        return [f"[alerts] rules: {exc}"]
+    return []
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yuqing", description="舆情 monitoring for telecom operators")
     parser.add_argument("--config", help="settings file (default: $YUQING_CONFIG or ./yuqing.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.set_defaults(config_checks=CONFIG_CHECKS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

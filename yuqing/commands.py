@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from typing import Any
 
-from yuqing.config import Settings, load_settings, masked
+from yuqing.config import ConfigError, Settings, load_settings, masked
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -18,7 +19,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def register(sub: Any) -> None:
     config = sub.add_parser("config", help="settings")
     csub = config.add_subparsers(dest="config_command", required=True)
-    check = csub.add_parser("check", help="validate and print the effective settings, secrets masked")
+    check = csub.add_parser("check", help="validate the settings and what they name (sentiment model, watchlist, "
+                                          "touchpoints, alert rules); print them, secrets masked")
     check.set_defaults(func=config_check)
 
     sources = sub.add_parser("sources", help="health of each crawl source")
@@ -27,10 +29,34 @@ def register(sub: Any) -> None:
 
 
 def config_check(args: argparse.Namespace) -> int:
+    """Print the effective settings, or every problem (file and field named) and exit 2.
+
+    Besides the settings' own validation, the apps' checks run: `args.config_checks` holds their
+    "module:function" names (yuqing/cli.py registers them); each function takes the Settings and returns
+    its problems as "[section] field: message" strings.
+    """
     settings = settings_from(args)
+    source = settings.source_file or "settings"
+    problems = [f"{source}: {p}" for spec in getattr(args, "config_checks", ()) for p in run_check(spec, settings)]
+    if problems:
+        for problem in problems:
+            print(f"配置错误 config error: {problem}", file=sys.stderr)
+        return 2
     print(json.dumps(masked(settings), ensure_ascii=False, indent=2))
     print(f"OK: settings from {settings.source_file or 'defaults and environment'}", file=sys.stderr)
     return 0
+
+
+def run_check(spec: str, settings: Settings) -> list[str]:
+    """The problems one app check ("module:function") finds; a check that crashes is a problem too."""
+    module, _, name = spec.partition(":")
+    try:
+        check = getattr(importlib.import_module(module), name)
+        return [str(p) for p in check(settings)]
+    except ConfigError as exc:
+        return [str(exc)]
+    except Exception as exc:
+        return [f"check {spec} failed: {type(exc).__name__}: {exc}"]
 
 
 def sources_command(args: argparse.Namespace) -> int:

@@ -153,26 +153,39 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported type {typ}")
 
 
+# (section, field, least allowed value): counts, sizes, intervals and timeouts below it make no sense
+MINIMUMS: tuple[tuple[str, str, float], ...] = (
+    ("store", "es_shards", 1), ("store", "es_replicas", 0),
+    ("crawl", "interval_seconds", 1), ("crawl", "timeout_seconds", 1), ("crawl", "max_pages", 1),
+    ("crawl", "download_delay", 0), ("crawl", "concurrent_per_domain", 1),
+    ("sentiment", "batch_size", 1),
+    ("alerts", "interval_seconds", 1), ("alerts", "realert_minutes", 0),
+    ("smtp", "timeout_seconds", 0.1), ("smtp", "max_attempts", 1),
+    ("dashboard", "reply_due_minutes", 1), ("dashboard", "login_max_failures", 1),
+    ("dashboard", "login_lock_minutes", 1),
+)
+PORTS = (("smtp", "port"), ("dashboard", "port"))
+
+
 def _validate(s: Settings) -> None:
     def bad(section: str, name: str, msg: str) -> ConfigError:
-        return ConfigError(f"{s.source_file or 'settings'}: [{section}] {name}: {msg}")
+        where = f"[{section}] {name}" if section else name
+        return ConfigError(f"{s.source_file or 'settings'}: {where}: {msg}")
 
     if s.store.backend not in ("sqlite", "elasticsearch"):
         raise bad("store", "backend", "must be sqlite or elasticsearch")
     if s.store.backend == "elasticsearch" and not s.store.es_url:
         raise bad("store", "es_url", "required when backend is elasticsearch (set YUQING_ES_URL)")
-    if s.store.es_shards < 1 or s.store.es_replicas < 0:
-        raise bad("store", "es_shards", "es_shards must be at least 1 and es_replicas at least 0")
-    if s.crawl.interval_seconds < 1:
-        raise bad("crawl", "interval_seconds", "must be at least 1")
+    for section, name, least in MINIMUMS:
+        value = getattr(getattr(s, section), name)
+        if value < least:
+            raise bad(section, name, f"must be at least {least:g}, got {value!r}")
+    for section, name in PORTS:
+        value = getattr(getattr(s, section), name)
+        if not 0 < value < 65536:
+            raise bad(section, name, f"must be 1..65535, got {value!r}")
     if s.crawl.zhihu_signer and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", s.crawl.zhihu_signer):
         raise bad("crawl", "zhihu_signer", f"{s.crawl.zhihu_signer!r} is not of the form module:function")
-    if s.dashboard.login_max_failures < 1 or s.dashboard.login_lock_minutes < 1:
-        raise bad("dashboard", "login_max_failures", "login_max_failures and login_lock_minutes must be at least 1")
-    if s.alerts.interval_seconds < 1:
-        raise bad("alerts", "interval_seconds", "must be at least 1")
-    if not 0 < s.smtp.port < 65536:
-        raise bad("smtp", "port", "must be 1..65535")
     if s.smtp.starttls and s.smtp.ssl:
         raise bad("smtp", "starttls", "choose starttls or ssl, not both")
     for src in s.crawl.sources:

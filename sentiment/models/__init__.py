@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 MODEL_DIR = Path(__file__).resolve().parent
 
@@ -68,3 +68,24 @@ def get_model(name: str = "default", directory: Path | str | None = None) -> Sen
 @cache
 def _load(name: str, directory: Path) -> SentimentModel:
     return REGISTRY[name](directory)
+
+
+def check_settings(settings: Any) -> list[str]:
+    """Problems `yuqing config check` reports for [sentiment]: the model is in the registry and loads, and the
+    analyzer builds from these settings (which reads the touchpoints file)."""
+    conf = settings.sentiment
+    try:
+        name = resolve(conf.model)
+    except KeyError as exc:
+        return [f"[sentiment] model: {exc.args[0]}"]
+    try:
+        get_model(name)
+    except Exception as exc:  # a missing or corrupt model file
+        return [f"[sentiment] model: {name!r} cannot be loaded: {exc}"]
+    from sentiment.analyze import Analyzer
+
+    try:
+        Analyzer.from_settings(settings)
+    except Exception as exc:  # the model loaded above: what is left is the touchpoints file
+        return [f"[sentiment] touchpoints: {exc}"]
+    return []

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawlers.pipelines import StorePipeline, clean
+from crawlers.health import crawl_run
+from crawlers.pipelines import UNHEALTHY_STAT, StorePipeline, clean
 from crawlers.spiders.weibo import WeiboSpider
 from crawlers.watchlist import load_watchlist
-from yuqing.config import Settings
+from yuqing.config import ConfigError, Settings
 from yuqing.post import Analysis, Event, Post, Rejected
 from yuqing.store import PostQuery, StoreUnavailable, open_store
 
@@ -151,3 +152,69 @@ def test_a_recrawl_analyzes_only_new_or_changed_posts_and_keeps_their_event(stor
     assert kept.analysis.event_id == "e1" and kept.post.reposts == 5000
     assert kept.analysis.influence > 40  # its reach follows the new counts
     assert again.crawler.stats.get_value("yuqing/posts_reanalysis_skipped") == 2
+
+
+def broken_pipeline(store: Any, factory: Any, batch: int = 3) -> StorePipeline:
+    crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch})
+    yq = Settings().replace(store={"spool_dir": str(Path(store.path).parent / "spool")})
+    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", store=store, yq_settings=yq)
+    pipe = StorePipeline(crawler, analyzer_factory=factory, watchlist_factory=lambda s: load_watchlist())
+    pipe.open_spider()
+    return pipe
+
+
+def test_an_analyzer_that_cannot_load_loses_no_post_and_makes_the_run_unhealthy(store: Any) -> None:
+    """`[sentiment] model = "nosuch"` once raised out of close_spider: the run looked healthy and nothing was stored."""
+    calls: list[int] = []
+
+    def factory(settings: Any) -> Any:
+        calls.append(1)
+        raise ConfigError("y.toml: [sentiment] model: unknown sentiment model 'nosuch'")
+
+    pipe = broken_pipeline(store, factory, batch=3)
+    for i in range(1, 6):  # two batches: one flushed while crawling, one at close
+        pipe.process_item(post(i))
+    pipe.close_spider()
+    stats = pipe.crawler.stats
+    assert store.count_posts(PostQuery()) == 5
+    assert all(store.get_post("weibo", str(i)).analysis is None for i in range(1, 6))
+    assert stats.get_value("yuqing/posts_unanalyzed") == 5 and stats.get_value("yuqing/posts_stored") == 5
+    assert stats.get_value("yuqing/errors/analyzer_unavailable") == 1 and len(calls) == 1  # not retried per batch
+    reason = stats.get_value(UNHEALTHY_STAT)
+    assert "sentiment analyzer unavailable" in reason and "nosuch" in reason
+    run = crawl_run("weibo", stats.get_stats(), started_at=NOW, finished_at=NOW, unhealthy_reason=reason)
+    assert not run.healthy and "nosuch" in run.reason
+
+    fixed, analyzer = pipeline(store, batch=10)  # the next run, model fixed: the same posts get their analysis
+    for i in range(1, 6):
+        fixed.process_item(post(i))
+    fixed.close_spider()
+    assert analyzer.batches == [5]
+    assert all(store.get_post("weibo", str(i)).analysis.label == "negative" for i in range(1, 6))
+    assert not fixed.crawler.stats.get_value(UNHEALTHY_STAT)
+
+
+def test_an_analyzer_that_fails_on_a_batch_loses_no_post(store: Any) -> None:
+    class Failing:
+        def analyze(self, posts: Any, known_events: Any = ()) -> Any:
+            raise ValueError("bad model file")
+
+    pipe = broken_pipeline(store, lambda s: Failing())
+    pipe.process_item(post(1))
+    pipe.close_spider()
+    assert store.get_post("weibo", "1") is not None and store.get_post("weibo", "1").analysis is None
+    assert pipe.crawler.stats.get_value("yuqing/errors/analyze") == 1
+    assert "bad model file" in pipe.crawler.stats.get_value(UNHEALTHY_STAT)
+
+
+def test_re_seen_posts_are_counted_as_updated(store: Any) -> None:
+    first, _ = pipeline(store)
+    first.process_item(post(1))
+    first.close_spider()
+    second, _ = pipeline(store)
+    second.process_item(post(1, reposts=3))
+    second.process_item(post(2))
+    second.close_spider()
+    stats = second.crawler.stats
+    assert (stats.get_value("yuqing/posts_new"), stats.get_value("yuqing/posts_updated"),
+            stats.get_value("yuqing/posts_stored")) == (1, 1, 2)

@@ -17,11 +17,15 @@ APP = Path(__file__).with_name("app.py")
 def register(sub: Any) -> None:
     users = sub.add_parser("users", help="dashboard users")
     usub = users.add_subparsers(dest="users_command", required=True)
-    add = usub.add_parser("add", help="create or replace a user; prints a generated password when none is given")
+    add = usub.add_parser("add", help="create a user (an existing name is refused unless --replace); prints a "
+                          "generated password when none is given")
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--display-name", default="")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.add_argument("--replace", action="store_true",
+                     help="replace an existing user's password, role and display name (without it an existing "
+                     "name is refused, exit 2)")
     add.set_defaults(func=users_add)
     lst = usub.add_parser("list", help="list users and roles")
     lst.set_defaults(func=users_list)
@@ -45,13 +49,19 @@ def users_add(args: argparse.Namespace) -> int:
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
     store = open_store(settings_from(args))
     try:
+        existing = store.get_user(args.username)
+        if existing is not None and not args.replace:
+            print(f"错误 error: 用户已存在 user {args.username!r} already exists (role {existing.role}); nothing changed. "
+                  "Use --replace to replace its password, role and display name.", file=sys.stderr)
+            return 2
         add_user(store, args.username, password, args.role, args.display_name)
     except UserError as exc:
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2
     finally:
         store.close()
-    print(f"user {args.username} role {args.role} saved")
+    was = f" (replaced: was role {existing.role})" if existing is not None else ""
+    print(f"user {args.username} role {args.role} saved{was}")
     if generated:
         print(f"password: {password}")
     return 0
@@ -84,8 +94,9 @@ def users_unlock(args: argparse.Namespace) -> int:
     from yuqing.commands import settings_from
     from yuqing.post import now_utc
     from yuqing.store import open_store
+    from yuqing.timefmt import local_str
 
-    from .throttle import Limits, unlock
+    from .throttle import SHOWN, Limits, unlock
 
     now = now_utc()
     settings = settings_from(args)
@@ -95,7 +106,7 @@ def users_unlock(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if before.locked(now):
-        print(f"user {args.username} unlocked (was locked until {before.locked_until.isoformat()})")
+        print(f"user {args.username} unlocked (was locked until {local_str(before.locked_until, SHOWN)} 北京时间)")
     else:
         print(f"user {args.username} was not locked; {before.count} counted failed logins cleared")
     return 0
@@ -104,7 +115,8 @@ def users_unlock(args: argparse.Namespace) -> int:
 def streamlit_argv(app: Path, port: int, address: str) -> list[str]:
     """The command that serves the dashboard; used by `yuqing dashboard` and the browser test."""
     return [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]  # no English developer menu or Deploy button
 
 
 def dashboard_command(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -68,6 +69,11 @@ def by_touchpoint(all_buckets: Sequence[Bucket], negative_buckets: Sequence[Buck
     rows = [{"周期": p, "触点": tp, "帖子数": n, "负面数": neg, "负面占比": _share(neg, n)}
             for (p, tp), (n, neg) in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1][0]))]
     return pd.DataFrame(rows, columns=TOUCHPOINT_COLUMNS)
+
+
+def shown(frame: pd.DataFrame) -> Any:
+    """The frame for st.dataframe: a missing figure (no reply in the period) shows as "—", not None."""
+    return frame.style.format(na_rep="—", precision=1)
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 from yuqing.post import User, utc
 from yuqing.store.base import AuditEntry, Store
+from yuqing.timefmt import local_str
 
 from . import users
 
@@ -24,6 +25,7 @@ MAX_FAILURES = 5  # consecutive failures within WINDOW_MINUTES that lock a usern
 WINDOW_MINUTES = 15
 LOCK_MINUTES = 15
 PREFIX = "login_fail:"
+SHOWN = "%Y-%m-%d %H:%M:%S"  # Beijing time in audit details and CLI output
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ def record_failure(store: Store, username: str, now: datetime, limits: Limits = 
     _save(store, username, new)
     minutes = _minutes(limits.lock)
     store.add_audit(AuditEntry(at=now, actor="system", action="login_lock", target=f"user:{_shown(username)}",
-                               detail=f"连续 {count} 次登录失败，锁定 {minutes} 分钟至 {new.locked_until.isoformat()}"))
+                               detail=f"连续 {count} 次登录失败，锁定 {minutes} 分钟至 {local_str(new.locked_until, SHOWN)}"))
     log.warning("login: username %r locked until %s after %d failed attempts since %s",
                 _shown(username), new.locked_until.isoformat(), count, first_at.isoformat())
     return new
@@ -129,7 +131,7 @@ def unlock(store: Store, username: str, actor: str, now: datetime, limits: Limit
     """Lift a lock (and forget counted failures) by hand; audited. Returns the status before."""
     before = status(store, username, now, limits)
     store.set_state(state_key(username), "")
-    what = f"解除锁定（原锁定至 {before.locked_until.isoformat()}）" if before.locked(now) else f"清除 {before.count} 次失败计数"
+    what = f"解除锁定（原锁定至 {local_str(before.locked_until, SHOWN)}）" if before.locked(now) else f"清除 {before.count} 次失败计数"
     store.add_audit(AuditEntry(at=utc(now), actor=actor, action="login_unlock", target=f"user:{_shown(username)}",
                                detail=what))
     log.warning("login: username %r unlocked by %s", _shown(username), actor)

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from yuqing.post import Case, StoredPost
+from yuqing.post import Alert, Case, StoredPost
 
 TEMPLATES_FILE = Path(__file__).with_name("reply_templates.toml")
 RISK_WEIGHT = {"escalation": 4.0, "churn": 3.0}
 RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
+ARRIVING_ZH = "携号转网（正面，多为转入）"
+ARRIVING_MAX = 0.0  # a positive post flagged churn is someone arriving: never above this priority
+ALERT_WEIGHT = {"blue": 1.0, "yellow": 2.0, "orange": 4.0, "red": 6.0}  # a post in an unresolved alert
 OPEN_STATUSES = ("new", "assigned")
 STATUS_ZH = {"new": "新建", "assigned": "已分派", "replied": "已回复", "resolved": "已解决", "ignored": "已忽略"}
 
@@ -73,7 +76,7 @@ def flag_reason(sp: StoredPost, ours: str, rules: QueueRules) -> str:
     reasons = []
     a = sp.analysis
     if a and a.risk_flags:
-        reasons.append("、".join(RISK_ZH.get(f, f) for f in a.risk_flags))
+        reasons.append("、".join(_risk_zh(f, sp.label) for f in a.risk_flags))
     if sp.label == "negative" and a and a.influence >= rules.negative_min_influence:
         reasons.append(f"负面且有影响力({a.influence:.1f})")
     p = sp.post
@@ -82,14 +85,46 @@ def flag_reason(sp: StoredPost, ours: str, rules: QueueRules) -> str:
     return "；".join(reasons)
 
 
+def _risk_zh(flag: str, label: str) -> str:
+    return ARRIVING_ZH if flag == "churn" and label == "positive" else RISK_ZH.get(flag, flag)
+
+
+def arriving(sp: StoredPost) -> bool:
+    """A positive post flagged churn: someone happily switching operator, most likely to the one praised."""
+    return sp.label == "positive" and bool(sp.analysis) and "churn" in sp.analysis.risk_flags
+
+
 def priority(sp: StoredPost, now: datetime) -> float:
-    """Higher first: influence, risk, negativity, and freshness (a day old loses one point, at most three)."""
+    """Higher first: influence, risk, negativity, and freshness (a day old loses one point, at most three).
+
+    Churn on a positive post adds nothing and caps the post at ARRIVING_MAX."""
     a = sp.analysis
     score = min(a.influence, 10.0) if a else 0.0
-    score += sum(RISK_WEIGHT.get(f, 2.0) for f in (a.risk_flags if a else ()))
+    score += sum(0.0 if f == "churn" and sp.label == "positive" else RISK_WEIGHT.get(f, 2.0)
+                 for f in (a.risk_flags if a else ()))
     score += 2.0 if sp.label == "negative" else 0.0
     age_h = max((now - sp.post.published_at).total_seconds() / 3600, 0.0)
-    return round(score - min(age_h / 24, 3.0), 3)
+    score -= min(age_h / 24, 3.0)
+    return round(min(score, ARRIVING_MAX) if arriving(sp) else score, 3)
+
+
+def post_alert(sp: StoredPost, alerts: list[Alert]) -> Alert | None:
+    """The most severe unresolved alert the post belongs to (a sample post, or a post of the alert's event)."""
+    event_id = sp.analysis.event_id if sp.analysis else ""
+    mine = [a for a in alerts if a.status != "resolved"
+            and (sp.post.key in a.sample_keys or (event_id and a.event_id == event_id))]
+    return max(mine, key=lambda a: (ALERT_WEIGHT[a.severity], a.status == "open"), default=None)
+
+
+def queue_priority(sp: StoredPost, now: datetime, alerts: list[Alert]) -> float:
+    """The priority the queue sorts by: the post's priority now, plus the weight of its worst unresolved alert."""
+    alert = post_alert(sp, alerts)
+    return round(priority(sp, now) + (ALERT_WEIGHT[alert.severity] if alert else 0.0), 3)
+
+
+def queue_order(rows: list[tuple[float, bool, datetime]]) -> list[int]:
+    """Indexes of (priority, overdue, published_at) rows, highest priority first; ties: overdue, then oldest."""
+    return sorted(range(len(rows)), key=lambda i: (-rows[i][0], not rows[i][1], rows[i][2]))
 
 
 def reply_clock(published_at: datetime, case: Case, now: datetime) -> timedelta:

@@ -12,8 +12,9 @@ from yuqing.timefmt import local_str
 
 from . import data, taxonomy
 from .filters import LIST_PARAMS, RANGE_ZH, Filters, from_params, to_params
+from .labels import PLATFORM_ZH as PLATFORM_ZH  # re-exported for the pages
+from .labels import action_zh as action_zh
 
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
 LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面", "": "未分析"}
 ALERT_STATUS_ZH = {"open": "未处理", "acknowledged": "已确认", "resolved": "已解决"}
 

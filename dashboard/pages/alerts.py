@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, data, ui
+from dashboard import auth, charts, data, labels, ui
 from yuqing.post import SEVERITY_ZH
 from yuqing.store.base import PostQuery
 from yuqing.timefmt import local_str
@@ -51,8 +51,7 @@ c3.metric("倍数", f"{a.count / a.baseline:.1f}x" if a.baseline else "-")
 c4.metric("状态", ui.ALERT_STATUS_ZH[a.status])
 scope = dict(a.scope)
 st.caption(ui.escape_md(
-    "范围：" + ("；".join(f"{k}={'、'.join(_scoped(v))}" for k, v in scope.items()) or "全部")
-    + f"　规则：{a.rule}（{a.rule_type}）"
+    "范围：" + labels.scope_text(scope) + f"　规则：{labels.rule_text(a.rule, a.rule_type)}"
     + (f"　确认：{a.acknowledged_by} {local_str(a.acknowledged_at)}" if a.acknowledged_by else "")
     + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else "")))
 
@@ -109,7 +108,7 @@ if auth.allowed("admin"):
 trail = data.audit(f"alert:{a.alert_id}")
 if trail:
     st.markdown("**操作记录**")
-    st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": e.action, "说明": e.detail}
+    st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": ui.action_zh(e.action), "说明": e.detail}
                                for e in trail]), hide_index=True, width="stretch")
 
 active = data.silences()

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, triage, ui
-from yuqing.post import Case
+from yuqing.post import SEVERITY_ZH, Alert, Case
 from yuqing.timefmt import local_str
 
 ui.page_header("待处理")
@@ -32,17 +32,27 @@ def overdue(c: Case) -> bool:
     return triage.is_overdue(posts[c.key].post.published_at, c, now, due)
 
 
-cases.sort(key=lambda c: (not overdue(c), -c.priority))
+unresolved = data.alerts(("open", "acknowledged"), 200)
+rank = {c.key: triage.queue_priority(posts[c.key], now, unresolved) for c in cases}
+in_alert = {c.key: triage.post_alert(posts[c.key], unresolved) for c in cases}
+order = triage.queue_order([(rank[c.key], overdue(c), posts[c.key].post.published_at) for c in cases])
+cases = [cases[i] for i in order]
 n_overdue = sum(overdue(c) for c in cases)
 m1, m2, m3 = st.columns(3)
-m1.metric("本视图帖子", len(cases))
+m1.metric("本视图帖子", len(cases), help="按优先级排序（影响力、风险、负面、新鲜度，所在未解决预警越严重越靠前）；同分时超时的在前")
 m2.metric("超时未回复", n_overdue, help=f"发帖后超过 {due} 分钟仍未回复")
 m3.metric("回复时限", f"{due} 分钟")
 if not cases:
     st.info("当前没有需要处理的帖子。")
     st.stop()
 
-rows = [{"编号": c.case_id, "超时": "⏰ 超时" if overdue(c) else "", "优先级": round(c.priority, 1),
+
+def _alert_cell(a: Alert | None) -> str:
+    return f"{SEVERITY_ZH[a.severity]} #{a.alert_id}" if a else ""
+
+
+rows = [{"编号": c.case_id, "超时": "⏰ 超时" if overdue(c) else "", "优先级": round(rank[c.key], 1),
+         "预警": _alert_cell(in_alert[c.key]),
          "状态": triage.STATUS_ZH[c.status], "处理人": c.assignee,
          "平台": ui.PLATFORM_ZH.get(c.platform, c.platform),
          "发布时间": local_str(posts[c.key].post.published_at),
@@ -60,7 +70,9 @@ case_id = st.selectbox("处理帖子", list(by_id), key="case_pick",
 c = by_id[case_id]
 sp = posts[c.key]
 with st.container(border=True):
-    st.caption(ui.post_caption(sp) + f" · 原因：{c.reason}")
+    linked = in_alert[c.key]
+    st.caption(ui.post_caption(sp) + f" · 原因：{c.reason}"
+               + (f" · 预警：{_alert_cell(linked)} {ui.escape_md(linked.title)}" if linked else ""))
     ui.post_text(sp)
     if sp.post.url:
         st.link_button("在平台打开", sp.post.url)
@@ -131,6 +143,6 @@ elif st.button("重新打开", key=f"reopen_{c.case_id}"):
 
 trail = data.audit(f"case:{c.case_id}")
 st.markdown("**操作记录**")
-st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": e.action, "说明": e.detail}
+st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": ui.action_zh(e.action), "说明": e.detail}
                            for e in trail], columns=["时间", "操作人", "操作", "说明"]),
              hide_index=True, width="stretch")

@@ -8,7 +8,7 @@ import secrets
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data, ui
+from dashboard import auth, data, labels, ui
 from yuqing.post import PLATFORMS, SEVERITIES, SEVERITY_ZH, Subscriber
 
 MODE_ZH = {"immediate": "即时", "hourly": "每小时汇总", "daily": "每日汇总"}
@@ -50,7 +50,7 @@ with st.form("add_subscriber", clear_on_submit=True):
                              rules=tuple(r.strip() for r in rules.split(",") if r.strip()),
                              token=secrets.token_urlsafe(16))
         except ValueError as exc:
-            st.error(f"订阅无效：{ui.escape_md(str(exc))}")
+            st.error(ui.escape_md(labels.subscriber_error(str(exc))))
         else:
             data.save_subscriber(sub, ui.username())
             st.success(f"已保存 {ui.escape_md(sub.email)}")
@@ -72,4 +72,5 @@ st.subheader("用户")
 st.dataframe(pd.DataFrame([{"用户名": u.username, "显示名": u.display_name, "角色": auth.ROLE_ZH[u.role]}
                            for u in data.user_list()], columns=["用户名", "显示名", "角色"]),
              hide_index=True, width="stretch")
-st.caption("新增用户：`yuqing users add 用户名 --role viewer|responder|admin`（不指定密码时随机生成并打印）。")
+st.caption("新增用户：`yuqing users add 用户名 --role viewer|responder|admin`（不指定密码时随机生成并打印；"
+           "用户名已存在时会被拒绝，确需替换其密码和角色请加 `--replace`）。")

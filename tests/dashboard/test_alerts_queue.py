@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import NOW, XSS, app_as
+from .conftest import NOW, XSS, _post, app_as
 
 
 def on_page(role: str, page: str):
@@ -19,9 +19,12 @@ def test_alert_detail_shows_why_and_ack_resolve_change_the_store(filled):
     assert metrics["触发数量"] == "12" and metrics["基线"] == "2.0" and metrics["倍数"] == "6.0x"
     shown = [t.value for t in at.text]
     assert "电信断网三天了，再不修就去工信部投诉" in shown  # sample post weibo:p1
+    scope = [c.value.replace("\\", "") for c in at.caption if "范围" in c.value]  # shown Markdown-escaped
+    assert scope and "运营商=中国电信" in scope[0] and "operators" not in scope[0]
     at.button(key="alert_ack").click().run()
     alert = filled.get_alert(1)
     assert alert.status == "acknowledged" and alert.acknowledged_by == "resp1"
+    assert list(at.dataframe[-1].value["操作"]) == ["确认"]
     assert not [e for e in at.error if "未处理" in e.value]  # banner now says 处理中
     assert any("处理中" in w.value for w in at.warning)
     at.text_input(key="alert_note").input("已修复基站")
@@ -44,22 +47,29 @@ def test_viewer_cannot_act_and_only_admin_silences(filled):
 
 
 def test_queue_flags_posts_in_priority_order_and_reply_changes_the_store(filled):
+    # p20: an influential, stale (overdue) positive post flagged churn: someone switching to 中国移动
+    filled.upsert_posts([_post(NOW, 20, "weibo", "中国移动", "positive", 10, influence=5.0, risk=("churn",),
+                               text="刚在济南的移动营业厅办了携号转网，流程比想象中顺利")])
     at = on_page("responder", "queue")
     flagged = {c.key: c for c in filled.list_cases()}
-    # p1 (escalation, influence 3), p2 (negative, influence 2.5), p9 (zhidao question about us, unanswered)
-    assert set(flagged) == {"weibo:p1", "weibo:p2", "zhidao:p9"}
+    # p1 (escalation, influence 3), p2 (negative, influence 2.5), p9 (zhidao question about us, unanswered), p20
+    assert set(flagged) == {"weibo:p1", "weibo:p2", "zhidao:p9", "weibo:p20"}
+    assert flagged["weibo:p20"].reason == "携号转网（正面，多为转入）" and flagged["weibo:p20"].priority <= 0.0
     table = at.dataframe[0].value
-    # overdue first (p2 2 h, p9 4 h old; due after 60 minutes), then by priority; p1 is 30 minutes old
-    assert list(table["编号"]) == [flagged["weibo:p2"].case_id, flagged["zhidao:p9"].case_id,
-                                  flagged["weibo:p1"].case_id]
-    assert list(table["超时"]) == ["⏰ 超时", "⏰ 超时", ""]
-    assert list(table["用时"]) == ["2小时0分", "4小时0分", "30分"]
-    assert {m.label: m.value for m in at.metric}["超时未回复"] == "2"
+    # by priority, not by overdue: p1 (30 minutes old, not yet overdue) and p2 are in the open red alert #1;
+    # p9 (4 h) and p20 (10 h) are overdue but rank lower; the arriving customer is last
+    assert list(table["编号"]) == [flagged[k].case_id for k in ("weibo:p1", "weibo:p2", "zhidao:p9", "weibo:p20")]
+    assert list(table["超时"]) == ["", "⏰ 超时", "⏰ 超时", "⏰ 超时"]
+    assert list(table["用时"]) == ["30分", "2小时0分", "4小时0分", "10小时0分"]
+    assert list(table["预警"]) == ["红色 #1", "红色 #1", "", ""]
+    assert list(table["优先级"]) == sorted(table["优先级"], reverse=True)
+    assert {m.label: m.value for m in at.metric}["超时未回复"] == "3"
     assert flagged["weibo:p1"].priority > flagged["weibo:p2"].priority > flagged["zhidao:p9"].priority
     first = flagged["weibo:p1"].case_id
     at.selectbox(key="case_pick").set_value(first).run()
     at.button(key=f"claim_{first}").click().run()
     assert filled.get_case(first).status == "assigned" and filled.get_case(first).assignee == "resp1"
+    assert list(at.dataframe[-1].value["操作"]) == ["认领"]  # the case's audit trail, in Chinese
     assert "network" in at.selectbox(key=f"tpl_{first}").value  # 网络信号 touchpoint -> network template
     area = at.text_area(key=f"reply_{first}_network")
     assert "中国电信" in area.value

@@ -85,6 +85,10 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
             expect(banner).to_be_visible(timeout=30_000)
             expect(page.get_by_text("声量走势（按情感）")).to_be_visible(timeout=30_000)
             page.wait_for_timeout(1500)  # let the charts draw
+            # no English developer toolbar (Deploy, Rerun) on a served dashboard; the toolbar itself is drawn
+            expect(page.get_by_test_id("stToolbar")).to_be_attached()
+            assert page.get_by_role("button", name="Deploy").count() == 0
+            assert page.get_by_test_id("stAppDeployButton").count() == 0
             page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
 
             page.reload()  # the session cookie keeps the login across a reload

@@ -80,7 +80,7 @@ def test_reports_figures_and_exports(filled):
     start = datetime(2026, 11, 23, 16, tzinfo=UTC)
     assert day["帖子数"] == filled.count_posts(PostQuery(since=start)) == 11
     assert day["负面数"] == filled.count_posts(PostQuery(since=start, labels=("negative",)))
-    assert day["回复数"] == 1 and day["回复中位时长(分钟)"] == 120.0  # p2, 2 hours old when replied
+    assert day["回复数"] == 1 and day["回复中位时长(分钟)"] == 30.0  # p1 (tops the queue), 30 minutes old when replied
     assert len(at.get("download_button")) == 3
     from dashboard import reports
     book = openpyxl.load_workbook(io.BytesIO(reports.to_excel({"汇总": summary})))
@@ -117,3 +117,28 @@ def test_subscribers_admin_only(filled):
     except ValueError:  # not a registered page for a responder
         pass
     assert at.title[0].value == "总览" and not [t for t in at.text_input if t.key == "sub_email"]
+
+
+def test_sources_page_without_rejections_says_so_in_chinese(filled):
+    at = on_page("viewer", "sources")
+    assert [i.value for i in at.info].count("暂无拒收记录。") == 2
+    assert not at.dataframe  # no crawl run yet either: no empty English "empty" tables
+
+
+def test_subscriber_with_a_bad_email_gets_a_chinese_error(filled):
+    at = on_page("admin", "subscribers")
+    at.text_input(key="sub_email").input("bad-email")
+    at.button[0].click().run()
+    assert [e.value for e in at.error if "预警" not in e.value] == ["邮箱地址无效：bad\\-email（须包含 @）"]
+    assert not filled.list_subscribers()
+
+
+def test_report_without_replies_shows_a_dash_not_none():
+    from dashboard import reports
+    from yuqing.store.base import Bucket
+
+    summary = reports.summary([Bucket(NOW, "negative", 3), Bucket(NOW, "positive", 1)], [], "daily")
+    assert summary["回复中位时长(分钟)"].isna().all()
+    html = reports.shown(summary).to_html()
+    assert "—" in html and "None" not in html and "nan" not in html
+    assert pd.read_csv(io.BytesIO(reports.to_csv(summary)), encoding="utf-8-sig")["回复中位时长(分钟)"].isna().all()

@@ -11,6 +11,7 @@ from dashboard import throttle, users
 from yuqing.config import ConfigError, load_settings
 from yuqing.post import now_utc
 from yuqing.store.sqlite import SQLiteStore
+from yuqing.timefmt import local_str
 
 from .conftest import NOW, PASSWORD, app_as
 
@@ -161,15 +162,19 @@ def test_users_unlock_command(tmp_path, monkeypatch, capsys):
         users.add_user(store, "resp1", PASSWORD, "responder")
         fail(store, "resp1", 5, now_utc())
         assert throttle.attempt(store, "resp1", PASSWORD, now_utc()).user is None
+        locked_until = throttle.status(store, "resp1", now_utc()).locked_until
     finally:
         store.close()
     assert main(["users", "unlock", "Resp1"]) == 0
-    assert "user Resp1 unlocked (was locked until" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    shown = local_str(locked_until, "%Y-%m-%d %H:%M:%S")  # Beijing time, like the rest of the product
+    assert f"user Resp1 unlocked (was locked until {shown} 北京时间)" in out and "+00:00" not in out
     store = open_store(load_settings())
     try:
         assert throttle.status(store, "resp1", now_utc()) == throttle.Status()
         [entry] = [e for e in store.list_audit() if e.action == "login_unlock"]
         assert entry.actor.startswith("cli:") and entry.target == "user:Resp1" and "解除锁定" in entry.detail
+        assert entry.detail == f"解除锁定（原锁定至 {shown}）"
         assert throttle.attempt(store, "resp1", PASSWORD, now_utc()).user.username == "resp1"
     finally:
         store.close()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard import filters, triage, users
-from yuqing.post import Analysis, Case, Post, StoredPost
+from dashboard import filters, labels, triage, users
+from yuqing.post import Alert, Analysis, Case, Post, StoredPost
 
 NOW = datetime(2026, 11, 24, 2, 0, 30, tzinfo=UTC)
 
@@ -45,6 +46,7 @@ RULES = triage.QueueRules(negative_min_influence=1.0)
     (sp(influence=0.5), ""),
     (sp(label="neutral", influence=5.0), ""),
     (sp(label="neutral", risk=("churn",)), "离网风险"),
+    (sp(label="positive", risk=("churn",)), "携号转网（正面，多为转入）"),
     (sp(influence=2.0, risk=("escalation", "churn")), "升级投诉风险、离网风险；负面且有影响力(2.0)"),
     (sp(label="neutral", platform="zhidao", kind="question"), "知道提问未获回答"),
     (sp(label="neutral", platform="zhidao", kind="question", comments=2), ""),
@@ -58,6 +60,72 @@ def test_priority_prefers_risk_influence_and_fresh_posts():
     assert triage.priority(sp(influence=2, risk=("escalation",)), NOW) > triage.priority(sp(influence=2), NOW)
     assert triage.priority(sp(influence=2, hours=1), NOW) > triage.priority(sp(influence=2, hours=30), NOW)
     assert triage.priority(sp(influence=2, hours=24 * 30), NOW) == triage.priority(sp(influence=2, hours=24 * 10), NOW)
+
+
+def test_churn_on_a_positive_post_is_someone_arriving_and_stays_low():
+    arriving = sp(label="positive", influence=8.0, risk=("churn",))
+    leaving = sp(label="negative", influence=1.0, risk=("churn",))
+    assert triage.priority(arriving, NOW) <= triage.ARRIVING_MAX < triage.priority(leaving, NOW)
+    assert triage.priority(arriving, NOW) < triage.priority(sp(label="neutral", influence=0.5), NOW)
+    assert triage.priority(sp(label="neutral", risk=("churn",)), NOW) > triage.priority(sp(label="neutral"), NOW)
+
+
+def _alert(severity, status="open", keys=(), event_id="", alert_id=1):
+    return Alert(rule="r", key="k", severity=severity, title="t", reason="", opened_at=NOW, status=status,
+                 sample_keys=keys, event_id=event_id, alert_id=alert_id)
+
+
+def test_queue_priority_adds_the_worst_unresolved_alert_of_the_post():
+    post = sp(influence=2.0)
+    post = StoredPost(post=post.post, analysis=dataclasses.replace(post.analysis, event_id="ev1"))
+    base = triage.priority(post, NOW)
+    assert triage.queue_priority(post, NOW, []) == base
+    yellow, red = _alert("yellow", keys=("weibo:1",), alert_id=1), _alert("red", event_id="ev1", alert_id=2)
+    assert triage.post_alert(post, [yellow, red]) is red
+    assert triage.queue_priority(post, NOW, [yellow, red]) == base + triage.ALERT_WEIGHT["red"]
+    assert triage.queue_priority(post, NOW, [yellow]) == base + triage.ALERT_WEIGHT["yellow"]
+    gone = [_alert("red", status="resolved", event_id="ev1"), _alert("orange", keys=("weibo:2",), event_id="ev9")]
+    assert triage.post_alert(post, gone) is None and triage.queue_priority(post, NOW, gone) == base
+
+
+def test_queue_order_is_by_priority_with_overdue_then_oldest_breaking_ties():
+    rows = [(1.0, True, NOW - timedelta(hours=9)),  # stale, overdue, low
+            (16.0, False, NOW),  # fresh crisis post
+            (5.0, False, NOW - timedelta(minutes=5)),
+            (5.0, True, NOW - timedelta(hours=2)),
+            (5.0, True, NOW - timedelta(hours=3))]
+    assert triage.queue_order(rows) == [1, 4, 3, 2, 0]
+    assert triage.queue_order([]) == []
+
+
+def test_codes_are_shown_in_chinese_and_unknown_ones_as_they_are():
+    for code in ("alert_new", "alert_raise", "alert_reopen", "ack", "resolve", "silence", "claim", "assign", "reply",
+                 "ignore", "reopen", "login_lock", "login_unlock", "correct_label", "subscriber_save",
+                 "subscriber_delete"):
+        assert labels.action_zh(code) != code and not labels.action_zh(code).isascii()
+    assert labels.action_zh("alert_new") == "新预警" and labels.action_zh("login_unlock") == "解锁"
+    assert labels.action_zh("something_new") == "something_new"
+    scope = {"operators": ["中国电信"], "platforms": ["weibo"], "regions": ("山东", "济南"), "touchpoints": "宽带"}
+    assert labels.scope_text(scope) == "运营商=中国电信；平台=微博；地区=山东、济南；触点=宽带"
+    assert labels.scope_text({}) == "全部" and labels.scope_text({"weather": "rain"}) == "weather=rain"
+    assert labels.rule_text("高影响力负面帖", "influential") == "高影响力负面帖"
+    assert labels.rule_text("大V负面", "influential") == "大V负面（高影响力负面帖）"
+    assert labels.rule_text("x", "new_type") == "x（new_type）" and labels.rule_text("x", "") == "x"
+    from alerts.rules import RULE_TYPES  # tests may import several apps; the dashboard itself does not
+
+    assert set(RULE_TYPES) <= set(labels.RULE_TYPE_ZH)
+
+
+def test_subscriber_errors_in_chinese():
+    from yuqing.post import Subscriber
+
+    with pytest.raises(ValueError) as exc:
+        Subscriber(email="bad-email")
+    assert labels.subscriber_error(str(exc.value)) == "邮箱地址无效：bad-email（须包含 @）"
+    with pytest.raises(ValueError) as exc:
+        Subscriber(email="a@b.cn", min_severity="purple")
+    assert labels.subscriber_error(str(exc.value)) == "未知的预警级别：'purple'"
+    assert labels.subscriber_error("odd") == "订阅无效：odd"
 
 
 def test_reply_clock_and_overdue():
@@ -124,13 +192,34 @@ def test_users_add_command(tmp_path, monkeypatch, capsys):
     assert "password:" not in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["users", "add", "resp3", "--role", "responder", "--password-stdin"]) == 2
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("demoted-password\n"))
+    assert main(["users", "add", "ops1", "--role", "viewer", "--password-stdin"]) == 2  # an existing name
+    out, err = capsys.readouterr()
+    assert "already exists" in err and "--replace" in err and "saved" not in out
     store = open_store(load_settings())
     try:
-        assert users.authenticate(store, "ops1", password).role == "admin"
+        assert users.authenticate(store, "ops1", password).role == "admin"  # unchanged
         assert users.authenticate(store, "resp2", "typed-password-1").role == "responder"
         assert store.get_user("resp3") is None
     finally:
         store.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("new-password-2\n"))
+    assert main(["users", "add", "resp2", "--role", "viewer", "--password-stdin", "--replace"]) == 0
+    assert "user resp2 role viewer saved (replaced: was role responder)" in capsys.readouterr().out
+    store = open_store(load_settings())
+    try:
+        assert users.authenticate(store, "resp2", "new-password-2").role == "viewer"
+    finally:
+        store.close()
+
+
+def test_users_add_help_mentions_replace(capsys):
+    from yuqing.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["users", "add", "--help"])
+    assert "--replace" in capsys.readouterr().out
 
 
 def test_dashboard_command_serves_the_app_on_loopback(monkeypatch, tmp_path):
@@ -145,7 +234,7 @@ def test_dashboard_command_serves_the_app_on_loopback(monkeypatch, tmp_path):
     assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/app.py")
     flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert flags == {"--server.port": "8600", "--server.address": "127.0.0.1", "--server.headless": "true",
-                     "--browser.gatherUsageStats": "false"}
+                     "--browser.gatherUsageStats": "false", "--client.toolbarMode": "viewer"}  # no Deploy button
 
 
 def test_escape_md_neutralises_markdown_and_html():

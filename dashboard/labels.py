@@ -1,0 +1,65 @@
+"""Chinese names for the codes the store keeps in English: audit actions, alert scope fields, rule types, errors.
+
+Pure; an unknown code is shown as it is, so a new code is never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
+
+# Every action written with add_audit: yuqing.lifecycle, alerts.engine (alert_<decision>), dashboard.throttle,
+# dashboard.data (case actions, label corrections, subscribers).
+ACTION_ZH = {
+    "alert_new": "新预警", "alert_raise": "预警升级", "alert_reopen": "预警重新打开",
+    "ack": "确认", "resolve": "解决", "silence": "静默",
+    "claim": "认领", "assign": "分派", "reply": "回复", "ignore": "忽略", "reopen": "重新打开",
+    "login_lock": "登录锁定", "login_unlock": "解锁",
+    "correct_label": "修正情感", "subscriber_save": "保存订阅", "subscriber_delete": "删除订阅",
+}
+
+SCOPE_ZH = {"operators": "运营商", "operator": "运营商", "platforms": "平台", "platform": "平台",
+            "regions": "地区", "region": "地区", "touchpoints": "触点", "touchpoint": "触点"}
+
+RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
+                "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",
+                "flatline": "数据源停止更新"}
+
+
+def action_zh(code: str) -> str:
+    return ACTION_ZH.get(code, code)
+
+
+def _values(value: object) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
+
+
+def scope_text(scope: Mapping[str, object]) -> str:
+    """"运营商=中国电信；平台=微博" for an alert's scope; "全部" when it has none."""
+    parts = []
+    for name, value in scope.items():
+        values = _values(value)
+        if name in ("platforms", "platform"):
+            values = tuple(PLATFORM_ZH.get(v, v) for v in values)
+        parts.append(f"{SCOPE_ZH.get(name, name)}={'、'.join(values) or '全部'}")
+    return "；".join(parts) or "全部"
+
+
+def rule_text(rule: str, rule_type: str) -> str:
+    """The rule's configured name with its type in Chinese, the type left out when it says the same."""
+    kind = RULE_TYPE_ZH.get(rule_type, rule_type)
+    return rule if not kind or kind == rule else f"{rule}（{kind}）"
+
+
+def subscriber_error(message: str) -> str:
+    """The Chinese message for a ValueError raised by yuqing.post.Subscriber."""
+    if message.startswith("not an email address: "):
+        return f"邮箱地址无效：{message.removeprefix('not an email address: ').strip(chr(39))}（须包含 @）"
+    if message.startswith("unknown severity "):
+        return f"未知的预警级别：{message.removeprefix('unknown severity ')}"
+    if message.startswith("unknown mode "):
+        return f"未知的发送方式：{message.removeprefix('unknown mode ')}"
+    return f"订阅无效：{message}"

@@ -13,7 +13,7 @@ The last stdout line is one JSON summary of the run: posts_found (posts the craw
 before), posts_stored (posts written: new ones inserted plus re-seen ones updated), posts_updated (the re-seen
 ones among them), posts_unanalyzed (stored without sentiment analysis because the analyzer failed), rejected,
 errors by kind, healthy and reason. Exit 0 when healthy, 1 when not (the reason is shown by `yuqing sources`),
-75 when the source is already being crawled. Scrapy logs at WARNING; -v (before the command) shows everything."""
+75 when the source is already being crawled. Scrapy logs at WARNING; -v shows everything."""
 
 
 def register(sub: Any) -> None:
@@ -25,6 +25,8 @@ def register(sub: Any) -> None:
                        help="pages per query, at least 1 (default: [crawl] max_pages)")
     crawl.add_argument("--keywords", default="", help="comma-separated search words (default: the watchlist)")
     crawl.add_argument("--ignore-robots", action="store_true", help="do not obey robots.txt for this source (warns)")
+    crawl.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="debug logging, Scrapy's included (same as `yuqing -v crawl`)")
     crawl.set_defaults(func=crawl_command)
 
 

@@ -74,6 +74,8 @@ def test_crawl_output_is_short_unless_verbose(tmp_path: Path) -> None:
         loud = yuqing(config, "-v", "crawl", "heimao", "--max-pages", "1")
         assert loud.returncode == 0 and " DEBUG scrapy" in loud.stderr
         assert json.loads(loud.stdout.strip().splitlines()[-1])["source"] == "heimao"
+        after = yuqing(config, "crawl", "heimao", "--max-pages", "1", "-v")
+        assert after.returncode == 0 and " DEBUG scrapy" in after.stderr
 
 
 @pytest.mark.parametrize("pages", ["0", "-1", "two"])

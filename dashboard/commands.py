@@ -17,8 +17,9 @@ APP = Path(__file__).with_name("app.py")
 def register(sub: Any) -> None:
     users = sub.add_parser("users", help="dashboard users")
     usub = users.add_subparsers(dest="users_command", required=True)
-    add = usub.add_parser("add", help="create a user (an existing name is refused unless --replace); prints a "
-                          "generated password when none is given")
+    add_help = ("create a user (an existing name is refused unless --replace); prints a generated password when "
+                "none is given")
+    add = usub.add_parser("add", help=add_help, description=add_help)
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--display-name", default="")

@@ -145,6 +145,10 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     finally:
         logging.disable(logging.NOTSET)
     logging.getLogger("scrapy").setLevel(level)
+    if not verbose:  # jieba (the store's search tokenizer) logs its dictionary loading at DEBUG on its own handler
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
     crawler = process.create_crawler(spider_class(source))
     kwargs: dict[str, Any] = {"keywords": keywords}
     if max_pages is not None:

@@ -47,6 +47,7 @@ def test_a_crawl_whose_analyzer_cannot_load_is_unhealthy_and_stores_its_posts(tm
         assert result["posts_found"] > 0
         assert result["posts_stored"] == result["posts_unanalyzed"] == result["posts_found"] - result["rejected"]
         assert result["errors"] == {"analyzer_unavailable": 1}
+        assert "sentiment analyzer unavailable" in run.stderr and "DEBUG" not in run.stderr, run.stderr[-3000:]
         sources = yuqing(broken, "sources", "--json")
         health = json.loads(sources.stdout.strip().splitlines()[-1])
         assert health["source"] == "heimao" and not health["healthy"] and "nosuch" in health["reason"]

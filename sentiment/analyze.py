@@ -100,7 +100,7 @@ class Analyzer:
                                     post.likes),
                 keywords=keys, simhash=sh, analyzed_at=now,
             ))
-            items.append(events_mod.Item(post, sh, keys, operators, touch, city, label == "negative"))
+            items.append(events_mod.Item(post, sh, keys, operators, touch, city, label == "negative", province))
         event_ids, events = events_mod.group(items, known_events)
         return [Analysis(event_id=eid, **row) for row, eid in zip(rows, event_ids, strict=True)], events
 

@@ -4,7 +4,7 @@ A post joins an event when it is a near-copy (SimHash over character 3-grams wit
 post in the batch or of a known event's first post, when it reposts or comments on a post of the batch, or when
 it shares an operator, a city and two top keywords with at least BURST_MIN-1 other posts. A group joins a known
 event by shared keywords only when their cities agree (or either names none): 断网 in 郑州 and 断网 in 广州 are two
-events. Posts that stay alone get no event: the dashboard speaks of events only where something repeats.
+events; in the same city two shared keywords are enough (three otherwise). Posts that stay alone get no event: the dashboard speaks of events only where something repeats.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from yuqing.post import Event, Post
 HAMMING = 5  # bits; 6 bands of at most 11 bits find every pair within 5 (pigeonhole)
 BURST_MIN = 3
 KEYWORD_OVERLAP = 3  # top keywords shared with a known event to join it
+KEYWORD_OVERLAP_SAME_CITY = 2  # ... when both name the same city (and an operator in common)
 _MASK63 = (1 << 63) - 1
 _GENERIC = {"电信", "移动", "联通", "中国电信", "中国移动", "中国联通", "运营商", "手机", "电话", "号码", "问题"}
 
@@ -85,6 +86,7 @@ class Item:
     touchpoints: tuple[str, ...]
     city: str
     negative: bool
+    province: str = ""
 
 
 class _Groups:
@@ -136,6 +138,7 @@ def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str]
             for m in members[1:]:
                 groups.union(members[0], m)
 
+    _merge_local_clusters(items, groups)
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
         clusters[groups.find(i)].append(i)
@@ -168,6 +171,31 @@ def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str]
     return event_ids, list(out.values())
 
 
+def _merge_local_clusters(items: Sequence[Item], groups: _Groups) -> None:
+    """Join groups of two or more posts of the batch that are one event told differently: an operator in common,
+    the same place (see _overlap_needed) and enough shared top keywords (one outage reported by some posts with
+    the city, by others with only the province). A merged group keeps its city, so it never spans two cities."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(items)):
+        members[groups.find(i)].append(i)
+    merged: list[list] = []  # [root, operators, city, province, keywords]
+    for ms in (ms for ms in members.values() if len(ms) >= 2):
+        group_items = [items[m] for m in ms]
+        words = Counter(w for it in group_items for w in it.keywords[:5] if w not in _GENERIC)
+        ops, city, prov = {op for it in group_items for op in it.operators}, _city(group_items), _province(group_items)
+        top = {w for w, _ in words.most_common(5)}
+        for other in merged:
+            needed = _overlap_needed(city, prov, other[2], other[3])
+            if needed is not None and ops & other[1] and len(top & other[4]) >= needed:
+                groups.union(ms[0], other[0])
+                other[1] |= ops
+                other[2], other[3] = other[2] or city, other[3] or prov
+                other[4] |= top
+                break
+        else:
+            merged.append([ms[0], ops, city, prov, top])
+
+
 def _match_known(members, items, known_by_band, known_by_sample, known_by_word) -> Event | None:
     """The known event these posts continue: a reposted root, a near-copy, or enough shared keywords."""
     for m in members:
@@ -184,6 +212,7 @@ def _match_known(members, items, known_by_band, known_by_sample, known_by_word) 
     words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
     operators = {op for m in members for op in items[m].operators}
     city = _city([items[m] for m in members])
+    province = _province([items[m] for m in members])
     shared: Counter[str] = Counter()
     events: dict[str, Event] = {}
     for w, _ in words.most_common(5):
@@ -192,13 +221,40 @@ def _match_known(members, items, known_by_band, known_by_sample, known_by_word) 
             events[ev.event_id] = ev
     for event_id, count in shared.most_common():
         ev = events[event_id]
-        if count < KEYWORD_OVERLAP:
+        if count < KEYWORD_OVERLAP_SAME_CITY:
             break
-        if city and ev.city and city != ev.city:
+        needed = _overlap_needed(city, province, ev.city, "")
+        if needed is None or count < needed:
             continue  # the same complaint words in another city are another outage, not this event
         if not operators or operators & set(ev.operators):
             return ev
     return None
+
+
+def _province(members: Sequence[Item]) -> str:
+    """The province most of the posts are from, by text or IP属地 ("" when none is known)."""
+    provinces = Counter(it.province for it in members if it.province)
+    return min(provinces, key=lambda p: (-provinces[p], p)) if provinces else ""
+
+
+def _overlap_needed(city: str, province: str, other_city: str, other_province: str) -> int | None:
+    """Shared top keywords that make two groups one event: fewer in one place, None in two different places.
+
+    Same place: the same city, or one names no city and its province is the other's (a post of the 郑州 outage
+    that only says 河南 by its IP属地). Different places: two cities, or two provinces, that differ."""
+    if city and other_city:
+        return KEYWORD_OVERLAP_SAME_CITY if city == other_city else None
+    province, other_province = province or _city_province(city), other_province or _city_province(other_city)
+    if province and other_province:
+        return KEYWORD_OVERLAP_SAME_CITY if province == other_province and (city or other_city) else (
+            KEYWORD_OVERLAP if province == other_province else None)
+    return KEYWORD_OVERLAP
+
+
+def _city_province(city: str) -> str:
+    from sentiment.regions import gazetteer
+
+    return gazetteer().city_province.get(city, "") if city else ""
 
 
 def _city(members: Sequence[Item]) -> str:

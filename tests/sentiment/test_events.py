@@ -104,3 +104,40 @@ def test_same_complaint_words_in_another_city_are_another_event() -> None:
     assert [(e.city, e.title) for e in events] == [("广州", "中国电信·广州：光猫 断网 宽带")]
     legacy = Event("ev0", "中国电信：断网 光猫 宽带", T0, T0, keywords=known.keywords, operators=("中国电信",), simhash=1)
     assert group(guangzhou[:1], known=[legacy])[0] == ["ev0"]  # an event stored before cities were kept
+
+
+def test_in_the_same_city_two_shared_keywords_join_a_known_event() -> None:
+    from yuqing.post import Event
+
+    known = Event("ev1", "中国电信·郑州：断网 宽带 工信部", T0, T0, size=7, negative=6,
+                  keywords=("断网", "宽带", "工信部", "抢修", "光猫"), operators=("中国电信",), simhash=1, city="郑州")
+    same_city = item(1, "郑州电信宽带断网第六个小时，老人看不了电视", keywords=("断网", "宽带", "老人", "电视"), city="郑州")
+    no_city = item(2, "宽带断网好几个小时了，在家办公全歇菜", keywords=("断网", "宽带", "办公"), city="")
+    other_operator = item(3, "郑州移动宽带断网了", keywords=("断网", "宽带"), operators=("中国移动",), city="郑州")
+    ids, events = group([same_city, no_city, other_operator], known=[known])
+    assert ids == ["ev1", "", ""]
+    assert events[0].size == 8
+
+
+def test_one_outage_told_with_the_city_and_with_only_the_province_is_one_event() -> None:
+    from dataclasses import replace
+
+    from yuqing.post import Event
+
+    words = ("断网", "宽带", "光猫")
+    with_city = [item(i, t, keywords=words, city="郑州") for i, t in enumerate(
+        ["郑州电信宽带断网，光猫红灯", "郑州这边宽带也断网了，光猫闪红灯", "郑州金水区光猫红灯，宽带断网一晚上"])]
+    copy = "电信宽带断网到现在，光猫一直红灯，要去工信部投诉"
+    province_only = [replace(item(10 + i, copy + "!" * i, keywords=("断网", "宽带", "工信部"), city=""),
+                             province="河南") for i in range(2)]
+    elsewhere = [replace(item(20 + i, "洛阳电信宽带断网了，光猫红灯，维修师傅说要等到明天", keywords=("断网", "宽带", "光猫"),
+                              city="洛阳"), province="河南") for i in range(2)]
+    ids, events = group(with_city + province_only + elsewhere)
+    assert len(set(ids[:5])) == 1 and ids[0]  # 郑州 and 河南-without-a-city: one event
+    assert ids[5] == ids[6] and ids[5] not in ("", ids[0])  # 洛阳 is another outage, even through the 河南 group
+    assert sorted((e.city, e.size) for e in events) == [("洛阳", 2), ("郑州", 5)]
+    known = Event("ev1", "中国电信·郑州：断网 宽带 光猫", T0, T0, size=7, keywords=words, operators=("中国电信",),
+                  simhash=1, city="郑州")
+    henan = replace(item(30, "宽带断网了，光猫也红了", keywords=("断网", "宽带"), city=""), province="河南")
+    guangdong = replace(item(31, "家里的宽带又断网，客服说正在排查", keywords=("断网", "宽带"), city=""), province="广东")
+    assert group([henan, guangdong], known=[known])[0] == ["ev1", ""]

@@ -212,6 +212,9 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"仪表盘 dashboard: http://127.0.0.1:{dashboard_port}  登录 login: demo / {password}", file=sys.stderr)
     else:
         print(f"登录 login (for `yuqing dashboard --config {config}`): demo / {password}", file=sys.stderr)
+    print(f"命令行 CLI on the demo's data: yuqing --config {config} sources | alerts list | store status …  "
+          "(每次启动演示都会清空上次的数据与邮件 each start clears the last run's data and mail; --keep keeps them)",
+          file=sys.stderr)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     scheduler.start()
     try:

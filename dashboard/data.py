@@ -33,6 +33,23 @@ def settings() -> Settings:
     return load_settings()
 
 
+def alert_rule_names() -> list[str]:
+    """Names of the rules in the configured rules file (what a subscriber may pick); [] when it cannot be read,
+    in which case the alert job reports the file itself."""
+    from pathlib import Path
+
+    import yaml
+
+    configured = Path(settings().alerts.rules)
+    path = configured if configured.exists() else Path(__file__).resolve().parents[1] / configured
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    return [str(r["name"]) for r in rules or () if isinstance(r, dict) and r.get("name")]
+
+
 def store_key() -> str:
     """Identity of the configured store; every cache entry is keyed by it."""
     s = settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 
 import pandas as pd
@@ -40,14 +41,17 @@ with st.form("add_subscriber", clear_on_submit=True):
     regions = c1.multiselect("地区（空=全部）", opts["regions"], key="sub_regions", placeholder="全部")
     platforms = c2.multiselect("平台（空=全部）", list(PLATFORMS), format_func=lambda p: ui.PLATFORM_ZH.get(p, p),
                                key="sub_platforms", placeholder="全部")
-    rules = c1.text_input("规则（逗号分隔，空=全部）", key="sub_rules")
-    daily_at = c2.text_input("每日发送时间（北京时间）", value="08:00", key="sub_daily")
+    rules = c1.multiselect("规则（空=全部）", data.alert_rule_names(), key="sub_rules", placeholder="全部")
+    daily_at = c2.text_input("每日发送时间（北京时间，HH:MM）", value="08:00", key="sub_daily")
     if st.form_submit_button("保存订阅"):
+        daily = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", daily_at.strip() or "08:00")
         try:
+            if daily is None:
+                raise ValueError(f"每日发送时间须为 00:00–23:59 的 HH:MM：{daily_at.strip()}")
             sub = Subscriber(email=email.strip(), name=name.strip(), min_severity=severity, mode=mode,
                              operators=tuple(operators), touchpoints=tuple(touchpoints), regions=tuple(regions),
-                             platforms=tuple(platforms), daily_at=daily_at.strip() or "08:00",
-                             rules=tuple(r.strip() for r in rules.split(",") if r.strip()),
+                             platforms=tuple(platforms), daily_at=f"{int(daily.group(1)):02d}:{daily.group(2)}",
+                             rules=tuple(rules),
                              token=secrets.token_urlsafe(16))
         except ValueError as exc:
             st.error(ui.escape_md(labels.subscriber_error(str(exc))))

@@ -142,3 +142,19 @@ def test_report_without_replies_shows_a_dash_not_none():
     html = reports.shown(summary).to_html()
     assert "—" in html and "None" not in html and "nan" not in html
     assert pd.read_csv(io.BytesIO(reports.to_csv(summary)), encoding="utf-8-sig")["回复中位时长(分钟)"].isna().all()
+
+
+def test_subscriber_daily_time_is_checked_and_rules_are_picked_from_the_rules_file(filled):
+    at = on_page("admin", "subscribers")
+    at.text_input(key="sub_email").input("night@example.com")
+    at.text_input(key="sub_daily").input("25:99")
+    at.button[0].click().run()
+    assert any("每日发送时间须为" in e.value and "25" in e.value for e in at.error), [e.value for e in at.error]
+    assert not filled.list_subscribers()
+    assert "升级投诉苗头" in at.multiselect(key="sub_rules").options  # the shipped alerts/rules.yaml
+    at.text_input(key="sub_email").input("night@example.com")
+    at.text_input(key="sub_daily").input("7:30")
+    at.multiselect(key="sub_rules").select("升级投诉苗头")
+    at.button[0].click().run()
+    [sub] = filled.list_subscribers()
+    assert (sub.daily_at, sub.rules) == ("07:30", ("升级投诉苗头",))

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from yuqing.commands import settings_from
+from yuqing.commands import cli_actor, settings_from
 
 SEVERITY_CHOICES = ("blue", "yellow", "orange", "red")
 ALL_ALERTS = 1_000_000  # `list` sorts every matching alert by opening time (one per rule and key: few)
@@ -37,20 +37,9 @@ def _duration(value: str) -> timedelta:
     return timedelta(seconds=int(m.group(1)) * {"s": 1, "": 60, "m": 60, "h": 3600, "d": 86400}[m.group(2)])
 
 
-def _os_user() -> str:
-    """Who ran the command, for the audit trail."""
-    import getpass
-    import os
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (containers)
-        return f"uid{os.getuid()}"
-
-
 def _actor(args: argparse.Namespace) -> str:
     """--by, or the OS user as cli:<user> (the form `yuqing dashboard users unlock` records)."""
-    return args.by or f"cli:{_os_user()}"
+    return args.by or cli_actor()
 
 
 BY_HELP = "who does it, for the audit trail (default: cli:<OS user>)"

@@ -81,18 +81,8 @@ def users_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _os_user() -> str:
-    """Who ran the command, for the audit trail."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (containers)
-        return f"uid{os.getuid()}"
-
-
 def users_unlock(args: argparse.Namespace) -> int:
-    from yuqing.commands import settings_from
+    from yuqing.commands import cli_actor, settings_from
     from yuqing.post import now_utc
     from yuqing.store import open_store
     from yuqing.timefmt import local_str
@@ -103,7 +93,7 @@ def users_unlock(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     store = open_store(settings)
     try:
-        before = unlock(store, args.username, f"cli:{_os_user()}", now, Limits.from_settings(settings))
+        before = unlock(store, args.username, cli_actor(), now, Limits.from_settings(settings))
     finally:
         store.close()
     if before.locked(now):

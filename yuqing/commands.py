@@ -11,6 +11,17 @@ from typing import Any
 from yuqing.config import ConfigError, Settings, load_settings, masked
 
 
+def cli_actor() -> str:
+    """Who ran a command, for the audit trail: cli:<OS user> (cli:uid<N> where the uid has no name)."""
+    import getpass
+    import os
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return f"cli:uid{os.getuid()}"
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings for a command, from --config and the environment (raises ConfigError)."""
     return load_settings(getattr(args, "config", None))

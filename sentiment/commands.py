@@ -31,6 +31,15 @@ def register(sub: Any) -> None:
     ev.add_argument("--model-dir", default="", help="read model files from here (default: the shipped ones)")
     ev.set_defaults(func=eval_command)
 
+    re_ = ssub.add_parser("reanalyze", help="analyze stored posts again with the configured model: those stored "
+                                           "without analysis, or analyzed by another model version")
+    re_.add_argument("--days", type=_positive_days, default=None,
+                     help="only posts published in the last N days (default: every post)")
+    re_.add_argument("--only-missing", action="store_true",
+                     help="only posts stored without analysis (e.g. while the analyzer could not be loaded)")
+    re_.add_argument("--dry-run", action="store_true", help="count what would be analyzed, write nothing")
+    re_.set_defaults(func=reanalyze_command)
+
     ex = ssub.add_parser("export-corrections", help="write human label corrections as CSV label,text")
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ex.set_defaults(func=export_corrections_command)
@@ -165,6 +174,68 @@ def _eval_three(args: argparse.Namespace, names: list[str]) -> int:
               f"{r['binary_macro_f1']:>7.4f} {r['negative_recall']:>8.4f} {r['positive_as_negative']:>8}")
     print(json.dumps({"data": str(args.data), "results": results}, ensure_ascii=False))
     return 0 if results else 2
+
+
+def _positive_days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if days <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return days
+
+
+def reanalyze_command(args: argparse.Namespace) -> int:
+    """Stored posts analyzed again in batches (the model loads once); human corrections are kept, events grow."""
+    from datetime import timedelta
+
+    from sentiment.analyze import Analyzer
+    from yuqing.commands import settings_from
+    from yuqing.config import ConfigError
+    from yuqing.post import now_utc
+    from yuqing.store import open_store
+    from yuqing.store.base import StoreError
+
+    try:
+        settings = settings_from(args)
+        analyzer = Analyzer.from_settings(settings)
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    since = now_utc() - timedelta(days=args.days) if args.days else None
+    version = analyzer.model.version
+    totals = {"posts_seen": 0, "reanalyzed": 0, "labels_changed": 0, "unchanged": 0}
+    store = open_store(settings)
+    try:
+        events = {e.event_id: e for e in store.list_events(since=now_utc() - timedelta(days=3), limit=1000,
+                                                           order="last_seen_desc")}
+        for page in store.iter_posts(batch=max(settings.sentiment.batch_size, 1)):
+            totals["posts_seen"] += len(page)
+            todo = [sp for sp in page if (since is None or sp.post.published_at >= since) and (
+                sp.analysis is None or (not args.only_missing and sp.analysis.model_version != version))]
+            totals["unchanged"] += len(page) - len(todo)
+            if not todo or args.dry_run:
+                totals["reanalyzed"] += len(todo)
+                continue
+            analyses, new_events = analyzer.analyze([sp.post for sp in todo], known_events=list(events.values()))
+            result = store.upsert_posts([(sp.post, a) for sp, a in zip(todo, analyses, strict=True)])
+            if result.failed:
+                print(f"error: {result.failed} posts not written: {'; '.join(result.errors[:3])}", file=sys.stderr)
+                return 1
+            if new_events:
+                store.upsert_events(new_events)
+                events.update((e.event_id, e) for e in new_events)
+            totals["reanalyzed"] += len(todo)
+            totals["labels_changed"] += sum(1 for sp, a in zip(todo, analyses, strict=True)
+                                            if sp.analysis is None or sp.analysis.label != a.label)
+    except StoreError as exc:
+        print(f"error: store unavailable: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(json.dumps({**totals, "model_version": version, "dry_run": bool(args.dry_run)}, ensure_ascii=False))
+    return 0
 
 
 def export_corrections_command(args: argparse.Namespace) -> int:

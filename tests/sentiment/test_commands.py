@@ -172,3 +172,48 @@ def test_eval_warns_when_posts_were_training_data(tmp_path: Path, capsys: pytest
     shipped = Path(__file__).resolve().parents[2] / "sentiment" / "models"
     assert main(["sentiment", "eval", "--data", str(path), "--model-dir", str(shipped)]) == 0
     assert "warning" not in capsys.readouterr().err  # another model directory: its training data is not known
+
+
+def test_reanalyze_labels_posts_stored_without_analysis_or_by_another_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import dataclasses
+
+    from yuqing.post import now_utc
+    from yuqing.store import open_store
+
+    config = tmp_path / "yuqing.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "y.db"}"\n', encoding="utf-8")
+    settings = Settings().replace(store={"path": str(tmp_path / "y.db")})
+    t = now_utc()
+    posts = [Post("weibo", "1", "电信宽带断网三天了，客服电话打不通[怒]", t),
+             Post("weibo", "2", "联通营业厅服务真好，点赞", t),
+             Post("weibo", "3", "移动今天发布新套餐", t),
+             Post("weibo", "4", "电信宽带又断网了，光猫红灯", t.replace(year=t.year - 1))]
+    analyses, _ = Analyzer.from_settings(settings).analyze(posts)
+    store = open_store(settings)
+    try:
+        store.upsert_posts([(posts[0], None), (posts[1], dataclasses.replace(analyses[1], model_version="old",
+                                                                             label="negative")),
+                            (posts[2], analyses[2]), (posts[3], None)])
+        store.correct_label("weibo", "2", "neutral", by="ops")
+    finally:
+        store.close()
+    base = ["--config", str(config), "sentiment", "reanalyze"]
+    assert main([*base, "--days", "30", "--dry-run"]) == 0
+    dry = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (dry["posts_seen"], dry["reanalyzed"], dry["dry_run"]) == (4, 2, True)
+    assert main([*base, "--days", "30", "--only-missing"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["reanalyzed"] == 1  # post 1 only
+    assert main([*base]) == 0
+    done = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (done["reanalyzed"], done["unchanged"]) == (2, 2)  # post 2 (old model) and post 4 (a year old)
+    store = open_store(settings)
+    try:
+        one, two, four = (store.get_post("weibo", i) for i in ("1", "2", "4"))
+    finally:
+        store.close()
+    assert one.analysis is not None and one.analysis.label == "negative" and four.analysis is not None
+    assert two.analysis.model_version == done["model_version"] and two.analysis.label == "positive"
+    assert two.corrected_label == "neutral" and two.label == "neutral"  # the human correction stays
+    assert main([*base]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["reanalyzed"] == 0

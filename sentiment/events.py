@@ -209,13 +209,19 @@ def _match_known(members, items, known_by_band, known_by_sample, known_by_word) 
                 for ev in known_by_band.get(band, ()):
                     if hamming(it.simhash, ev.simhash) <= HAMMING:
                         return ev
-    words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
-    operators = {op for m in members for op in items[m].operators}
-    city = _city([items[m] for m in members])
-    province = _province([items[m] for m in members])
+    if len(members) == 1:  # most groups: one post (no Counters to build)
+        it = items[members[0]]
+        top = [w for w in it.keywords[:5] if w not in _GENERIC]
+        operators, city, province = set(it.operators), it.city, it.province
+    else:
+        words = Counter(w for m in members for w in items[m].keywords[:5] if w not in _GENERIC)
+        top = [w for w, _ in words.most_common(5)]
+        operators = {op for m in members for op in items[m].operators}
+        city = _city([items[m] for m in members])
+        province = _province([items[m] for m in members])
     shared: Counter[str] = Counter()
     events: dict[str, Event] = {}
-    for w, _ in words.most_common(5):
+    for w in top:
         for ev in known_by_word.get(w, ()):
             shared[ev.event_id] += 1
             events[ev.event_id] = ev

@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +72,12 @@ def hash_features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> spars
         same = row[:-2] == row[2:]
         hashes.append((((codes[:-2] << _S42) | (codes[1:-1] << _S21) | codes[2:]) ^ _SALT[2])[same])
         rows.append(row[:-2][same])
-    word_rows = [(i, _word_hash(w)) for i, ws in enumerate(words) for w in ws if not w.isspace()]
-    if word_rows:
-        wr = np.array(word_rows, dtype=np.int64)
-        hashes.append((wr[:, 1].astype(np.uint64) << np.uint64(8)) ^ _SALT[3])
-        rows.append(wr[:, 0])
+    kept = [[w for w in ws if not w.isspace()] for ws in words]
+    flat = list(chain.from_iterable(kept))
+    if flat:
+        word_hashes = np.fromiter(map(_word_hash, flat), dtype=np.uint64, count=len(flat))
+        hashes.append((word_hashes << np.uint64(8)) ^ _SALT[3])
+        rows.append(np.repeat(np.arange(n, dtype=np.int64), [len(k) for k in kept]))
     buckets = (_mix(np.concatenate(hashes)) & _MASK).astype(np.int64)
     keys = np.sort((np.concatenate(rows) << 20) | buckets)
     if len(keys) > 1:

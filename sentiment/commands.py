@@ -37,7 +37,8 @@ def register(sub: Any) -> None:
                      help="only posts published in the last N days (default: every post)")
     re_.add_argument("--only-missing", action="store_true",
                      help="only posts stored without analysis (e.g. while the analyzer could not be loaded)")
-    re_.add_argument("--dry-run", action="store_true", help="count what would be analyzed, write nothing")
+    re_.add_argument("--dry-run", action="store_true",
+                     help="analyze and count what would change (labels_changed too), write nothing")
     re_.set_defaults(func=reanalyze_command)
 
     ex = ssub.add_parser("export-corrections", help="write human label corrections as CSV label,text")
@@ -215,17 +216,17 @@ def reanalyze_command(args: argparse.Namespace) -> int:
             todo = [sp for sp in page if (since is None or sp.post.published_at >= since) and (
                 sp.analysis is None or (not args.only_missing and sp.analysis.model_version != version))]
             totals["unchanged"] += len(page) - len(todo)
-            if not todo or args.dry_run:
-                totals["reanalyzed"] += len(todo)
+            if not todo:
                 continue
             analyses, new_events = analyzer.analyze([sp.post for sp in todo], known_events=list(events.values()))
-            result = store.upsert_posts([(sp.post, a) for sp, a in zip(todo, analyses, strict=True)])
-            if result.failed:
-                print(f"error: {result.failed} posts not written: {'; '.join(result.errors[:3])}", file=sys.stderr)
-                return 1
-            if new_events:
-                store.upsert_events(new_events)
-                events.update((e.event_id, e) for e in new_events)
+            if not args.dry_run:  # a dry run analyzes too, so its counts are the real run's; it writes nothing
+                result = store.upsert_posts([(sp.post, a) for sp, a in zip(todo, analyses, strict=True)])
+                if result.failed:
+                    print(f"error: {result.failed} posts not written: {'; '.join(result.errors[:3])}", file=sys.stderr)
+                    return 1
+                if new_events:
+                    store.upsert_events(new_events)
+            events.update((e.event_id, e) for e in new_events)
             totals["reanalyzed"] += len(todo)
             totals["labels_changed"] += sum(1 for sp, a in zip(todo, analyses, strict=True)
                                             if sp.analysis is None or sp.analysis.label != a.label)

@@ -264,9 +264,13 @@ def _city_province(city: str) -> str:
 
 
 def _city(members: Sequence[Item]) -> str:
-    """The city most of the posts name ("" when none does)."""
+    """The city at least half of the posts name ("" otherwise: one 上海 post among six from elsewhere does not make
+    an event 上海's)."""
     cities = Counter(it.city for it in members if it.city)
-    return min(cities, key=lambda c: (-cities[c], c)) if cities else ""
+    if not cities:
+        return ""
+    city = min(cities, key=lambda c: (-cities[c], c))
+    return city if 2 * cities[city] >= len(members) else ""
 
 
 def _merge(known: Event | None, members: list[Item]) -> Event:

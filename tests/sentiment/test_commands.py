@@ -201,7 +201,7 @@ def test_reanalyze_labels_posts_stored_without_analysis_or_by_another_model(
     base = ["--config", str(config), "sentiment", "reanalyze"]
     assert main([*base, "--days", "30", "--dry-run"]) == 0
     dry = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (dry["posts_seen"], dry["reanalyzed"], dry["dry_run"]) == (4, 2, True)
+    assert (dry["posts_seen"], dry["reanalyzed"], dry["labels_changed"], dry["dry_run"]) == (4, 2, 2, True)
     assert main([*base, "--days", "30", "--only-missing"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["reanalyzed"] == 1  # post 1 only
     assert main([*base]) == 0

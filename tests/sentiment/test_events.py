@@ -141,3 +141,15 @@ def test_one_outage_told_with_the_city_and_with_only_the_province_is_one_event()
     henan = replace(item(30, "宽带断网了，光猫也红了", keywords=("断网", "宽带"), city=""), province="河南")
     guangdong = replace(item(31, "家里的宽带又断网，客服说正在排查", keywords=("断网", "宽带"), city=""), province="广东")
     assert group([henan, guangdong], known=[known])[0] == ["ev1", ""]
+
+
+def test_an_event_is_a_city_s_only_when_half_its_posts_name_it() -> None:
+    from dataclasses import replace
+
+    text = "移动的彩云备份好省心，照片自动同步"
+    posts = [replace(item(i, text, keywords=("彩云", "备份", "省心"), operators=("中国移动",), city=c), province=p)
+             for i, (c, p) in enumerate([("上海", "上海"), ("", "辽宁"), ("", "辽宁"), ("", "云南"), ("", "河南")])]
+    _, events = group(posts)
+    assert [(e.city, e.title) for e in events] == [("", "中国移动：彩云 备份 省心")]
+    _, events = group(posts[:2])
+    assert [e.city for e in events] == ["上海"]  # one of two: half

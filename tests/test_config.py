@@ -155,3 +155,17 @@ def test_config_check_passes_the_shipped_files(tmp_path: Path, monkeypatch: pyte
     code, out, err = config_check(f, capsys)
     assert code == 0, err
     assert json.loads(out)["sentiment"]["model"] == "snownlp"
+
+
+def test_config_check_names_the_environment_variable_that_set_a_bad_value(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    for var in [v for v in os.environ if v.startswith("YUQING_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("YUQING_SENTIMENT_MODEL", "bogus")
+    f = tmp_path / "empty.toml"
+    f.write_text("", encoding="utf-8")
+    code, out, err = config_check(f, capsys)
+    assert code == 2
+    assert "config error: environment YUQING_SENTIMENT_MODEL: [sentiment] model: unknown sentiment model 'bogus'" in err
+    assert str(f) not in err

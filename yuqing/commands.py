@@ -47,8 +47,8 @@ def config_check(args: argparse.Namespace) -> int:
     its problems as "[section] field: message" strings.
     """
     settings = settings_from(args)
-    source = settings.source_file or "settings"
-    problems = [f"{source}: {p}" for spec in getattr(args, "config_checks", ()) for p in run_check(spec, settings)]
+    problems = [f"{_where(p, settings)}: {p}" for spec in getattr(args, "config_checks", ())
+                for p in run_check(spec, settings)]
     if problems:
         for problem in problems:
             print(f"配置错误 config error: {problem}", file=sys.stderr)
@@ -56,6 +56,20 @@ def config_check(args: argparse.Namespace) -> int:
     print(json.dumps(masked(settings), ensure_ascii=False, indent=2))
     print(f"OK: settings from {settings.source_file or 'defaults and environment'}", file=sys.stderr)
     return 0
+
+
+def _where(problem: str, settings: Settings) -> str:
+    """Where the value a problem ("[section] field: …") names came from: the environment variable that set it,
+    else the settings file."""
+    import os
+    import re
+
+    m = re.match(r"\[(\w+)\] (\w+)", problem)
+    if m:
+        var = f"YUQING_{m.group(1).upper()}_{m.group(2).upper()}"
+        if os.environ.get(var):
+            return f"environment {var}"
+    return settings.source_file or "settings"
 
 
 def run_check(spec: str, settings: Settings) -> list[str]:

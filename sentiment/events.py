@@ -17,6 +17,7 @@ from itertools import combinations
 
 import numpy as np
 
+from sentiment.regions import gazetteer
 from sentiment.text import EMOTICON
 from yuqing.post import Event, Post
 
@@ -252,14 +253,13 @@ def _overlap_needed(city: str, province: str, other_city: str, other_province: s
         return KEYWORD_OVERLAP_SAME_CITY if city == other_city else None
     province, other_province = province or _city_province(city), other_province or _city_province(other_city)
     if province and other_province:
-        return KEYWORD_OVERLAP_SAME_CITY if province == other_province and (city or other_city) else (
-            KEYWORD_OVERLAP if province == other_province else None)
+        if province != other_province:
+            return None
+        return KEYWORD_OVERLAP_SAME_CITY if city or other_city else KEYWORD_OVERLAP
     return KEYWORD_OVERLAP
 
 
 def _city_province(city: str) -> str:
-    from sentiment.regions import gazetteer
-
     return gazetteer().city_province.get(city, "") if city else ""
 
 

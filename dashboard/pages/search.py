@@ -63,9 +63,11 @@ if a:
         st.text(f"{ev.title}（{ev.size} 条，负面 {ev.negative} 条，{local_str(ev.first_seen)} 至 {local_str(ev.last_seen)}）")
 
 if auth.allowed("responder"):
-    with st.form("correct_label"):
+    with st.form(f"correct_label_{p.platform}_{p.post_id}"):
+        # One widget per post, starting from the post's own label: never a label chosen for another post.
         new = st.selectbox("更正情感标签", list(LABELS), index=LABELS.index(sp.label) if sp.label in LABELS else 1,
-                           format_func=ui.LABEL_ZH.__getitem__, key="correct_to")
+                           format_func=ui.LABEL_ZH.__getitem__, key=f"correct_to_{p.platform}_{p.post_id}")
         if st.form_submit_button("保存更正"):
-            data.correct_label(p.platform, p.post_id, new, ui.username())
-            st.success(f"已更正为「{ui.LABEL_ZH[new]}」")
+            data.correct_label(p.platform, p.post_id, new, ui.username())  # clears the cached reads
+            ui.flash(f"已更正为「{ui.LABEL_ZH[new]}」")
+            st.rerun()

@@ -29,7 +29,7 @@ def test_search_finds_words_and_corrects_label(filled):
     assert at.metric[0].value == str(filled.count_posts(PostQuery(text="断网", since=NOW - timedelta(days=7))))
     assert list(at.dataframe[0].value["内容"]) == ["电信断网三天了，再不修就去工信部投诉"]
     assert "电信断网（2 条，负面 2 条，2026-11-24 08:00 至 2026-11-24 09:00）" in [t.value for t in at.text]
-    at.selectbox(key="correct_to").set_value("neutral")
+    at.selectbox(key="correct_to_weibo_p1").set_value("neutral")
     at.button[-1].click().run()
     assert filled.get_post("weibo", "p1").label == "neutral"
     assert filled.list_audit(target="post:weibo:p1")[0].action == "correct_label"
@@ -158,3 +158,21 @@ def test_subscriber_daily_time_is_checked_and_rules_are_picked_from_the_rules_fi
     at.button[0].click().run()
     [sub] = filled.list_subscribers()
     assert (sub.daily_at, sub.rules) == ("07:30", ("升级投诉苗头",))
+
+
+def test_label_correction_starts_from_each_posts_own_label_and_shows_the_new_one(filled):
+    at = on_page("responder", "search")
+    first = at.selectbox(key="search_pick").value
+    assert first == "weibo:p1" and at.selectbox(key="correct_to_weibo_p1").value == "negative"
+    at.selectbox(key="correct_to_weibo_p1").set_value("positive")
+    at.button[-1].click().run()
+    assert not at.exception, at.exception
+    assert filled.get_post("weibo", "p1").label == "positive"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["情感"] == "正面（已人工更正）"  # shown at once, not after a reload
+    assert "已更正为「正面」" in [s.value for s in at.success]
+    at.selectbox(key="search_pick").set_value("weibo:p2").run()  # another negative post
+    assert at.selectbox(key="correct_to_weibo_p2").value == "negative"
+    assert {m.label: m.value for m in at.metric}["情感"] == "负面"
+    at.button[-1].click().run()  # saving untouched keeps the post's own label
+    assert filled.get_post("weibo", "p2").label == "negative"

@@ -16,7 +16,11 @@ TEMPLATES_FILE = Path(__file__).with_name("reply_templates.toml")
 RISK_WEIGHT = {"escalation": 4.0, "churn": 3.0}
 RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
 ARRIVING_ZH = "携号转网（正面，多为转入）"
-ARRIVING_MAX = 0.0  # a positive post flagged churn is someone arriving: never above this priority
+MAX_AGE_PENALTY = 3.0  # freshness: a day old loses one point, at most this many
+# A positive post flagged churn is someone arriving: never above this priority, which is below the lowest any
+# other post can score (no influence, no risk, not negative, MAX_AGE_PENALTY days old).
+ARRIVING_MAX = -MAX_AGE_PENALTY - 0.5
+INFLUENCE_PER_POINT = 10.0  # influence is 0-100 (sentiment.topics.influence): 100 reach = 10 priority points
 ALERT_WEIGHT = {"blue": 1.0, "yellow": 2.0, "orange": 4.0, "red": 6.0}  # a post in an unresolved alert
 OPEN_STATUSES = ("new", "assigned")
 STATUS_ZH = {"new": "新建", "assigned": "已分派", "replied": "已回复", "resolved": "已解决", "ignored": "已忽略"}
@@ -95,16 +99,15 @@ def arriving(sp: StoredPost) -> bool:
 
 
 def priority(sp: StoredPost, now: datetime) -> float:
-    """Higher first: influence, risk, negativity, and freshness (a day old loses one point, at most three).
-
-    Churn on a positive post adds nothing and caps the post at ARRIVING_MAX."""
+    """Higher first: influence (0-100, one point per 10), risk, negativity, and freshness (a day old loses one
+    point, at most three). Churn on a positive post adds nothing and caps the post at ARRIVING_MAX."""
     a = sp.analysis
-    score = min(a.influence, 10.0) if a else 0.0
+    score = a.influence / INFLUENCE_PER_POINT if a else 0.0
     score += sum(0.0 if f == "churn" and sp.label == "positive" else RISK_WEIGHT.get(f, 2.0)
                  for f in (a.risk_flags if a else ()))
     score += 2.0 if sp.label == "negative" else 0.0
     age_h = max((now - sp.post.published_at).total_seconds() / 3600, 0.0)
-    score -= min(age_h / 24, 3.0)
+    score -= min(age_h / 24, MAX_AGE_PENALTY)
     return round(min(score, ARRIVING_MAX) if arriving(sp) else score, 3)
 
 

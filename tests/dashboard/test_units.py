@@ -75,15 +75,27 @@ def _alert(severity, status="open", keys=(), event_id="", alert_id=1):
                  sample_keys=keys, event_id=event_id, alert_id=alert_id)
 
 
+def test_priority_scales_influence_over_its_whole_0_to_100_range():
+    big, mid, small = (triage.priority(sp(influence=x), NOW) for x in (100.0, 20.0, 11.0))
+    assert big > mid > small  # a 3.86M-follower report (100) no longer ties with an influence 11 post
+    assert big - mid == 8.0  # one point per 10 influence
+    # influence does not swamp the other factors: an escalation threat outweighs 30 points of reach
+    assert triage.priority(sp(influence=20.0, risk=("escalation",)), NOW) > triage.priority(sp(influence=50.0), NOW)
+    arriving = sp(label="positive", influence=100.0, risk=("churn",))
+    assert triage.priority(arriving, NOW) <= triage.ARRIVING_MAX < triage.priority(sp(label="neutral", influence=11), NOW)
+    # arriving stays last even below an old, unread post with no influence at all (whose score is negative)
+    assert triage.priority(arriving, NOW) < triage.priority(sp(label="neutral", influence=0.0, hours=24 * 9), NOW)
+
+
 def test_queue_priority_adds_the_worst_unresolved_alert_of_the_post():
-    post = sp(influence=2.0)
+    post = sp(influence=20.0)
     post = StoredPost(post=post.post, analysis=dataclasses.replace(post.analysis, event_id="ev1"))
     base = triage.priority(post, NOW)
     assert triage.queue_priority(post, NOW, []) == base
     yellow, red = _alert("yellow", keys=("weibo:1",), alert_id=1), _alert("red", event_id="ev1", alert_id=2)
     assert triage.post_alert(post, [yellow, red]) is red
-    assert triage.queue_priority(post, NOW, [yellow, red]) == base + triage.ALERT_WEIGHT["red"]
-    assert triage.queue_priority(post, NOW, [yellow]) == base + triage.ALERT_WEIGHT["yellow"]
+    assert triage.queue_priority(post, NOW, [yellow, red]) == pytest.approx(base + triage.ALERT_WEIGHT["red"])
+    assert triage.queue_priority(post, NOW, [yellow]) == pytest.approx(base + triage.ALERT_WEIGHT["yellow"])
     gone = [_alert("red", status="resolved", event_id="ev1"), _alert("orange", keys=("weibo:2",), event_id="ev9")]
     assert triage.post_alert(post, gone) is None and triage.queue_priority(post, NOW, gone) == base
 

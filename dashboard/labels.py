@@ -9,6 +9,10 @@ from collections.abc import Mapping
 
 PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
 
+# Risk flags of sentiment.topics; churn on a positive post is most likely someone arriving, not leaving.
+RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
+ARRIVING_ZH = "携号转网（正面，多为转入）"
+
 # Every action written with add_audit: yuqing.lifecycle, alerts.engine (alert_<decision>), dashboard.throttle,
 # dashboard.data (case actions, label corrections, subscribers).
 ACTION_ZH = {
@@ -25,6 +29,30 @@ SCOPE_ZH = {"operators": "运营商", "operator": "运营商", "platforms": "平
 RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
                 "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",
                 "flatline": "数据源停止更新"}
+
+
+def platform_zh(code: str) -> str:
+    return PLATFORM_ZH.get(code, code)
+
+
+def platforms_text(codes: tuple[str, ...] | list[str], empty: str = "全部") -> str:
+    """"微博、知乎" for platform codes; `empty` when there are none."""
+    return "、".join(platform_zh(c) for c in codes) or empty
+
+
+def post_key_text(key: str) -> str:
+    """"微博 12345" for a "weibo:12345" post key."""
+    platform, _, post_id = key.partition(":")
+    return f"{platform_zh(platform)} {post_id}" if post_id else key
+
+
+def risk_zh(flag: str, label: str = "") -> str:
+    return ARRIVING_ZH if flag == "churn" and label == "positive" else RISK_ZH.get(flag, flag)
+
+
+def risks_text(flags: tuple[str, ...], label: str = "") -> str:
+    """"升级投诉风险、离网风险" for a post's risk flags, given its effective label."""
+    return "、".join(risk_zh(f, label) for f in flags)
 
 
 def action_zh(code: str) -> str:

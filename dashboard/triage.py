@@ -12,10 +12,12 @@ from pathlib import Path
 
 from yuqing.post import Alert, Case, StoredPost
 
+from .labels import ARRIVING_ZH as ARRIVING_ZH  # re-exported: the queue's reason for an arriving customer
+from .labels import RISK_ZH as RISK_ZH
+from .labels import risks_text
+
 TEMPLATES_FILE = Path(__file__).with_name("reply_templates.toml")
 RISK_WEIGHT = {"escalation": 4.0, "churn": 3.0}
-RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
-ARRIVING_ZH = "携号转网（正面，多为转入）"
 MAX_AGE_PENALTY = 3.0  # freshness: a day old loses one point, at most this many
 # A positive post flagged churn is someone arriving: never above this priority, which is below the lowest any
 # other post can score (no influence, no risk, not negative, MAX_AGE_PENALTY days old).
@@ -80,17 +82,13 @@ def flag_reason(sp: StoredPost, ours: str, rules: QueueRules) -> str:
     reasons = []
     a = sp.analysis
     if a and a.risk_flags:
-        reasons.append("、".join(_risk_zh(f, sp.label) for f in a.risk_flags))
+        reasons.append(risks_text(a.risk_flags, sp.label))
     if sp.label == "negative" and a and a.influence >= rules.negative_min_influence:
         reasons.append(f"负面且有影响力({a.influence:.1f})")
     p = sp.post
     if p.platform == "zhidao" and p.kind == "question" and p.comments == 0 and mentions(sp, ours):
         reasons.append("知道提问未获回答")
     return "；".join(reasons)
-
-
-def _risk_zh(flag: str, label: str) -> str:
-    return ARRIVING_ZH if flag == "churn" and label == "positive" else RISK_ZH.get(flag, flag)
 
 
 def arriving(sp: StoredPost) -> bool:

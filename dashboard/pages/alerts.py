@@ -72,7 +72,7 @@ samples = data.posts_by_keys(a.sample_keys)
 for key in a.sample_keys:
     sp = samples.get(key)
     if sp is None:
-        st.caption(ui.escape_md(f"{key}（帖子不在库中）"))
+        st.caption(ui.escape_md(f"{labels.post_key_text(key)}（帖子不在库中）"))
         continue
     with st.container(border=True):
         st.caption(ui.post_caption(sp))

@@ -7,7 +7,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data, ui
+from dashboard import auth, data, labels, ui
 from yuqing.post import LABELS
 from yuqing.timefmt import local_str
 
@@ -22,8 +22,8 @@ if text.strip() != st.query_params.get("q", ""):
     elif "q" in st.query_params:
         del st.query_params["q"]
 c1, c2 = st.columns([3, 1])
-labels = c1.multiselect("情感", list(LABELS), format_func=ui.LABEL_ZH.__getitem__, key="search_labels", placeholder="全部")
-q = dataclasses.replace(f.query(data.now()), text=text.strip(), labels=tuple(labels))
+wanted_labels = c1.multiselect("情感", list(LABELS), format_func=ui.LABEL_ZH.__getitem__, key="search_labels", placeholder="全部")
+q = dataclasses.replace(f.query(data.now()), text=text.strip(), labels=tuple(wanted_labels))
 total = data.count(q)
 pages = max(1, -(-total // PAGE_SIZE))
 page = c2.number_input("页码", min_value=1, max_value=pages, value=1, key="search_page")
@@ -53,7 +53,7 @@ if a:
     st.dataframe(pd.DataFrame([
         {"项目": "触点", "内容": "、".join(a.touchpoints)}, {"项目": "运营商", "内容": "、".join(a.operators)},
         {"项目": "地区", "内容": " ".join(x for x in (a.province, a.city) if x) or p.ip_region},
-        {"项目": "风险", "内容": "、".join(a.risk_flags)}, {"项目": "关键词", "内容": "、".join(a.keywords)},
+        {"项目": "风险", "内容": labels.risks_text(a.risk_flags, sp.label)}, {"项目": "关键词", "内容": "、".join(a.keywords)},
         {"项目": "模型", "内容": f"{a.model} {a.model_version}".strip()},
         {"项目": "分析时间", "内容": local_str(a.analyzed_at)},
     ]), hide_index=True, width="stretch")

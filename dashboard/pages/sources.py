@@ -27,7 +27,7 @@ else:
 st.subheader("拒收统计")
 counts = data.rejected_counts()
 if counts:
-    st.dataframe(pd.DataFrame([{"来源": s, "环节": stage, "原因": reason, "数量": n}
+    st.dataframe(pd.DataFrame([{"来源": ui.PLATFORM_ZH.get(s, s), "环节": stage, "原因": reason, "数量": n}
                                for (s, stage, reason), n in sorted(counts.items(), key=lambda kv: -kv[1])],
                               columns=["来源", "环节", "原因", "数量"]), hide_index=True, width="stretch")
 else:
@@ -35,7 +35,7 @@ else:
 st.subheader("最近拒收")
 recent = data.rejected(100)
 if recent:
-    st.dataframe(pd.DataFrame([{"时间": local_str(r.at), "来源": r.source, "环节": r.stage, "原因": r.reason,
+    st.dataframe(pd.DataFrame([{"时间": local_str(r.at), "来源": ui.PLATFORM_ZH.get(r.source, r.source), "环节": r.stage, "原因": r.reason,
                                 "链接": r.url, "样本": r.sample} for r in recent],
                               columns=["时间", "来源", "环节", "原因", "链接", "样本"]), hide_index=True, width="stretch")
 else:

@@ -22,7 +22,7 @@ subs = data.subscribers()
 st.dataframe(pd.DataFrame([{
     "编号": s.subscriber_id, "邮箱": s.email, "姓名": s.name, "最低级别": SEVERITY_ZH[s.min_severity],
     "运营商": "、".join(s.operators) or "全部", "触点": "、".join(s.touchpoints) or "全部",
-    "地区": "、".join(s.regions) or "全部", "平台": "、".join(s.platforms) or "全部",
+    "地区": "、".join(s.regions) or "全部", "平台": labels.platforms_text(s.platforms),
     "规则": "、".join(s.rules) or "全部", "方式": MODE_ZH[s.mode], "每日时间": s.daily_at,
     "状态": "启用" if s.active else "停用"} for s in subs],
     columns=["编号", "邮箱", "姓名", "最低级别", "运营商", "触点", "地区", "平台", "规则", "方式", "每日时间", "状态"]),

@@ -176,3 +176,27 @@ def test_label_correction_starts_from_each_posts_own_label_and_shows_the_new_one
     assert {m.label: m.value for m in at.metric}["情感"] == "负面"
     at.button[-1].click().run()  # saving untouched keeps the post's own label
     assert filled.get_post("weibo", "p2").label == "negative"
+
+
+def test_risk_flags_and_platforms_are_shown_in_chinese(filled):
+    at = on_page("responder", "search")  # the newest post, p1, threatens escalation
+    detail = dict(zip(at.dataframe[1].value["项目"], at.dataframe[1].value["内容"], strict=True))
+    assert detail["风险"] == "升级投诉风险"
+    assert set(at.dataframe[0].value["平台"]) <= {"微博", "知乎", "百度知道", "黑猫投诉"}
+    filled.record_rejected([Rejected(source="zhihu", stage="parse", reason="missing id", at=NOW)])
+    at = on_page("viewer", "sources")
+    assert list(at.dataframe[0].value["来源"]) == ["知乎"] and list(at.dataframe[1].value["来源"]) == ["知乎"]
+    from yuqing.post import Subscriber
+    filled.save_subscriber(Subscriber(email="pr@example.com", platforms=("weibo", "heimao")))
+    at = on_page("admin", "subscribers")
+    assert list(at.dataframe[0].value["平台"]) == ["微博、黑猫投诉"]
+
+
+def test_missing_sample_post_is_named_in_chinese(filled):
+    from yuqing.post import Alert
+    filled.save_alert(Alert(rule="r", key="k", severity="blue", title="样例缺失", reason="", opened_at=NOW,
+                            sample_keys=("zhihu:gone",)))
+    at = on_page("viewer", "alerts")
+    pick = next(i for i in at.selectbox(key="alert_pick").options if "样例缺失" in i)
+    at.selectbox(key="alert_pick").select(pick).run()
+    assert any("知乎 gone（帖子不在库中）" in c.value.replace("\\", "") for c in at.caption)

@@ -11,6 +11,17 @@ from yuqing.store.base import Bucket
 from yuqing.timefmt import local
 
 LABEL_COLORS = {"负面": "#d62728", "中性": "#9e9e9e", "正面": "#2ca02c"}
+ROW_PX = 22  # height per category of a chart with one row per category: room for every label
+MIN_HEIGHT = 66
+
+
+def _rows_height(n: int) -> int:
+    return max(MIN_HEIGHT, ROW_PX * n)
+
+
+def _category_axis() -> alt.Axis:
+    """Every category labelled: Vega-Lite's default overlap removal drops every other label."""
+    return alt.Axis(labelOverlap=False, labelLimit=200)
 
 
 def buckets_frame(buckets: Sequence[Bucket], names: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -33,12 +44,12 @@ def volume_chart(frame: pd.DataFrame, *, by_label: bool) -> alt.Chart:
 def heatmap(frame: pd.DataFrame) -> alt.Chart:
     """Touchpoint x sentiment counts; frame columns 触点, 情感, 数量."""
     return (alt.Chart(frame).mark_rect().encode(
-        x=alt.X("情感:N", sort=list(LABEL_COLORS), title=None), y=alt.Y("触点:N", title=None),
+        x=alt.X("情感:N", sort=list(LABEL_COLORS), title=None), y=alt.Y("触点:N", title=None, axis=_category_axis()),
         color=alt.Color("数量:Q", scale=alt.Scale(scheme="orangered")), tooltip=["触点", "情感", "数量"])
-        .properties(height=max(120, 24 * frame["触点"].nunique())))
+        .properties(height=_rows_height(frame["触点"].nunique())))
 
 
 def ranked_bars(frame: pd.DataFrame, key: str, value: str = "数量") -> alt.Chart:
     return (alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{value}:Q"), y=alt.Y(f"{key}:N", sort="-x", title=None), tooltip=[key, value])
-        .properties(height=max(120, 22 * len(frame))))
+        x=alt.X(f"{value}:Q"), y=alt.Y(f"{key}:N", sort="-x", title=None, axis=_category_axis()), tooltip=[key, value])
+        .properties(height=_rows_height(len(frame))))

@@ -257,3 +257,19 @@ def test_escape_md_neutralises_markdown_and_html():
     assert escape_md("<img src=x onerror=alert(1)>") == "\\<img src\\=x onerror\\=alert\\(1\\)\\>"
     assert escape_md("**粗体** $x$ :red[字]") == "\\*\\*粗体\\*\\* \\$x\\$ \\:red\\[字\\]"
     assert escape_md("第一行\n第二行") == "第一行 第二行"
+
+
+def test_category_charts_label_every_category():
+    import pandas as pd
+
+    from dashboard import charts
+
+    tps = [f"触点{i}" for i in range(13)]
+    heat = pd.DataFrame([{"触点": t, "情感": s, "数量": 1} for t in tps for s in ("负面", "正面")])
+    bars = pd.DataFrame({"地区": [f"省{i}" for i in range(15)], "数量": range(15, 0, -1)})
+    for chart, n in ((charts.heatmap(heat), 13), (charts.ranked_bars(bars, "地区"), 15),
+                     (charts.ranked_bars(bars.head(2), "地区"), 2)):
+        spec = chart.to_dict()
+        axis = spec["encoding"]["y"]["axis"]
+        assert axis["labelOverlap"] is False  # Vega-Lite would otherwise drop every other label
+        assert spec["height"] >= charts.ROW_PX * n

@@ -102,10 +102,27 @@ def run_once(store: Store, settings: Settings, now: datetime, *, rules: list[Rul
     from alerts.email import notify, schedule_digests
 
     report = evaluate(store, settings, now, rules=rules)
-    chosen = [d for d in report.fired if d.notify]
-    notify(store, settings, [d.alert for d in chosen], now, {d.alert.alert_id or 0: d.action for d in chosen})
+    fired = per_alert(report.decisions)
+    chosen = [(action, alert) for action, alert, mail in fired if mail]
+    notify(store, settings, [a for _, a in chosen], now, {a.alert_id or 0: action for action, a in chosen})
     schedule_digests(store, settings, now)
-    return [d.alert for d in report.fired]
+    return [a for _, a, _ in fired]
+
+
+def per_alert(decisions: list[Decision]) -> list[tuple[str, Alert, bool]]:
+    """Several decisions of one evaluation about the same alert as one: (action, final alert, notify). The action
+    is new if any decision opened it, else reopen, else raise; the alert is its last saved state (final severity)."""
+    acts: dict[int, list[Decision]] = {}
+    for d in decisions:
+        if d.action != "suppressed":
+            acts.setdefault(d.alert.alert_id or 0, []).append(d)
+    out = []
+    for ds in acts.values():
+        fired = [d for d in ds if d.action in ("new", "reopen", "raise")]
+        if fired:
+            action = next(a for a in ("new", "reopen", "raise") if any(d.action == a for d in fired))
+            out.append((action, ds[-1].alert, any(d.notify for d in fired)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -272,3 +272,17 @@ def test_concurrent_deliverers_send_each_message_once(store, settings, smtp_serv
     received = Counter(m["Subject"] for _, _, m in smtp_server.inbox.messages)
     assert sorted(received) == sorted(f"第{i}封" for i in range(24)) and set(received.values()) == {1}
     assert sum(sent) == 24 and all(m.sent_at is not None for m in store.list_outbox())
+
+
+def test_several_decisions_for_one_alert_in_one_run_send_one_new_email(store, settings, smtp_server) -> None:
+    """Three rules fold into one event's alert in one evaluation (new, raise, raise): one email, new, at red."""
+    subscribe(store, settings, "duty@example.test", min_severity="blue")
+    rules = parse_rules({"rules": [{"name": f"升级{sev}", "type": "escalation", "more_than": 2, "severity": sev}
+                                   for sev in ("yellow", "orange", "red")]})
+    crisis(store, event_id="ev1")
+    fired = run_once(store, settings, NOW, rules=rules)
+    assert len({a.alert_id for a in fired}) == 1 and len(fired) == 1
+    assert deliver_due(store, settings, NOW) == 1
+    (msg,) = smtp_server.inbox.to("duty@example.test")
+    assert msg["Subject"].startswith("【红色预警】")
+    assert "新" in msg.get_body(("plain",)).get_content()

@@ -33,9 +33,8 @@ def settings() -> Settings:
     return load_settings()
 
 
-def alert_rule_names() -> list[str]:
-    """Names of the rules in the configured rules file (what a subscriber may pick); [] when it cannot be read,
-    in which case the alert job reports the file itself."""
+def rules_doc() -> Any:
+    """The configured alert rules file, parsed; {} when it cannot be read, in which case the alert job reports it."""
     from pathlib import Path
 
     import yaml
@@ -43,9 +42,14 @@ def alert_rule_names() -> list[str]:
     configured = Path(settings().alerts.rules)
     path = configured if configured.exists() else Path(__file__).resolve().parents[1] / configured
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
-        return []
+        return {}
+
+
+def alert_rule_names() -> list[str]:
+    """Names of the rules in the configured rules file (what a subscriber may pick); [] when it cannot be read."""
+    doc = rules_doc()
     rules = doc.get("rules") if isinstance(doc, dict) else None
     return [str(r["name"]) for r in rules or () if isinstance(r, dict) and r.get("name")]
 

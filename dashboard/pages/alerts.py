@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, data, labels, ui
+from dashboard import alert_scope, auth, charts, data, labels, taxonomy, ui
 from yuqing.post import SEVERITY_ZH
-from yuqing.store.base import PostQuery
 from yuqing.timefmt import local_str
-
-
-def _scoped(value: object) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(value) if isinstance(value, list | tuple) else (str(value),)
-
 
 ui.page_header("预警")
 alerts = data.alerts(limit=200)
@@ -55,17 +45,14 @@ st.caption(ui.escape_md(
     + (f"　确认：{a.acknowledged_by} {local_str(a.acknowledged_at)}" if a.acknowledged_by else "")
     + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else "")))
 
-
-def _field(name: str) -> tuple[str, ...]:
-    """A scope field of the alert (rules write plural names: operators, platforms, touchpoints, regions)."""
-    return _scoped(scope.get(name + "s") or scope.get(name))
-
-
-q = PostQuery(since=a.opened_at - timedelta(hours=24), until=max(data.now(), a.opened_at + timedelta(hours=1)),
-              operators=_field("operator"), platforms=_field("platform"), touchpoints=_field("touchpoint"),
-              provinces=_field("region"), event_id=a.event_id)
-st.altair_chart(charts.volume_chart(charts.buckets_frame(data.volume(q, 3600, "label"), ui.LABEL_ZH), by_label=True),
-                width="stretch")
+view = alert_scope.alert_scope(a, alert_scope.rule_config(data.rules_doc(), a.rule), data.now(),
+                               frozenset(taxonomy.provinces()))
+if view.window is not None:
+    st.metric(f"开启时规则窗口（{view.window_minutes}分钟）内负面帖", data.count(view.window),
+              help="按规则自身的范围和时间窗口重新统计；预警升级后触发数量取各次评估的最大值")
+st.caption(ui.escape_md(view.caption))
+st.altair_chart(charts.volume_chart(charts.buckets_frame(data.volume(view.chart, 3600, "label"), ui.LABEL_ZH),
+                                    by_label=True), width="stretch")
 
 st.markdown("**样例帖子**")
 samples = data.posts_by_keys(a.sample_keys)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
 from .conftest import NOW, XSS, _post, app_as
 
 
@@ -103,3 +106,48 @@ def test_resolve_needs_a_note(filled):
     at.button(key="alert_resolve").click().run()
     assert "请填写解决说明" in [e.value for e in at.error]
     assert filled.get_alert(1).status == "open"
+
+
+def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
+    from dashboard import alert_scope, data, taxonomy
+    from yuqing.post import Alert
+    from yuqing.store.base import PostQuery
+
+    # 电信负面声量激增 (volume_spike, scope 中国电信, 60 minutes) counted 6 negative posts: p1 of event ev1 and five
+    # posts of no event; the chart used to show only the event's posts
+    filled.upsert_posts([_post(NOW, 30 + i, "weibo", "中国电信", "negative", 0.1 * (i + 1)) for i in range(5)])
+    filled.save_alert(Alert(rule="电信负面声量激增", key="中国电信", severity="yellow", title="中国电信负面声量激增",
+                            reason="近60分钟负面帖 6 条", opened_at=NOW, rule_type="volume_spike", count=6, baseline=1.0,
+                            scope={"operators": ["中国电信"], "touchpoints": ["网络信号", "宽带"]}, event_id="ev1"))
+    at = on_page("viewer", "alerts")
+    pick = next(i for i in at.selectbox(key="alert_pick").options if "中国电信负面声量激增" in i)
+    at.selectbox(key="alert_pick").select(pick).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["触发数量"] == "6" and metrics["开启时规则窗口（60分钟）内负面帖"] == "6"
+    assert any("规则范围（运营商=中国电信）内的全部帖子" in c.value.replace("\\", "") for c in at.caption)
+    alert = next(x for x in filled.list_alerts() if x.rule == "电信负面声量激增")
+    view = alert_scope.alert_scope(alert, alert_scope.rule_config(data.rules_doc(), alert.rule), NOW,
+                                   frozenset(taxonomy.provinces()))
+    assert view.chart.event_id == "" and view.chart.operators == ("中国电信",) and view.chart.touchpoints == ()
+    in_window = PostQuery(since=NOW - timedelta(minutes=60), until=NOW, operators=("中国电信",), labels=("negative",))
+    charted = filled.count_posts(dataclasses.replace(view.chart, since=in_window.since, until=NOW, labels=("negative",)))
+    assert charted == filled.count_posts(in_window) == 6  # the chart's scope holds the counted posts
+
+
+def test_alert_scope_without_its_rule_or_for_an_event_rule():
+    from dashboard import alert_scope
+    from yuqing.post import Alert
+
+    a = Alert(rule="gone", key="k", severity="blue", title="t", reason="", opened_at=NOW, rule_type="volume_spike",
+              scope={"operators": ["中国移动"], "regions": ["广东", "深圳"]}, event_id="ev1")
+    view = alert_scope.alert_scope(a, None, NOW, frozenset({"广东"}))
+    assert (view.chart.operators, view.chart.provinces, view.chart.cities) == (("中国移动",), ("广东",), ("深圳",))
+    assert view.chart.event_id == "" and view.window is None  # the rule's window is unknown: no count shown
+    grow = Alert(rule="新事件快速发酵", key="ev1", severity="yellow", title="t", reason="", opened_at=NOW,
+                 rule_type="event_growth", event_id="ev1")
+    view = alert_scope.alert_scope(grow, {"name": "新事件快速发酵", "window_minutes": 30}, NOW, frozenset())
+    assert view.chart.event_id == "ev1" and "事件的帖子" in view.caption and view.window_minutes == 30
+    doc = {"rules": [{"name": "a", "scope": {"operator": "中国联通"}, "window_minutes": 15}]}
+    rule = alert_scope.rule_config(doc, "a")
+    view = alert_scope.alert_scope(a, rule, NOW, frozenset())
+    assert view.chart.operators == ("中国联通",) and view.window.since == NOW - timedelta(minutes=15)

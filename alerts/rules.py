@@ -174,14 +174,17 @@ class VolumeSpike(Rule):
 
     def evaluate(self, window: Window) -> list[Match]:
         count = window.negative
-        base = mean(window.baselines) if window.baselines else 0.0
-        ratio = count / max(base, self.p["baseline_floor"])
+        mean_before = mean(window.baselines) if window.baselines else 0.0
+        base = max(mean_before, self.p["baseline_floor"])  # the baseline used, stored and printed: count / base = ratio
+        ratio = count / base
         if count < self.p["min_count"] or ratio < self.p["ratio"]:
             return []
         posts = self.scoped(window)
         kw = tuple(window.keywords)[:8] or top_keywords(posts)
-        against = (f"前{len(window.baselines)}天同时段平均 {base:.1f} 条，为基线的 {ratio:.1f} 倍" if window.baselines
-                   else "尚无往日同时段数据作基线")
+        floored = "" if base == mean_before else f"，按基线下限 {base:g} 条计"
+        before = (f"前{len(window.baselines)}天同时段平均 {mean_before:.1f} 条" if window.baselines
+                  else "尚无往日同时段数据")
+        against = f"{before}{floored}，为基线的 {ratio:.1f} 倍"
         reason = (f"近{self.window_minutes}分钟负面帖 {count} 条，{against}"
                   f"（阈值 {self.p['ratio']:g} 倍，至少 {self.p['min_count']} 条）。")
         grade = min(ratio / self.p["ratio"], count / self.p["min_count"])  # grows only when both grow

@@ -186,3 +186,17 @@ def test_backtest_replays_source_health_for_flatline(store, settings) -> None:
     assert [(h.action, h.alert.key) for h in hits[1:]] == [("raise", "weibo")]  # still silent: more severe
     assert hits[1].alert.severity != hits[0].alert.severity
     assert store.list_alerts() == [] and store.get_state("alerts.source_first_seen.weibo") is None
+
+
+def test_volume_spike_stores_and_prints_the_floored_baseline(store, settings) -> None:
+    """Half a post a day before: the ratio is against the floor (1), so count / baseline equals the printed ratio."""
+    rules = parse_rules({"rules": [{"name": "激增", "type": "volume_spike", "min_count": 5, "ratio": 3,
+                                    "baseline_days": 2}]})
+    crisis(store, 1, text="信号差", now=NOW - timedelta(days=1))
+    store.upsert_posts([make_post("信号很好", label="positive", minutes_ago=3, now=NOW - timedelta(days=d))
+                        for d in (1, 2)])
+    crisis(store, 38, text="信号差", start=0.1)
+    (d,) = evaluate(store, settings, NOW, rules=rules).decisions
+    a = d.alert
+    assert a.count == 38 and a.baseline == 1.0
+    assert f"为基线的 {a.count / a.baseline:.1f} 倍" in a.reason and "按基线下限 1 条计" in a.reason

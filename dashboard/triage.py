@@ -34,6 +34,7 @@ class Template:
     title: str
     text: str
     touchpoints: tuple[str, ...] = ()  # empty = the fallback for any touchpoint
+    words: tuple[str, ...] = ()  # when set, the post's text must also contain one of these
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def load_library(path: Path = TEMPLATES_FILE) -> Library:
         if not t.get("id") or not t.get("text"):
             raise ValueError(f"{path}: templates[{i}] needs id and text")
         templates.append(Template(template_id=str(t["id"]), title=str(t.get("title", t["id"])), text=str(t["text"]),
-                                  touchpoints=tuple(t.get("touchpoints", ()))))
+                                  touchpoints=tuple(t.get("touchpoints", ())), words=tuple(t.get("words", ()))))
     if not any(not t.touchpoints for t in templates):
         raise ValueError(f"{path}: one template must have no touchpoints (the fallback)")
     return Library(rules=rules, templates=tuple(templates))
@@ -138,12 +139,12 @@ def is_overdue(published_at: datetime, case: Case, now: datetime, due_minutes: i
     return case.status in OPEN_STATUSES and reply_clock(published_at, case, now) > timedelta(minutes=due_minutes)
 
 
-def choose_template(templates: tuple[Template, ...], touchpoints: tuple[str, ...]) -> Template:
-    """The first template for the post's first matching touchpoint, else the fallback."""
-    for tp in touchpoints:
-        for t in templates:
-            if tp in t.touchpoints:
-                return t
+def choose_template(templates: tuple[Template, ...], touchpoints: tuple[str, ...], text: str = "") -> Template:
+    """The first template, in file order (specific first), sharing a touchpoint with the post and, when it lists
+    words, found in the post's text; else the fallback."""
+    for t in templates:
+        if set(t.touchpoints) & set(touchpoints) and (not t.words or any(w in text for w in t.words)):
+            return t
     return next(t for t in templates if not t.touchpoints)
 
 

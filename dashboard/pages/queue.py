@@ -110,7 +110,8 @@ elif c.status in ("new", "assigned"):
         st.rerun()
 
     touchpoints = sp.analysis.touchpoints if sp.analysis else ()
-    suggested = triage.choose_template(library.templates, touchpoints)
+    suggested = triage.choose_template(library.templates, touchpoints,
+                                       f"{sp.post.title} {sp.post.text}")
     ids = [t.template_id for t in library.templates]
     titles = {t.template_id: t for t in library.templates}
     tid = st.selectbox("回复模板（统一口径）", ids, index=ids.index(suggested.template_id), key=f"tpl_{c.case_id}",

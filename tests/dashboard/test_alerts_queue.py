@@ -73,8 +73,9 @@ def test_queue_flags_posts_in_priority_order_and_reply_changes_the_store(filled)
     at.button(key=f"claim_{first}").click().run()
     assert filled.get_case(first).status == "assigned" and filled.get_case(first).assignee == "resp1"
     assert list(at.dataframe[-1].value["操作"]) == ["认领"]  # the case's audit trail, in Chinese
-    assert "network" in at.selectbox(key=f"tpl_{first}").value  # 网络信号 touchpoint -> network template
-    area = at.text_area(key=f"reply_{first}_network")
+    # 网络信号 touchpoint and "断网" in the text -> the outage template, not the "tell us where you are" one
+    assert at.selectbox(key=f"tpl_{first}").value == "outage"
+    area = at.text_area(key=f"reply_{first}_outage")
     assert "中国电信" in area.value
     area.input("您好，已安排工程师处理。")
     at.text_input(key=f"reply_url_{first}").input("https://weibo.com/reply/1")

@@ -153,6 +153,19 @@ def test_reply_clock_and_overdue():
     assert triage.format_clock(timedelta(days=2, hours=1)) == "2天1小时"
 
 
+def test_reply_template_prefers_the_specific_touchpoint_and_outage_words():
+    lib = triage.load_library()
+    # a broadband outage report tagged 网络信号 and 宽带: never the 网络信号 "tell us your location" template
+    outage = "家里宽带断网两天了，客服说在抢修，到现在还没好"
+    assert triage.choose_template(lib.templates, ("网络信号", "宽带"), outage).template_id == "outage"
+    assert triage.choose_template(lib.templates, ("网络信号", "宽带"), "宽带装机师傅迟到").template_id == "broadband"
+    assert triage.choose_template(lib.templates, ("网络信号", "宽带")).template_id == "broadband"
+    assert triage.choose_template(lib.templates, ("5G", "网络信号"), "地铁里5G信号很差").template_id == "network"
+    assert triage.choose_template(lib.templates, ("网络信号",), "小区基站故障，一格信号都没有").template_id == "outage"
+    # outage words outside network touchpoints do not pick the outage template
+    assert triage.choose_template(lib.templates, ("资费账单",), "系统故障多扣了我20元").template_id == "billing"
+
+
 def test_templates_chosen_by_touchpoint_with_fallback(tmp_path):
     lib = triage.load_library()
     assert triage.choose_template(lib.templates, ("宽带",)).template_id == "broadband"

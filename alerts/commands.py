@@ -130,8 +130,8 @@ def _rules_or_exit(settings: Any) -> Any:
 
 
 def run_once_command(args: argparse.Namespace) -> int:
-    from alerts.email import notify, schedule_digests
-    from alerts.engine import evaluate
+    from alerts.email import schedule_digests
+    from alerts.engine import evaluate, notify_fired
     from alerts.outbox import deliver_due
     from yuqing.post import SEVERITY_ZH, now_utc
     from yuqing.timefmt import local_str
@@ -143,9 +143,7 @@ def run_once_command(args: argparse.Namespace) -> int:
             return 2
         now = args.at or now_utc()
         report = evaluate(store, settings, now, rules=rules)
-        chosen = [d for d in report.fired if d.notify]
-        queued = notify(store, settings, [d.alert for d in chosen], now, {d.alert.alert_id or 0: d.action for d in chosen})
-        queued += schedule_digests(store, settings, now)
+        queued = notify_fired(store, settings, report, now) + schedule_digests(store, settings, now)
         sent = 0 if args.no_send else deliver_due(store, settings, now)
         print(f"评估时间 {local_str(now, '%Y-%m-%d %H:%M:%S')}：{len(rules)} 条规则，"
               f"触发 {len(report.fired)} 条，持续 {sum(d.action == 'update' for d in report.decisions)} 条，"

@@ -10,6 +10,7 @@ from yuqing.post import Alert
 from yuqing.store.base import Silence
 
 ACTIONS = ("new", "raise", "reopen", "update", "suppressed")
+MERGED = "；同一事件另有【"  # before another rule's reason added to an alert it raised
 
 
 @dataclass(frozen=True)
@@ -39,23 +40,27 @@ def new_alert(match: Match, now: datetime) -> Alert:
                  event_id=match.event_id)
 
 
-def _refreshed(alert: Alert, match: Match, now: datetime) -> Alert:
-    """The alert with the match's latest numbers; severity never goes down while it is active."""
+def _refreshed(alert: Alert, match: Match, now: datetime, takes_over: bool = False) -> Alert:
+    """The alert with the match's latest numbers; severity never goes down while it is active. A match of another
+    rule on the same event names the alert (title, scope, rule, samples, numbers) only when it `takes_over`
+    (more specific); otherwise it can only raise the severity, its reason added to the alert's own."""
     severity = max(alert.severity, match.severity, key=severity_rank)
-    if (alert.rule, alert.key) != (match.rule, match.key):  # merged from another rule on the same event
+    if (alert.rule, alert.key) != (match.rule, match.key) and not takes_over:  # merged from a broader rule
         if severity_rank(match.severity) <= severity_rank(alert.severity):
-            return replace(alert, updated_at=now, count=max(alert.count, match.count))
-        return replace(alert, severity=severity, updated_at=now, reason=f"【{match.rule}】{match.reason}",
-                       count=max(alert.count, match.count))
-    return replace(alert, severity=severity, title=match.title, reason=match.reason, updated_at=now,
-                   count=match.count, baseline=match.baseline, keywords=match.keywords or alert.keywords,
-                   sample_keys=match.sample_keys or alert.sample_keys, scope=dict(match.scope) or alert.scope,
-                   event_id=match.event_id or alert.event_id)
+            return replace(alert, updated_at=now)
+        own = alert.reason.split(MERGED)[0]
+        return replace(alert, severity=severity, updated_at=now, reason=f"{own}{MERGED}{match.rule}】{match.reason}")
+    return replace(alert, rule=match.rule, key=match.key, rule_type=match.rule_type, severity=severity,
+                   title=match.title, reason=match.reason, updated_at=now, count=match.count, baseline=match.baseline,
+                   keywords=match.keywords or alert.keywords, sample_keys=match.sample_keys or alert.sample_keys,
+                   scope=dict(match.scope) or alert.scope, event_id=match.event_id or alert.event_id)
 
 
-def decide(match: Match, existing: Alert | None, now: datetime, realert: timedelta, silenced: bool = False) -> Decision:
+def decide(match: Match, existing: Alert | None, now: datetime, realert: timedelta, silenced: bool = False, *,
+           takes_over: bool = False) -> Decision:
     """One alert per (rule, key) or event: a new fire opens one, growth raises it, a resolved one reopens when the
-    fire flares again after the realert window (or at a higher severity); anything else is a quiet update."""
+    fire flares again after the realert window (or at a higher severity); anything else is a quiet update.
+    `takes_over`: the match is more specific than the event's alert, so it names the alert from now on."""
     if existing is None:
         return Decision("new", new_alert(match, now), match, notify=not silenced, silenced=silenced, why="新告警")
     higher = severity_rank(match.severity) > severity_rank(existing.severity)
@@ -64,10 +69,10 @@ def decide(match: Match, existing: Alert | None, now: datetime, realert: timedel
         if now - resolved_at < realert and not higher:
             return Decision("suppressed", existing, match, notify=False, silenced=silenced,
                             why=f"已于 {resolved_at:%H:%M} UTC 处置，{int(realert.total_seconds() // 60)} 分钟内不再提醒")
-        alert = replace(_refreshed(existing, match, now), status="open", severity=match.severity,
+        alert = replace(_refreshed(existing, match, now, takes_over), status="open", severity=match.severity,
                         reopened=existing.reopened + 1, acknowledged_by="", acknowledged_at=None)
         return Decision("reopen", alert, match, notify=not silenced, silenced=silenced, why="已处置的告警再次出现")
-    alert = _refreshed(existing, match, now)
+    alert = _refreshed(existing, match, now, takes_over)
     if higher:
         return Decision("raise", alert, match, notify=not silenced, silenced=silenced,
                         why=f"级别由 {existing.severity} 升为 {alert.severity}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from alerts.dedup import Decision, decide, is_silenced
 from alerts.loader import load_rules, rules_path
 from alerts.rules import Rule
 from alerts.snapshot import build_window
-from alerts.window import Match
+from alerts.window import Match, severity_rank
 from yuqing.config import Settings
 from yuqing.post import Alert, CrawlRun, Rejected, utc
 from yuqing.store.base import AuditEntry, Store
@@ -43,6 +43,17 @@ def pick_existing(own: Alert | None, of_event: Alert | None) -> Alert | None:
     if of_event is not None and of_event.status in ACTIVE:
         return of_event
     return own or of_event
+
+
+def takes_over(rule: Rule, match: Match, existing: Alert | None, rules: dict[str, Rule]) -> bool:
+    """Whether a match folded into another rule's alert of the same event names it from now on: its rule pins down
+    more scope dimensions (a city outage beats an operator spike beats an all-operator spike), or as many at a
+    higher severity. An alert of a rule no longer configured is always taken over."""
+    if existing is None or (existing.rule, existing.key) == (match.rule, match.key):
+        return False
+    owner = rules.get(existing.rule)
+    mine, theirs = rule.specificity(match.key), owner.specificity(existing.key) if owner else -1
+    return mine > theirs or (mine == theirs and severity_rank(match.severity) > severity_rank(existing.severity))
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -77,10 +88,12 @@ def evaluate(store: Store, settings: Settings, now: datetime, *, rules: list[Rul
     silences = store.active_silences(now)
     recent = store.list_alerts(since=now - EVENT_MEMORY, limit=2000)
     by_event = {a.event_id: a for a in reversed(recent) if a.event_id}
+    by_name = {r.name: r for r in rules}
     for rule, match in matches:
         existing = pick_existing(store.find_alert(match.rule, match.key), by_event.get(match.event_id or "\0"))
         silence = is_silenced(match, silences, now)
-        decision = decide(match, existing, now, realert_for(rule, settings), silenced=silence is not None)
+        decision = decide(match, existing, now, realert_for(rule, settings), silenced=silence is not None,
+                          takes_over=takes_over(rule, match, existing, by_name))
         if decision.action != "suppressed":
             saved = store.save_alert(decision.alert)
             decision = Decision(decision.action, saved, match, decision.notify, decision.silenced, decision.why)
@@ -99,14 +112,20 @@ def evaluate(store: Store, settings: Settings, now: datetime, *, rules: list[Rul
 
 def run_once(store: Store, settings: Settings, now: datetime, *, rules: list[Rule] | None = None) -> list[Alert]:
     """Evaluate now, save alerts, and queue emails for the new, raised and reopened ones (plus due digests)."""
-    from alerts.email import notify, schedule_digests
+    from alerts.email import schedule_digests
 
     report = evaluate(store, settings, now, rules=rules)
-    fired = per_alert(report.decisions)
-    chosen = [(action, alert) for action, alert, mail in fired if mail]
-    notify(store, settings, [a for _, a in chosen], now, {a.alert_id or 0: action for action, a in chosen})
+    notify_fired(store, settings, report, now)
     schedule_digests(store, settings, now)
-    return [a for _, a, _ in fired]
+    return [a for _, a, _ in per_alert(report.decisions)]
+
+
+def notify_fired(store: Store, settings: Settings, report: RunReport, now: datetime) -> int:
+    """Queue one email per alert that fired in this evaluation (see per_alert); the number queued."""
+    from alerts.email import notify
+
+    chosen = [(action, alert) for action, alert, mail in per_alert(report.decisions) if mail]
+    return notify(store, settings, [a for _, a in chosen], now, {a.alert_id or 0: action for action, a in chosen})
 
 
 def per_alert(decisions: list[Decision]) -> list[tuple[str, Alert, bool]]:
@@ -144,18 +163,24 @@ def backtest(store: Store, settings: Settings, start: datetime, end: datetime, s
     by_event: dict[str, Alert] = {}
     hits: list[BacktestHit] = []
     runs = list(reversed(store.list_crawl_runs(limit=BACKTEST_RUNS))) if any("sources" in r.needs for r in rules) else []
+    by_name = {r.name: r for r in rules}
     t = start
     while t <= end:
         report = RunReport(now=t)
         for rule, match in evaluate_rules(store, rules, t, report, runs=runs):
             existing = pick_existing(state.get((match.rule, match.key)), by_event.get(match.event_id or "\0"))
-            decision = decide(match, existing, t, realert_for(rule, settings))
+            decision = decide(match, existing, t, realert_for(rule, settings),
+                              takes_over=takes_over(rule, match, existing, by_name))
+            if decision.alert.alert_id is None:  # numbered in memory so decisions about one alert can be merged
+                decision = replace(decision, alert=replace(decision.alert, alert_id=len(state) + len(hits) + 1))
+            report.decisions.append(decision)
             if decision.action != "suppressed":
+                if existing is not None and (existing.rule, existing.key) != (decision.alert.rule, decision.alert.key):
+                    state.pop((existing.rule, existing.key), None)  # taken over: the alert goes by its new rule
                 state[(decision.alert.rule, decision.alert.key)] = decision.alert
                 if decision.alert.event_id:
                     by_event[decision.alert.event_id] = decision.alert
-            if decision.action in ("new", "raise", "reopen"):
-                hits.append(BacktestHit(t, decision.action, decision.alert))
+        hits += [BacktestHit(t, action, alert) for action, alert, _ in per_alert(report.decisions)]
         if report.errors:
             raise RuntimeError("; ".join(f"{k}: {v}" for k, v in report.errors.items()))
         t += step

@@ -131,6 +131,11 @@ class Rule:
             sample_keys=kw.pop("sample_keys", None) or tuple(sp.post.key for sp in posts[:5]),
             scope=derived_scope(self.scope, posts, kw.pop("extra_scope", {})), **kw)
 
+    def specificity(self, key: str) -> int:
+        """How many scope dimensions a match with this key pins down (a city outage beats an operator spike beats
+        an all-operator spike); the engine lets the most specific match of an event name its alert."""
+        return len(self.scope.as_dict())
+
     def scope_title(self, what: str) -> str:
         """A title naming the scope: "中国移动负面声量激增", or "负面声量激增（全部运营商）" for an unscoped rule."""
         return f"{self.scope.label}{what}" if self.scope.as_dict() else f"{what}（全部运营商）"
@@ -345,6 +350,11 @@ class OutageCity(Rule):
             s = self.scope
             self.scope = Scope(s.operators, s.platforms, tuple(self.p["touchpoints"]), s.regions)
 
+    def specificity(self, key: str) -> int:
+        """The rule's scope plus the region, and the operator when per operator (the key is "operator:city")."""
+        pinned = set(self.scope.as_dict()) | {"regions"} | ({"operators"} if ":" in key else set())
+        return len(pinned)
+
     def evaluate(self, window: Window) -> list[Match]:
         groups: dict[tuple[str, str], list[StoredPost]] = defaultdict(list)
         posts = [sp for sp in self.scoped(window) if sp.analysis and sp.analysis.city]
@@ -378,6 +388,9 @@ class Flatline(Rule):
     labels_configurable = False
     default_severity = "yellow"
     PARAMS = {"max_silence_minutes": Param("float", 120.0, 1.0), "per_source": Param("minutes_by_name", {})}
+
+    def specificity(self, key: str) -> int:
+        return len(set(self.scope.as_dict()) | {"platforms"})
 
     def evaluate(self, window: Window) -> list[Match]:
         out = []

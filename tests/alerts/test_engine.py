@@ -12,6 +12,7 @@ from tests.alerts.factory import NOW, make_post
 from tests.store.conftest import make_store
 from yuqing import lifecycle
 from yuqing.post import CrawlRun, Event
+from yuqing.store.base import PostQuery
 
 
 @pytest.fixture(params=["sqlite", "es-standin"])
@@ -200,3 +201,30 @@ def test_volume_spike_stores_and_prints_the_floored_baseline(store, settings) ->
     a = d.alert
     assert a.count == 38 and a.baseline == 1.0
     assert f"为基线的 {a.count / a.baseline:.1f} 倍" in a.reason and "按基线下限 1 条计" in a.reason
+
+
+def test_most_specific_match_names_the_event_alert(store, settings) -> None:
+    """An all-operator spike opens the event's alert; the 电信 spike and the 郑州 outage fold into it: the alert
+    takes the outage's title, scope, rule and samples, keeps its id and the highest severity."""
+    rules = parse_rules({"rules": [
+        {"name": "全部激增", "type": "volume_spike", "min_count": 5, "ratio": 3, "severity": "red"},
+        {"name": "电信激增", "type": "volume_spike", "min_count": 5, "ratio": 3, "scope": {"operators": ["中国电信"]}},
+        {"name": "城市故障", "type": "outage_city", "min_count": 8},
+    ]})
+    store.upsert_posts([make_post("郑州电信宽带断了", operators=("中国电信",), touchpoints=("宽带",), province="河南",
+                                  city="郑州", event_id="ev3", minutes_ago=1 + i) for i in range(10)])
+    store.upsert_posts([make_post("联通套餐乱扣费", operators=("中国联通",), touchpoints=("资费",), province="广东",
+                                  city="广州", influence=90.0, minutes_ago=2) for _ in range(3)])
+    report = evaluate(store, settings, NOW, rules=rules)
+    assert [d.action for d in report.decisions][0] == "new" and len(store.list_alerts()) == 1
+    (alert,) = store.list_alerts()
+    assert alert.alert_id == report.decisions[0].alert.alert_id and alert.event_id == "ev3"
+    assert (alert.rule, alert.rule_type, alert.key) == ("城市故障", "outage_city", "中国电信:郑州")
+    assert alert.title == "中国电信河南郑州疑似网络故障" and alert.severity == "red"
+    assert list(alert.scope["operators"]) == ["中国电信"] and list(alert.scope["regions"]) == ["河南", "郑州"]
+    samples = {sp.post.text for sp in store.search_posts(PostQuery(keys=alert.sample_keys), limit=10)}
+    assert samples == {"郑州电信宽带断了"}
+    again = evaluate(store, settings, NOW + timedelta(minutes=1), rules=rules)  # the broad rules do not rename it
+    assert {d.action for d in again.decisions} == {"update"} and store.get_alert(alert.alert_id).title == alert.title
+    hits = backtest(store, settings, NOW, NOW + timedelta(minutes=1), timedelta(minutes=1), rules=rules)
+    assert hits[-1].alert.title == alert.title and hits[-1].alert.severity == "red"

@@ -12,11 +12,12 @@ from yuqing.timefmt import local
 
 LABEL_COLORS = {"负面": "#d62728", "中性": "#9e9e9e", "正面": "#2ca02c"}
 ROW_PX = 22  # height per category of a chart with one row per category: room for every label
-MIN_HEIGHT = 66
+AXIS_PX = 60  # Streamlit fits the whole chart, x axis and its title included, into the height
+MIN_HEIGHT = 120
 
 
 def _rows_height(n: int) -> int:
-    return max(MIN_HEIGHT, ROW_PX * n)
+    return max(MIN_HEIGHT, ROW_PX * n + AXIS_PX)
 
 
 def _category_axis() -> alt.Axis:

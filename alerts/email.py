@@ -166,13 +166,32 @@ def _sub_query(sub: Subscriber, start: datetime, end: datetime) -> PostQuery:
                      cities=tuple(r for r in sub.regions if r not in PROVINCES))
 
 
+def _events_in(store: Store, sub: Subscriber, q: PostQuery, start: datetime, end: datetime, limit: int = 5) -> list:
+    """The largest events seen within [start, end) that fit the subscriber: operators, touchpoints and city where
+    the event carries them, and at least one of its posts in the window within the subscriber's filters."""
+    out = []
+    for e in store.list_events(since=start, limit=200):
+        if not (e.last_seen >= start and e.first_seen < end):
+            continue
+        if (sub.operators and e.operators and not set(sub.operators) & set(e.operators)) or \
+                (sub.touchpoints and e.touchpoints and not set(sub.touchpoints) & set(e.touchpoints)) or \
+                (q.cities and e.city and not q.provinces and e.city not in q.cities):
+            continue
+        if store.count_posts(PostQuery(**{**q.__dict__, "event_id": e.event_id})):
+            out.append(e)
+            if len(out) == limit:
+                break
+    return out
+
+
 def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datetime, end: datetime) -> dict:
     """The numbers of one day for one subscriber's filters, and the hourly chart as PNG bytes."""
     q = _sub_query(sub, start, end)
     neg = PostQuery(**{**q.__dict__, "labels": ("negative",)})
     total, negative = store.count_posts(q), store.count_posts(neg)
     prev = store.count_posts(PostQuery(**{**neg.__dict__, "since": start - timedelta(days=1), "until": start}))
-    hours = [start + timedelta(hours=i) for i in range(int((end - start).total_seconds() // 3600))]
+    first = start.replace(minute=0, second=0, microsecond=0)  # the store buckets posts on the hour
+    hours = [first + timedelta(hours=i) for i in range(-int((first - end).total_seconds() // 3600))]
     all_by_hour: dict[datetime, int] = {}
     neg_by_hour: dict[datetime, int] = {}
     for b in store.volume(q, bucket_seconds=3600, by="label"):
@@ -195,7 +214,7 @@ def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datet
         "by_operator": list(store.facet(neg, "operator", size=5).items()),
         "by_touchpoint": list(store.facet(neg, "touchpoint", size=6).items()),
         "keywords": list(store.facet(neg, "keyword", size=12)),
-        "events": [e for e in store.list_events(since=start, limit=5)],
+        "events": _events_in(store, sub, q, start, end),
         "alerts": alert_rows(alerts, settings, start), "samples": sample_rows(top),
         "hourly_text": " ".join(f"{local(h):%H}时{n}" for h, n in zip(hours, negatives, strict=True) if n) or "无",
         "chart_cid": CHART, "chart_png": bar_chart(totals, negatives),

@@ -286,3 +286,26 @@ def test_several_decisions_for_one_alert_in_one_run_send_one_new_email(store, se
     (msg,) = smtp_server.inbox.to("duty@example.test")
     assert msg["Subject"].startswith("【红色预警】")
     assert "新" in msg.get_body(("plain",)).get_content()
+
+
+def test_daily_report_at_half_past_counts_hours_and_lists_only_its_events(store, settings) -> None:
+    """日报 at 07:30: the hour series starts at 07:00 (store buckets are on the hour), so negatives show; only
+    events seen within the day and fitting the subscriber's operators are listed."""
+    from alerts.email import daily_report, last_daily_time
+    from yuqing.post import Event
+
+    sub = subscribe(store, settings, "leader@example.test", mode="daily", daily_at="07:30", operators=("中国移动",))
+    end = last_daily_time(sub, NOW)  # 07:30 Shanghai = 23:30 UTC the day before NOW
+    store.upsert_events([
+        Event(event_id="in", title="移动信号差", first_seen=end - timedelta(hours=5), last_seen=end - timedelta(hours=1),
+              size=14, negative=14, operators=("中国移动",)),
+        Event(event_id="old", title="上周的旧事", first_seen=end - timedelta(days=9), last_seen=end - timedelta(days=8),
+              size=99, negative=99, operators=("中国移动",)),
+        Event(event_id="other", title="电信宽带故障", first_seen=end - timedelta(hours=3),
+              last_seen=end - timedelta(hours=2), size=50, negative=50, operators=("中国电信",))])
+    store.upsert_posts([make_post("移动信号差", minutes_ago=60 * h + 10, event_id="in", now=end) for h in range(14)])
+    store.upsert_posts([make_post("电信宽带断了", operators=("中国电信",), minutes_ago=130, event_id="other", now=end)])
+    data = daily_report(store, settings, sub, end - timedelta(days=1), end)
+    assert data["negative"] == 14 and data["hourly_text"] != "无"
+    assert sum(int(part.split("时")[1]) for part in data["hourly_text"].split()) == 14
+    assert [e.event_id for e in data["events"]] == ["in"]

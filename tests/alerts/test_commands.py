@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
 from tests.alerts.factory import NOW, make_post
 from yuqing.cli import main
@@ -75,3 +76,24 @@ def test_bad_rules_file_is_named(env, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("YUQING_ALERTS_RULES", str(bad))
     assert main(["alerts", "rules"]) == 2
     assert f"{bad}: rules[0] (x).more_than: must be at least 0" in capsys.readouterr().err
+
+
+def test_backtest_stops_at_now(env, capsys) -> None:
+    """A --to in the future is capped at now (said in one line): no flatline hits at times that have not come."""
+    from yuqing.post import CrawlRun, now_utc
+
+    now = now_utc()
+    store = SQLiteStore(env.store.path)
+    store.record_crawl_run(CrawlRun(source="weibo", started_at=now - timedelta(hours=6),
+                                    finished_at=now - timedelta(hours=6), posts_new=5))
+    store.record_crawl_run(CrawlRun(source="weibo", started_at=now - timedelta(hours=5),
+                                    finished_at=now - timedelta(hours=5), posts_new=0))
+    store.close()
+    assert main(["alerts", "backtest", "--from", (now - timedelta(hours=6)).isoformat(),
+                 "--to", (now + timedelta(days=2)).isoformat(), "--step", "30m"]) == 0
+    out = capsys.readouterr().out
+    assert "回测截至当前时间" in out and "回测跳过" not in out and "重放" in out
+    assert main(["alerts", "backtest", "--from", (now - timedelta(hours=6)).isoformat(),
+                 "--to", (now + timedelta(days=2)).isoformat(), "--step", "30m", "--json"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert hits and all(datetime.fromisoformat(h["at"]) <= now_utc() for h in hits)

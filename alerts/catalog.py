@@ -8,10 +8,10 @@ from pathlib import Path
 
 from alerts.loader import load_rule_names, rules_path
 from alerts.rules import RULE_TYPES, RuleError
+from alerts.window import PLATFORM_ZH as PLATFORM_ZH  # re-exported: the names a subscriber may use
 from yuqing.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
 OTHER_TOUCHPOINT = "其他"  # what sentiment gives a post that matches no touchpoint
 
 

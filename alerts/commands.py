@@ -15,6 +15,13 @@ SEVERITY_CHOICES = ("blue", "yellow", "orange", "red")
 ALL_ALERTS = 1_000_000  # `list` sorts every matching alert by opening time (one per rule and key: few)
 
 
+ACTION_ZH = {"new": "新预警", "raise": "级别升级", "reopen": "再次出现", "update": "持续", "suppressed": "已抑制"}
+
+
+def action_zh(action: str) -> str:
+    return ACTION_ZH.get(action, action)
+
+
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
 
@@ -151,7 +158,7 @@ def run_once_command(args: argparse.Namespace) -> int:
         for d in report.decisions:
             a = d.alert
             mute = "（已静默）" if d.silenced else ""
-            print(f"  [{d.action}] #{a.alert_id} 【{SEVERITY_ZH[a.severity]}】{a.rule} / {a.key}：{a.title}{mute}\n"
+            print(f"  [{action_zh(d.action)}] #{a.alert_id} 【{SEVERITY_ZH[a.severity]}】{a.title}（规则：{a.rule}）{mute}\n"
                   f"      {a.reason}")
         for name, err in report.errors.items():
             print(f"  规则 {name} 出错：{err}", file=sys.stderr)
@@ -188,7 +195,8 @@ def backtest_command(args: argparse.Namespace) -> int:
                               "severity": a.severity, "title": a.title, "reason": a.reason, "count": a.count,
                               "baseline": a.baseline}, ensure_ascii=False))
         else:
-            print(f"{local_str(h.at, '%Y-%m-%d %H:%M:%S')} [{h.action}] 【{SEVERITY_ZH[a.severity]}】{a.rule} / {a.key}：{a.title}\n"
+            print(f"{local_str(h.at, '%Y-%m-%d %H:%M:%S')} [{action_zh(h.action)}] 【{SEVERITY_ZH[a.severity]}】{a.title}"
+                  f"（规则：{a.rule}）\n"
                   f"      {a.reason}")
     if not args.json:
         print(f"回测 {local_str(args.start)} 至 {local_str(args.end)}，步长 {args.step}：共 {len(hits)} 次触发"
@@ -211,7 +219,7 @@ def test_email_command(args: argparse.Namespace) -> int:
     settings, store = _open(args)
     try:
         now = now_utc()
-        sample = Alert(rule="测试", key="test", severity="yellow", title="这是一封测试告警邮件",
+        sample = Alert(rule="测试", key="test", severity="yellow", title="这是一封测试预警邮件",
                        reason=f"由 yuqing alerts test-email 于 {now.isoformat()} 发出，用于检查 SMTP 设置。",
                        opened_at=now, updated_at=now, alert_id=0)
         r = render_alert(sample, "test", [], Subscriber(email=args.address, token="test"), settings)
@@ -247,7 +255,7 @@ def rules_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from alerts.render import STATUS_ZH
+    from alerts.window import STATUS_ZH
     from yuqing.post import SEVERITY_ZH
     from yuqing.timefmt import local_str
 
@@ -259,14 +267,14 @@ def list_command(args: argparse.Namespace) -> int:
     alerts = sorted(alerts, key=lambda a: (a.opened_at, a.alert_id or 0), reverse=True)[:max(args.limit, 0)]
     for a in alerts:
         print(f"#{a.alert_id} {local_str(a.opened_at)} 【{SEVERITY_ZH[a.severity]}】{STATUS_ZH[a.status]} "
-              f"{a.rule} / {a.key}：{a.title}")
+              f"{a.title}（规则：{a.rule}）")
     if not alerts:
-        print("没有告警")
+        print("没有预警")
     return 0
 
 
 def lifecycle_command(args: argparse.Namespace) -> int:
-    from alerts.render import STATUS_ZH
+    from alerts.window import STATUS_ZH
     from yuqing import lifecycle
 
     _, store = _open(args)
@@ -280,7 +288,7 @@ def lifecycle_command(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(f"告警 #{a.alert_id} 现为{STATUS_ZH.get(a.status, a.status)}")
+    print(f"预警 #{a.alert_id} 现为{STATUS_ZH.get(a.status, a.status)}")
     return 0
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from alerts.window import Match, severity_rank
 from yuqing.post import Alert
 from yuqing.store.base import Silence
+from yuqing.timefmt import local_str
 
 ACTIONS = ("new", "raise", "reopen", "update", "suppressed")
 MERGED = "；同一事件另有【"  # before another rule's reason added to an alert it raised
@@ -62,18 +63,18 @@ def decide(match: Match, existing: Alert | None, now: datetime, realert: timedel
     fire flares again after the realert window (or at a higher severity); anything else is a quiet update.
     `takes_over`: the match is more specific than the event's alert, so it names the alert from now on."""
     if existing is None:
-        return Decision("new", new_alert(match, now), match, notify=not silenced, silenced=silenced, why="新告警")
+        return Decision("new", new_alert(match, now), match, notify=not silenced, silenced=silenced, why="新预警")
     higher = severity_rank(match.severity) > severity_rank(existing.severity)
     if existing.status == "resolved":
         resolved_at = existing.resolved_at or existing.updated_at or existing.opened_at
         if now - resolved_at < realert and not higher:
             return Decision("suppressed", existing, match, notify=False, silenced=silenced,
-                            why=f"已于 {resolved_at:%H:%M} UTC 处置，{int(realert.total_seconds() // 60)} 分钟内不再提醒")
+                            why=f"已于 {local_str(resolved_at, '%H:%M')} 解决，{int(realert.total_seconds() // 60)} 分钟内不再提醒")
         alert = replace(_refreshed(existing, match, now, takes_over), status="open", severity=match.severity,
                         reopened=existing.reopened + 1, acknowledged_by="", acknowledged_at=None)
-        return Decision("reopen", alert, match, notify=not silenced, silenced=silenced, why="已处置的告警再次出现")
+        return Decision("reopen", alert, match, notify=not silenced, silenced=silenced, why="已解决的预警再次出现")
     alert = _refreshed(existing, match, now, takes_over)
     if higher:
         return Decision("raise", alert, match, notify=not silenced, silenced=silenced,
                         why=f"级别由 {existing.severity} 升为 {alert.severity}")
-    return Decision("update", alert, match, notify=False, silenced=silenced, why="同一告警持续中，不重复提醒")
+    return Decision("update", alert, match, notify=False, silenced=silenced, why="同一预警持续中，不重复提醒")

@@ -135,7 +135,7 @@ def _schedule_one(store: Store, settings: Settings, sub: Subscriber, now: dateti
         queued = 0
         alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
         if alerts:
-            r = render_digest("夜间低级别告警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
+            r = render_digest("夜间低级别预警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
             queued = int(bool(_enqueue(store, sub, r, key, now)))
         store.set_state(state, key)
         return queued

@@ -11,14 +11,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from alerts.catalog import PLATFORM_ZH
 from alerts.subscriptions import describe
-from alerts.window import SCOPE_FIELDS
+from alerts.window import SCOPE_FIELDS, STATUS_ZH
 from yuqing.config import Settings
 from yuqing.post import SEVERITY_ZH, Alert, StoredPost, Subscriber
 from yuqing.timefmt import local_str
 
 COLORS = {"blue": "#1f77b4", "yellow": "#d4a017", "orange": "#ff7f0e", "red": "#d62728"}
-ACTION_ZH = {"new": "新告警", "raise": "级别升级", "reopen": "再次出现", "test": "测试"}
-STATUS_ZH = {"open": "待处理", "acknowledged": "已确认", "resolved": "已处置"}
+ACTION_ZH = {"new": "新预警", "raise": "级别升级", "reopen": "再次出现", "test": "测试"}
 SCOPE_ZH = {"operators": "运营商", "platforms": "平台", "touchpoints": "触点", "regions": "地区"}
 
 
@@ -95,7 +94,7 @@ def render_digest(heading: str, period: str, alerts: list[Alert], since: Any, su
     """Several alerts in one message: the hourly digest, or low-severity alerts held during quiet hours."""
     rows = alert_rows(alerts, settings, since)
     worst = max(alerts, key=lambda a: ("blue", "yellow", "orange", "red").index(a.severity))
-    subject = f"【{heading}】{period} 共 {len(alerts)} 条告警，最高{SEVERITY_ZH[worst.severity]}"
+    subject = f"【{heading}】{period} 共 {len(alerts)} 条预警，最高{SEVERITY_ZH[worst.severity]}"
     ctx = {**_common(settings, sub, subject), "heading": heading, "period": period, "alerts": rows,
            "new_count": sum(1 for r in rows if r["is_new"])}
     text, html = _render("digest", ctx)
@@ -104,7 +103,7 @@ def render_digest(heading: str, period: str, alerts: list[Alert], since: Any, su
 
 def render_daily(data: dict[str, Any], sub: Subscriber, settings: Settings) -> Rendered:
     """The 日报: totals against the day before, an hourly chart (inline image), operators, keywords, events, alerts."""
-    subject = f"【舆情日报】{data['day']} 负面 {data['negative']} 条（{data['change']}），告警 {len(data['alerts'])} 条"
+    subject = f"【舆情日报】{data['day']} 负面 {data['negative']} 条（{data['change']}），预警 {len(data['alerts'])} 条"
     ctx = {**_common(settings, sub, subject), **data}
     text, html = _render("daily", ctx)
     return Rendered(subject, text, html)

@@ -10,6 +10,7 @@ from statistics import mean
 from typing import Any, ClassVar
 
 from alerts.window import (
+    PLATFORM_ZH,
     Match,
     Scope,
     Window,
@@ -413,9 +414,10 @@ class Flatline(Rule):
                     continue
             state = "正常" if h.healthy else f"异常：{h.reason or '未知原因'}"
             errors = "、".join(f"{k}×{v}" for k, v in sorted(h.errors.items()))
-            reason = (f"数据源 {h.source} 已 {silent:.0f} 分钟没有交付新帖（阈值 {limit:g} 分钟），{since}；"
+            name = PLATFORM_ZH.get(h.source, h.source)
+            reason = (f"数据源 {name} 已 {silent:.0f} 分钟没有交付新帖（阈值 {limit:g} 分钟），{since}；"
                       f"最近一次抓取 {local_str(h.last_run_at)}，状态{state}" + (f"，错误 {errors}" if errors else "") + "。")
-            m = self.match(h.source, silent / limit, f"数据源断流：{h.source}", reason, [], count=int(silent),
+            m = self.match(h.source, silent / limit, f"数据源断流：{name}", reason, [], count=int(silent),
                            baseline=limit, keywords=(), extra_scope={"platforms": (h.source,)})
             out.append(m)
         return out

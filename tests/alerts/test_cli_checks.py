@@ -51,7 +51,7 @@ def test_readme_lifecycle_commands_work_without_by(env, alerts, os_user, capsys)
     assert main(["alerts", "resolve", "5", "--note", "已回复用户"]) == 0
     assert main(["alerts", "silence", "升级投诉苗头", "--for", "2h"]) == 0
     out = capsys.readouterr().out
-    assert "告警 #4 现为已确认" in out and "告警 #5 现为已处置" in out and "已静默 升级投诉苗头" in out
+    assert "预警 #4 现为已确认" in out and "预警 #5 现为已解决" in out and "已静默 升级投诉苗头" in out
     store = SQLiteStore(env.store.path)
     try:
         assert store.get_alert(4).acknowledged_by == os_user
@@ -63,7 +63,7 @@ def test_readme_lifecycle_commands_work_without_by(env, alerts, os_user, capsys)
     finally:
         store.close()
     assert main(["alerts", "ack", "3", "--by", "值班员"]) == 0
-    assert "告警 #3 现为已确认" in capsys.readouterr().out
+    assert "预警 #3 现为已确认" in capsys.readouterr().out
 
 
 def test_test_email_bad_address_is_one_chinese_line(env, capsys) -> None:

@@ -37,10 +37,11 @@ def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
     capsys.readouterr()
     assert main(["alerts", "run-once", "--at", (NOW + timedelta(seconds=1)).isoformat()]) == 0
     out = capsys.readouterr().out
-    assert "[new]" in out and "升级投诉苗头" in out and "工信部×4" in out and "发出 1 封" in out
+    assert "[新预警]" in out and "/ all" not in out and "升级投诉苗头" in out and "工信部×4" in out and "发出 1 封" in out
     assert [m["Subject"] for m in smtp_server.inbox.to("duty@example.test")] == ["【橙色预警】出现升级投诉苗头（全部运营商）"]
     assert main(["alerts", "list"]) == 0
-    assert "待处理" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "未处理" in listed and "（规则：升级投诉苗头）" in listed and " / all" not in listed
     assert main(["alerts", "ack", "1", "--by", "值班员"]) == 0
     assert main(["alerts", "resolve", "1", "--by", "值班员", "--note", "已回复用户"]) == 0
     assert main(["alerts", "resolve", "1", "--by", "值班员", "--note", "again"]) == 1
@@ -62,7 +63,7 @@ def test_test_email(env, smtp_server, capsys) -> None:
     assert main(["alerts", "test-email", "me@example.test"]) == 0
     assert "已发送到 me@example.test" in capsys.readouterr().out
     (msg,) = smtp_server.inbox.to("me@example.test")
-    assert msg["Subject"] == "【黄色预警·测试】这是一封测试告警邮件" and msg["From"] == "yuqing@example.test"
+    assert msg["Subject"] == "【黄色预警·测试】这是一封测试预警邮件" and msg["From"] == "yuqing@example.test"
 
 
 def test_test_email_reports_failure_and_keeps_message(env, capsys) -> None:

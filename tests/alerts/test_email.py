@@ -122,9 +122,10 @@ def test_hourly_digest(store, settings, smtp_server) -> None:
     assert schedule_digests(store, settings, NOW + timedelta(minutes=6)) == 0
     deliver_due(store, settings, NOW + timedelta(minutes=6))
     (msg,) = smtp_server.inbox.to("boss@example.test")
-    assert msg["Subject"].startswith("【舆情小时汇总】") and "共 2 条告警，最高红色" in msg["Subject"]
+    assert msg["Subject"].startswith("【舆情小时汇总】") and "共 2 条预警，最高红色" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
     assert "告警甲" in text and "告警乙" in text and "上一小时之前" not in text
+    assert "未处理" in text and "告警" not in text.replace("告警甲", "").replace("告警乙", "")  # 预警, as on the dashboard
     assert text.index("告警乙") < text.index("告警甲")  # worst first
 
 
@@ -141,7 +142,7 @@ def test_quiet_hours_hold_low_severity_for_the_morning_digest(store, settings, s
     schedule_digests(store, settings, morning)
     deliver_due(store, settings, morning)
     digest = smtp_server.inbox.to("duty@example.test")[-1]
-    assert digest["Subject"].startswith("【夜间低级别告警汇总】")
+    assert digest["Subject"].startswith("【夜间低级别预警汇总】")
     assert "夜里的黄色" in digest.get_body(("plain",)).get_content()
 
 
@@ -309,3 +310,15 @@ def test_daily_report_at_half_past_counts_hours_and_lists_only_its_events(store,
     assert data["negative"] == 14 and data["hourly_text"] != "无"
     assert sum(int(part.split("时")[1]) for part in data["hourly_text"].split()) == 14
     assert [e.event_id for e in data["events"]] == ["in"]
+
+
+def test_status_words_are_the_dashboards() -> None:
+    """alerts may not import dashboard: the same status words are defined in both and must stay identical."""
+    import ast
+    from pathlib import Path
+
+    from alerts.window import STATUS_ZH
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / "dashboard" / "ui.py").read_text(encoding="utf-8"))
+    (node,) = [n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "ALERT_STATUS_ZH"]
+    assert ast.literal_eval(node.value) == STATUS_ZH

@@ -102,6 +102,7 @@ def test_flatline_from_source_health(store, settings) -> None:
     rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
     (d,) = evaluate(store, settings, NOW, rules=rules).decisions
     assert d.alert.key == "weibo" and d.alert.severity == "orange" and "HTTP 418" in d.alert.reason
+    assert d.alert.title == "数据源断流：微博" and "数据源 微博 已" in d.alert.reason  # email subjects are Chinese
 
 
 def test_broken_rule_is_counted_and_others_run(store, settings, monkeypatch) -> None:

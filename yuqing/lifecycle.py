@@ -19,7 +19,7 @@ class LifecycleError(ValueError):
 def _get(store: Store, alert_id: int) -> Alert:
     alert = store.get_alert(alert_id)
     if alert is None:
-        raise LifecycleError(f"告警 {alert_id} 不存在")
+        raise LifecycleError(f"预警 {alert_id} 不存在")
     return alert
 
 
@@ -28,7 +28,7 @@ def acknowledge(store: Store, alert_id: int, by: str, now: datetime | None = Non
     now = utc(now or now_utc())
     alert = _get(store, alert_id)
     if alert.status == "resolved":
-        raise LifecycleError(f"告警 {alert_id} 已处置，不能再确认")
+        raise LifecycleError(f"预警 {alert_id} 已解决，不能再确认")
     if alert.status == "acknowledged":
         return alert
     saved = store.save_alert(replace(alert, status="acknowledged", acknowledged_by=by, acknowledged_at=now,
@@ -44,7 +44,7 @@ def resolve(store: Store, alert_id: int, by: str, note: str, now: datetime | Non
         raise LifecycleError("请填写解决说明")
     alert = _get(store, alert_id)
     if alert.status == "resolved":
-        raise LifecycleError(f"告警 {alert_id} 已处置")
+        raise LifecycleError(f"预警 {alert_id} 已解决")
     saved = store.save_alert(replace(alert, status="resolved", resolved_by=by, resolved_at=now,
                                      resolution_note=note.strip(), updated_at=now,
                                      acknowledged_by=alert.acknowledged_by or by,

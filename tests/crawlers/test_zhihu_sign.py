@@ -76,7 +76,7 @@ def test_the_nonce_is_random_unless_given_and_must_fit_a_byte_below_127() -> Non
 
 
 def test_sign_reads_d_c0_from_the_cookie_and_signs_path_query_and_x_zst_81() -> None:
-    cookie = f"_zap=ea5d604f; d_c0={LIBIAN_D_C0}; z_c0=2|1:0|10:1732455169|4:z_c0|80:MS4x=|ae51; tst=r"
+    cookie = f"_zap=ea5d604f; d_c0={LIBIAN_D_C0}; z_c0=not-a-real-token; tst=r"
     request = Request(f"https://www.zhihu.com{COMMENT_PATH}", headers={"Cookie": cookie, "x-zst-81": LIBIAN_ZST81})
     assert sign(request, nonce=14) == {"x-zse-93": "101_3_3.0", "x-zse-96": COMMENT_X_ZSE_96}
     search = Request(f"https://www.zhihu.com{SEARCH_PATH}", headers={"Cookie": f"d_c0={SEARCH_D_C0}"})

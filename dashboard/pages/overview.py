@@ -36,23 +36,24 @@ with right:
     else:
         st.altair_chart(charts.heatmap(o.heat), width="stretch")
 
+
+
+def ranked(title: str, frame, label: str, everything: str) -> None:
+    """A top-15 bar chart with the whole table in an expander below it."""
+    st.subheader(title)
+    if frame.empty:
+        st.caption("暂无数据")
+    else:
+        st.altair_chart(charts.ranked_bars(frame.head(15), label), width="stretch")
+    with st.expander(everything):
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
 left, right = st.columns(2)
 with left:
-    st.subheader("地区排行")
-    if o.regions.empty:
-        st.caption("暂无数据")
-    else:
-        st.altair_chart(charts.ranked_bars(o.regions.head(15), "地区"), width="stretch")
-    with st.expander("全部地区"):
-        st.dataframe(o.regions, hide_index=True, width="stretch")
+    ranked("地区排行", o.regions, "地区", "全部地区")
 with right:
-    st.subheader("热词")
-    if o.keywords.empty:
-        st.caption("暂无数据")
-    else:
-        st.altair_chart(charts.ranked_bars(o.keywords.head(15), "热词"), width="stretch")
-    with st.expander("全部热词"):
-        st.dataframe(o.keywords, hide_index=True, width="stretch")
+    ranked("热词", o.keywords, "热词", "全部热词")
 
 st.subheader("热点事件")
 st.dataframe(o.events, hide_index=True, width="stretch")

@@ -23,6 +23,7 @@ from .zhidao import parse_search as zhidao_search
 from .zhihu import parse_answers as zhihu_answers
 from .zhihu import parse_search as zhihu_search
 from .zhihu_legacy import parse_legacy as zhihu_legacy
+from .zhihu_page import parse_page as zhihu_page
 
 PARSERS: dict[str, Parser] = {
     "weibo.search": parse_search,
@@ -37,6 +38,7 @@ PARSERS: dict[str, Parser] = {
     "zhihu.answers": zhihu_answers,
     "zhihu.article": zhihu_answers,  # api/v4/articles/{id}: one bare article object, read by the same parser
     "zhihu.legacy": zhihu_legacy,
+    "zhihu.page": zhihu_page,  # rendered column/list HTML (ContentItem + data-zop)
     "zhidao.search": zhidao_search,
     "zhidao.question": zhidao_question,
     "heimao.list": heimao_list,

@@ -20,6 +20,7 @@ _URL_RULES: tuple[tuple[str, str], ...] = (
     (r"zhihu\.com/api/v4/(?:questions/\d+/(?:answers|feeds)|members/[^/]+/answers)", "zhihu.answers"),
     (r"zhihu\.com/api/v4/articles/\d+", "zhihu.article"),
     (r"zhuanlan\.zhihu\.com/api/|zhihu\.com/(?:question/\d+|node/)", "zhihu.legacy"),
+    (r"zhihu\.com/column/|zhihu\.com/(?:topic|search)\b", "zhihu.page"),
     (r"zhidao\.baidu\.com/search", "zhidao.search"),
     (r"zhidao\.baidu\.com/question/", "zhidao.question"),
     (r"tousu\.sina\.com\.cn/api/", "heimao.list"),
@@ -28,6 +29,7 @@ _URL_RULES: tuple[tuple[str, str], ...] = (
 
 # (pattern in the first 200 KB of the body, parser key); first match wins, most specific first.
 _BODY_RULES: tuple[tuple[str, str], ...] = (
+    (r'class="ContentItem [^"]*" data-zop=', "zhihu.page"),  # rendered HTML embeds API JSON: check it first
     (r'"max_id_type"', "weibo.hotflow"),
     (r'"hot_data"|"hot_total_number"', "weibo.comments_show"),
     (r'"cardlistInfo"|"card_group"|"card_type"|"userInfo"\s*:', "weibo.search"),
@@ -47,12 +49,27 @@ _BODY_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Platforms whose responses are recognised but that yuqing does not crawl: a clear error, never a wrong parser.
+_NOT_SOURCES: tuple[tuple[str, str], ...] = (
+    (r'"router"\s*:\s*"/api/v1/douyin/|"aweme_id"\s*:|douyin\.com/aweme/', "抖音 douyin"),
+    (r'"router"\s*:\s*"/api/v1/xiaohongshu/|"xsec_token"\s*:|"note_card"\s*:|xiaohongshu\.com/', "小红书 xiaohongshu"),
+)
+
+
+class NotASource(ParseError):
+    """A page of a platform yuqing recognises but does not crawl (yet)."""
+
+
 def detect(body: bytes, url: str = "") -> str:
     """The registry key of the parser for this page; ParseError when nothing matches."""
     for pattern, key in _URL_RULES:
         if url and re.search(pattern, url):
             return key
     head = decode(body[:200_000])
+    for pattern, name in _NOT_SOURCES:
+        if re.search(pattern, url) or re.search(pattern, head[:20_000]):
+            raise NotASource(f"{url or 'page'}: this is a {name} response; {name.split()[1]} is not a yuqing "
+                             "source, so there is no parser for it")
     for pattern, key in _BODY_RULES:
         if re.search(pattern, head):
             return key

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.crawlers.test_parsers_samples import EMPTY, _files, _url
+from tests.crawlers.test_parsers_samples import EMPTY, _files, _not_source_files, _url
 
 NOW = "2026-11-24T02:00:00+00:00"
 
@@ -48,6 +48,14 @@ def test_parse_prints_posts(path: Path, outputs: dict[Path, subprocess.Completed
         assert post["text"].strip() and post["post_id"]
         assert datetime.fromisoformat(post["published_at"]).tzinfo is not None
     assert " posts, " in proc.stderr
+
+
+@pytest.mark.parametrize("path", list({p.parent.parent.name: p for p in _not_source_files()}.values()),
+                         ids=lambda p: p.name)
+def test_a_platform_we_do_not_crawl_exits_1_naming_it(path: Path) -> None:
+    proc = run(str(path))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "is not a yuqing source" in proc.stderr
 
 
 def test_unparseable_page_exits_non_zero_with_a_message(tmp_path: Path) -> None:

@@ -35,10 +35,25 @@ URLS = {  # the page's URL where the parser reads ids from it
 }
 
 
+# Platforms recorded as format references that yuqing does not crawl: detect must say so, never guess a parser.
+NOT_SOURCES = {"douyin": "抖音 douyin", "xiaohongshu": "小红书 xiaohongshu"}
+
+
 def _files() -> list[Path]:
     if not SAMPLES.exists():
         return []
-    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name not in SKIP)
+    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name not in SKIP
+                  and _platform_dir(p) not in NOT_SOURCES)
+
+
+def _platform_dir(path: Path) -> str:
+    return path.relative_to(SAMPLES).parts[0]
+
+
+def _not_source_files() -> list[Path]:
+    if not SAMPLES.exists():
+        return []
+    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and _platform_dir(p) in NOT_SOURCES)
 
 
 def _url(path: Path) -> str:
@@ -71,6 +86,14 @@ def test_every_sample_parses(path: Path) -> None:
         assert post.published_at.tzinfo is not None and post.published_at <= NOW.replace(year=2027)
         assert not re.search(r"<(?:a|span|br|img|p|div|em|b)\b", post.text), post.text[:200]
     assert result.rejected == [] or path.name == "tankle_zhidao_question_14370034.html"
+
+
+@pytest.mark.parametrize("path", _not_source_files(), ids=lambda p: p.name)
+def test_platforms_we_do_not_crawl_are_named_not_misparsed(path: Path) -> None:
+    from crawlers.parsers.detect import NotASource
+
+    with pytest.raises(NotASource, match=NOT_SOURCES[_platform_dir(path)]):
+        detect(path.read_bytes(), "")
 
 
 def _parse(*parts: str, url: str = ""):

@@ -159,7 +159,11 @@ def audit(target: str = "", limit: int = 200) -> list[AuditEntry]:
 
 
 def source_health() -> list[Any]:
-    return _cached("source_health")
+    """Each source's health, with crawl failures still waiting in the local run log (store unavailable) counted."""
+    from yuqing.store import runlog
+
+    stored = _cached("source_health")
+    return runlog.merged_health(stored, runlog.pending(settings().store.spool_dir))
 
 
 def rejected_counts(since: datetime | None = None) -> dict[tuple[str, str, str], int]:

@@ -25,25 +25,42 @@ ALERT_JOB = "yuqing.run:alerts_job"
 DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 
 
-def alerts_job(config: str = "") -> dict[str, int]:
-    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds)."""
+def alerts_job(config: str = "") -> dict[str, Any]:
+    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds).
+
+    A store that is down, locked, read-only or corrupt is logged as one clear error and reported in the result;
+    the next evaluation tries again."""
     from alerts.engine import run_once
     from alerts.outbox import deliver_due
     from yuqing.config import load_settings
     from yuqing.store import open_store
+    from yuqing.store.base import StoreError
 
     settings = load_settings(config or None)
-    store = open_store(settings)
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        log.error("预警任务：存储不可用 alert evaluation skipped, store unavailable: %s", exc)
+        return {"fired": 0, "sent": 0, "error": f"store unavailable: {exc}"}
+    fired: list[Any] = []
+    sent = 0
+    error = ""
     try:
         try:
             fired = run_once(store, settings, datetime.now(UTC))
-        finally:  # mail already queued goes out even when this evaluation fails
+        except StoreError as exc:
+            error = f"store unavailable: {exc}"
+            log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
+        try:  # mail already queued goes out even when this evaluation fails
             sent = deliver_due(store, settings, datetime.now(UTC))
+        except StoreError as exc:
+            error = error or f"store unavailable: {exc}"
+            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
     finally:
         store.close()
     if fired or sent:
         log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
-    return {"fired": len(fired), "sent": sent}
+    return {"fired": len(fired), "sent": sent, **({"error": error} if error else {})}
 
 
 def add_alert_job(scheduler: Any, settings: Any, config: str) -> None:

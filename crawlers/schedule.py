@@ -135,6 +135,20 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC)
 
 
+def stop_scheduler(scheduler: Any, *, wait: bool = True) -> None:
+    """Stop without submitting jobs to executors already shut down.
+
+    APScheduler 3.x's scheduler thread runs one more round of due jobs after `shutdown()` wakes it (it checks
+    for "paused", not "stopped"), so a crawl that came due while shutdown waited for running jobs was submitted
+    to a closed executor and logged `RuntimeError: cannot schedule new futures after shutdown`. Pausing, then
+    making that last round a no-op, ends the scheduler cleanly; running jobs still finish when `wait`."""
+    if not scheduler.running:
+        return
+    scheduler.pause()
+    scheduler._process_jobs = lambda: None  # the wake-up round after shutdown: nothing more to submit
+    scheduler.shutdown(wait=wait)
+
+
 def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True,
                    max_pages: int | None = None) -> list[str]:
     """One interval job per configured source (replacing any stored one with the same id)."""

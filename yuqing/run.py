@@ -98,7 +98,7 @@ def _open_once(settings: Any) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job, stop_scheduler
     from yuqing.commands import settings_from
 
     settings = settings_from(args)
@@ -113,13 +113,13 @@ def run_command(args: argparse.Namespace) -> int:
     scheduler = build_scheduler(settings, blocking=True)
     add_crawl_jobs(scheduler, settings, config=config)
     add_alert_job(scheduler, settings, config)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
           f"alerts every {settings.alerts.interval_seconds}s; jobs in {settings.crawl.jobstore}", file=sys.stderr)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        stop_scheduler(scheduler, wait=False)
     return 0
 
 
@@ -196,7 +196,7 @@ def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, stop_scheduler
     from demo.scenario import load_scenario
     from demo.server import DemoSite
     from demo.smtp import MailServer, _free_port
@@ -241,8 +241,7 @@ def demo_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
-        scheduler.pause()
-        scheduler.shutdown(wait=True)  # running crawls finish; their subprocesses have their own timeout
+        stop_scheduler(scheduler)  # running crawls finish; their subprocesses have their own timeout
         try:
             alerts_job(str(config))  # a last evaluation and delivery so the totals are settled
         finally:

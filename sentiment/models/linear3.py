@@ -79,6 +79,9 @@ class ThreeWayModel:
         self.a = {k: np.asarray(v) for k, v in arrays.items()}
         self.version = version
         self.idf = self.a["idf"].astype(np.float32)
+        # (features x labels), contiguous: a transposed view would be copied by scipy on every batch
+        self.flat_wT = np.ascontiguousarray(self.a["flat_w"].T, dtype=np.float32)
+        self.telecom_wT = np.ascontiguousarray(self.a["telecom_w"].T, dtype=np.float32)
 
     # -- scoring ---------------------------------------------------------------------------------------------------
     def log_probs(self, texts: Sequence[str], words: Sequence[Sequence[str]],
@@ -91,14 +94,14 @@ class ThreeWayModel:
         X = hash_features(texts, words)
         empty = np.diff(X.indptr) == 0
         Xt = tfidf(X, self.idf)
-        flat = log_softmax(Xt @ a["flat_w"].T + a["flat_b"])
+        flat = log_softmax(Xt @ self.flat_wT + a["flat_b"])
         hier = hier_log_probs(X @ a["neutral_w"] + a["neutral_b"][0], X @ a["polar_w"] + a["polar_b"][0])
         out = (flat + hier) / 2.0
         bias = np.tile(a["bias_general"], (len(texts), 1))
         if domain is not None and any(domain):
             rows = np.flatnonzero(np.asarray(domain, dtype=bool))
             Xm = tfidf(hash_features(*mask_operators([texts[i] for i in rows])), self.idf)
-            tel = log_softmax(Xm @ a["telecom_w"].T + a["telecom_b"])
+            tel = log_softmax(Xm @ self.telecom_wT + a["telecom_b"])
             out[rows] = log_softmax(np.hstack([out[rows], tel]) @ a["stack_w"].T + a["stack_b"])
             bias[rows] = a["bias_telecom"]
         return out, bias, empty

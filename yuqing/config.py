@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yuqing.post import PLATFORMS
+
 DEFAULT_FILE = "yuqing.toml"
 SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
-                 ("crawl", "zhihu_cookie"), ("crawl", "proxy"), ("dashboard", "cookie_secret")}
+                 ("crawl", "zhihu_cookie"), ("crawl", "tieba_cookie"), ("crawl", "bilibili_cookie"),
+                 ("crawl", "proxy"), ("dashboard", "cookie_secret")}
 ENV_ALIASES = {"YUQING_ES_URL": ("store", "es_url")}
 
 
@@ -49,6 +52,8 @@ class CrawlSettings:
     zhihu_base_url: str = "https://www.zhihu.com"
     zhidao_base_url: str = "https://zhidao.baidu.com"
     heimao_base_url: str = "https://tousu.sina.com.cn"
+    tieba_base_url: str = "https://tieba.baidu.com"
+    bilibili_base_url: str = "https://api.bilibili.com"
     max_pages: int = 10
     obey_robots: bool = True
     autothrottle: bool = True
@@ -56,6 +61,8 @@ class CrawlSettings:
     concurrent_per_domain: int = 2
     weibo_cookie: str = ""
     zhihu_cookie: str = ""
+    tieba_cookie: str = ""
+    bilibili_cookie: str = ""
     proxy: str = ""
     jobstore: str = "var/scheduler.db"
     zhihu_signer: str = ""  # "module:function" signing Zhihu requests; "" = the shipped crawlers.zhihu_sign:sign
@@ -189,8 +196,8 @@ def _validate(s: Settings) -> None:
     if s.smtp.starttls and s.smtp.ssl:
         raise bad("smtp", "starttls", "choose starttls or ssl, not both")
     for src in s.crawl.sources:
-        if src not in ("weibo", "zhihu", "zhidao", "heimao"):
-            raise bad("crawl", "sources", f"unknown source {src!r}")
+        if src not in PLATFORMS:
+            raise bad("crawl", "sources", f"unknown source {src!r} (known: {', '.join(PLATFORMS)})")
     if s.alerts.quiet_hours:
         parts = s.alerts.quiet_hours.split("-")
         if len(parts) != 2 or not all(len(p.split(":")) == 2 for p in parts):

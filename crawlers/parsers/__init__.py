@@ -3,15 +3,18 @@
 Every parser is `parser(body, url, *, now, meta=None) -> ParseResult` and does no I/O.
 - Ids: the platform's own id. Weibo posts use the numeric mid (weibo.cn bids are converted);
   Zhihu and Zhidao questions are `q<id>` and Zhihu articles `p<id>` (separate number sequences
-  that overlap with answer ids); an answer's parent_id is its question's post_id.
+  that overlap with answer ids); an answer's parent_id is its question's post_id. A Bilibili video is
+  `av<aid>`, its comments keep their rpid.
 - Cursors: weibo search {page, next_page, oldest}, hotflow {max_id, end}, zhihu {next, is_end},
-  zhidao {pn, next_pn}, heimao {page, next_page}; {end: True, reason} when the site says "no more".
+  zhidao {pn, next_pn}, heimao {page, next_page}, bilibili search {page, next_page, pages}, bilibili comments
+  {is_end, next_offset} or {page, next_page}; {end: True, reason} when the site says "no more".
 - Errors: ParseError for anything unknown (truncated JSON or HTML, changed layout), Blocked for
   login/captcha/rate-limit bodies, items that fail go to `rejected`.
 """
 
 from __future__ import annotations
 
+from . import bilibili
 from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
 from .heimao import parse_complaint as heimao_complaint
 from .heimao import parse_list as heimao_list
@@ -43,6 +46,9 @@ PARSERS: dict[str, Parser] = {
     "zhidao.question": zhidao_question,
     "heimao.list": heimao_list,
     "heimao.complaint": heimao_complaint,
+    "bilibili.nav": bilibili.parse_nav,
+    "bilibili.search": bilibili.parse_search,
+    "bilibili.comments": bilibili.parse_comments,  # x/v2/reply/wbi/main, x/v2/reply and x/v2/reply/reply
 }
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

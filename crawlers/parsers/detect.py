@@ -8,6 +8,9 @@ from .base import ParseError
 from .encoding import decode
 
 _URL_RULES: tuple[tuple[str, str], ...] = (
+    (r"api\.bilibili\.com/x/web-interface/nav", "bilibili.nav"),
+    (r"api\.bilibili\.com/x/web-interface/(?:wbi/)?search/", "bilibili.search"),
+    (r"api\.bilibili\.com/x/v2/reply", "bilibili.comments"),
     (r"m\.weibo\.cn/statuses/extend", "weibo.extend"),
     (r"m\.weibo\.cn/(?:api/)?statuses/show", "weibo.show"),
     (r"m\.weibo\.cn/comments/hotflow", "weibo.hotflow"),
@@ -30,6 +33,9 @@ _URL_RULES: tuple[tuple[str, str], ...] = (
 # (pattern in the first 200 KB of the body, parser key); first match wins, most specific first.
 _BODY_RULES: tuple[tuple[str, str], ...] = (
     (r'class="ContentItem [^"]*" data-zop=', "zhihu.page"),  # rendered HTML embeds API JSON: check it first
+    (r'"wbi_img"\s*:', "bilibili.nav"),
+    (r'"rpid"\s*:', "bilibili.comments"),
+    (r'"numPages"\s*:|"arcurl"\s*:', "bilibili.search"),
     (r'"max_id_type"', "weibo.hotflow"),
     (r'"hot_data"|"hot_total_number"', "weibo.comments_show"),
     (r'"cardlistInfo"|"card_group"|"card_type"|"userInfo"\s*:', "weibo.search"),

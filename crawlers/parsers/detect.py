@@ -8,6 +8,11 @@ from .base import ParseError
 from .encoding import decode
 
 _URL_RULES: tuple[tuple[str, str], ...] = (
+    (r"tieba\.baidu\.com/f/search/res", "tieba.search"),
+    (r"tieba\.baidu\.com/p/totalComment", "tieba.replies"),
+    (r"tieba\.baidu\.com/p/comment", "tieba.comment"),
+    (r"tieba\.baidu\.com/p/\d+", "tieba.thread"),
+    (r"tieba\.baidu\.com/f\?", "tieba.forum"),
     (r"api\.bilibili\.com/x/web-interface/nav", "bilibili.nav"),
     (r"api\.bilibili\.com/x/web-interface/(?:wbi/)?search/", "bilibili.search"),
     (r"api\.bilibili\.com/x/v2/reply", "bilibili.comments"),
@@ -33,6 +38,11 @@ _URL_RULES: tuple[tuple[str, str], ...] = (
 # (pattern in the first 200 KB of the body, parser key); first match wins, most specific first.
 _BODY_RULES: tuple[tuple[str, str], ...] = (
     (r'class="ContentItem [^"]*" data-zop=', "zhihu.page"),  # rendered HTML embeds API JSON: check it first
+    (r'class="s_post"|class="s_post_list"', "tieba.search"),
+    (r'j_thread_list|id="thread_list"', "tieba.forum"),
+    (r'class="l_post |j_l_post|id="j_p_postlist"', "tieba.thread"),
+    (r'lzl_single_post', "tieba.comment"),
+    (r'"comment_list"\s*:\s*[\[{]', "tieba.replies"),
     (r'"wbi_img"\s*:', "bilibili.nav"),
     (r'"rpid"\s*:', "bilibili.comments"),
     (r'"numPages"\s*:|"arcurl"\s*:', "bilibili.search"),

@@ -21,8 +21,9 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 URL = "https://example.test/page?id=1"
 JSON_PARSERS = ["weibo.search", "weibo.extend", "weibo.show", "weibo.hotflow", "weibo.comments_show",
                 "weibo.mymblog", "zhihu.search", "zhihu.answers", "heimao.list", "bilibili.nav", "bilibili.search",
-                "bilibili.comments"]
-HTML_PARSERS = ["weibo.wap", "weibo.web2017", "zhihu.legacy", "zhidao.search", "zhidao.question", "heimao.complaint"]
+                "bilibili.comments", "tieba.replies"]
+HTML_PARSERS = ["weibo.wap", "weibo.web2017", "zhihu.legacy", "zhidao.search", "zhidao.question", "heimao.complaint",
+                "tieba.search", "tieba.forum", "tieba.thread", "tieba.comment"]
 
 
 def mblog(text: str, **extra: object) -> dict:
@@ -48,7 +49,8 @@ def test_html_instead_of_json(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["weibo.search", "weibo.show", "weibo.hotflow", "weibo.mymblog", "zhihu.search",
-                                 "zhihu.answers", "heimao.list", "bilibili.nav", "bilibili.search", "bilibili.comments"])
+                                 "zhihu.answers", "heimao.list", "bilibili.nav", "bilibili.search", "bilibili.comments",
+                                 "tieba.replies"])
 def test_changed_layout_is_a_clear_parse_error(key: str) -> None:
     with pytest.raises(ParseError, match="changed layout") as info:
         PARSERS[key](b'{"ok": 1, "result": {"status": {"code": 0}}, "data": {"items": []}, "paging": {}}', URL, now=NOW)
@@ -163,6 +165,8 @@ def test_full_text_link_is_flagged_and_removed() -> None:
 @pytest.mark.parametrize(("key", "fixture", "url"), [
     ("zhidao.question", "zhidao/question_today_gbk.html", "https://zhidao.baidu.com/question/2260123456789012345.html"),
     ("heimao.complaint", "heimao/complaint_page_today.html", "https://tousu.sina.com.cn/complaint/view/17391234501/"),
+    ("tieba.thread", "tieba/thread_page_today.html", "https://tieba.baidu.com/p/9288123456"),
+    ("tieba.search", "tieba/search_res_today_gbk.html", "https://tieba.baidu.com/f/search/res?qw=x&pn=1"),
 ])
 def test_html_cut_in_half_is_a_parse_error_not_a_short_page(key: str, fixture: str, url: str) -> None:
     body = (FIXTURES / fixture).read_bytes()

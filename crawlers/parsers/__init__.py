@@ -16,7 +16,7 @@ Every parser is `parser(body, url, *, now, meta=None) -> ParseResult` and does n
 
 from __future__ import annotations
 
-from . import bilibili, tieba, tieba_thread
+from . import bilibili, hotlist, tieba, tieba_thread
 from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
 from .heimao import parse_complaint as heimao_complaint
 from .heimao import parse_list as heimao_list
@@ -56,6 +56,11 @@ PARSERS: dict[str, Parser] = {
     "bilibili.nav": bilibili.parse_nav,
     "bilibili.search": bilibili.parse_search,
     "bilibili.comments": bilibili.parse_comments,  # x/v2/reply/wbi/main, x/v2/reply and x/v2/reply/reply
+    # hot lists: no posts, ParseResult.entries (HotEntry in rank order)
+    "hotlist.weibo": hotlist.parse_weibo,
+    "hotlist.baidu": hotlist.parse_baidu,
+    "hotlist.zhihu": hotlist.parse_zhihu,
+    "hotlist.douyin": hotlist.parse_douyin,
 }
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

@@ -8,6 +8,10 @@ from .base import ParseError
 from .encoding import decode
 
 _URL_RULES: tuple[tuple[str, str], ...] = (
+    (r"weibo\.com/ajax/side/hotSearch", "hotlist.weibo"),
+    (r"top\.baidu\.com/(?:api/)?board", "hotlist.baidu"),
+    (r"zhihu\.com/api/v3/feed/topstory/hot-list", "hotlist.zhihu"),
+    (r"douyin\.com/aweme/v1/web/hot/search/list", "hotlist.douyin"),
     (r"tieba\.baidu\.com/f/search/res", "tieba.search"),
     (r"tieba\.baidu\.com/p/totalComment", "tieba.replies"),
     (r"tieba\.baidu\.com/p/comment", "tieba.comment"),
@@ -65,6 +69,14 @@ _BODY_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Hot lists, checked before the platforms yuqing does not crawl (Douyin's hot list is a source, its posts are not).
+_HOT_BODY_RULES: tuple[tuple[str, str], ...] = (
+    (r'"realtime"\s*:\s*\[|"hotgov"\s*:', "hotlist.weibo"),
+    (r'"hotScore"\s*:|<!--s-data:', "hotlist.baidu"),
+    (r'"hot_list_feed"|"detail_text"\s*:|"metrics_area"\s*:', "hotlist.zhihu"),
+    (r'"word_list"\s*:\s*\[', "hotlist.douyin"),
+)
+
 # Platforms whose responses are recognised but that yuqing does not crawl: a clear error, never a wrong parser.
 _NOT_SOURCES: tuple[tuple[str, str], ...] = (
     (r'"router"\s*:\s*"/api/v1/douyin/|"aweme_id"\s*:|douyin\.com/aweme/', "抖音 douyin"),
@@ -82,6 +94,9 @@ def detect(body: bytes, url: str = "") -> str:
         if url and re.search(pattern, url):
             return key
     head = decode(body[:200_000])
+    for pattern, key in _HOT_BODY_RULES:
+        if re.search(pattern, head):
+            return key
     for pattern, name in _NOT_SOURCES:
         if re.search(pattern, url) or re.search(pattern, head[:20_000]):
             raise NotASource(f"{url or 'page'}: this is a {name} response; {name.split()[1]} is not a yuqing "

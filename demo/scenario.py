@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from demo.hotlists import HotScript, load_hotlists
 from demo.model import DemoPost
 from yuqing.post import PLATFORMS
 
@@ -66,6 +67,7 @@ class Scenario:
     faults: Faults = field(default_factory=Faults)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-platform renderer options
     duration: timedelta = timedelta(hours=1)
+    hot: HotScript = field(default_factory=HotScript)  # the hot lists (demo.hotlists)
 
     def placed(self, start: datetime) -> list[DemoPost]:
         """Every post with its real publication time for a run started at `start`, oldest first."""
@@ -78,8 +80,14 @@ class Scenario:
             return start + offset
         return start + offset / self.speed
 
+    def elapsed(self, start: datetime, now: datetime) -> timedelta:
+        """Scenario time since the start at real time `now` (the inverse of `arrival` for the future)."""
+        return (now - start) * self.speed if now > start else now - start
+
     def with_faults(self, faults: Faults) -> Scenario:
-        return Scenario(self.name, self.speed, self.posts, faults, self.options, self.duration)
+        import dataclasses
+
+        return dataclasses.replace(self, faults=faults)
 
 
 def _replace_at(post: DemoPost, at: datetime) -> DemoPost:
@@ -207,5 +215,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"{p}: faults: unknown kinds {sorted(unknown)} (known: {', '.join(FAULT_KINDS)})")
     faults = Faults(rates, float(f.get("slow_seconds", 1.5)), int(f.get("max_per_url", 2)), int(f.get("seed", 0)))
     duration = parse_offset(raw.get("duration", "1h"), f"{p}: duration")
+    try:
+        hot = load_hotlists(raw.get("hotlists"), str(p), parse_offset)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(str(exc)) from None
     return Scenario(str(raw.get("name", p.stem)), speed, tuple(posts), faults, dict(raw.get("platforms") or {}),
-                    duration)
+                    duration, hot)

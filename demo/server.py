@@ -73,6 +73,13 @@ class FaultInjector:
             return ""
 
 
+def _unsigned(raw_path: str) -> str:
+    """The request without per-send signature parameters (a retry is signed afresh but is the same request)."""
+    parts = urlsplit(raw_path)
+    kept = [pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0] not in ("w_rid", "wts")]
+    return parts.path + ("?" + "&".join(kept) if kept else "")
+
+
 def _layout_changed(resp: Response) -> Response:
     if "json" in resp.content_type:
         return Response(200, b'{"ok":1,"result":{"list":[],"version":"v9"}}', resp.content_type)
@@ -92,6 +99,7 @@ class DemoSite:
         self.renderers = load_renderers()
         self.faults = FaultInjector(scenario.faults)
         self.requests: Counter[str] = Counter()
+        self.paths: Counter[tuple[str, str]] = Counter()  # (platform, path?query without signature) -> requests
         self.host = host
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._threads: list[threading.Thread] = []
@@ -118,9 +126,11 @@ class DemoSite:
     def serve(self, platform: str, raw_path: str) -> Response:
         """respond() with the scenario's faults applied."""
         self.requests[platform] += 1
+        unsigned = _unsigned(raw_path)
+        self.paths[(platform, unsigned)] += 1
         if urlsplit(raw_path).path == "/robots.txt":
             return self.respond(platform, raw_path)
-        kind = self.faults.draw(f"{platform}:{raw_path}")
+        kind = self.faults.draw(f"{platform}:{unsigned}")
         if kind in ("http_418", "http_432", "http_403", "http_500"):
             status = int(kind[5:])
             return Response(status, b"" if status == 418 else f"<html><body>{status}</body></html>".encode(),

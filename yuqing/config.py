@@ -46,7 +46,7 @@ class StoreSettings:
 class CrawlSettings:
     interval_seconds: int = 600
     timeout_seconds: int = 300
-    sources: tuple[str, ...] = ("weibo", "zhihu", "zhidao", "heimao")
+    sources: tuple[str, ...] = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
     watchlist: str = "crawlers/watchlist.toml"
     weibo_base_url: str = "https://m.weibo.cn"
     zhihu_base_url: str = "https://www.zhihu.com"

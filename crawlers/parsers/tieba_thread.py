@@ -170,7 +170,7 @@ def parse_replies(body: bytes, url: str, *, now: datetime, meta: Mapping[str, An
 
 def parse_comment(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] | None = None) -> ParseResult:
     """/p/comment?tid=&pid=&pn=: one page of a floor's replies (li.lzl_single_post), paged by the pager's
-    total_page (data-field) or its 下一页 link."""
+    total_page (data-field) or its 下一页 link. The pager closes the fragment: a fragment without one is an error."""
     params = query(url)
     tid, pid, page = as_str((meta or {}).get("thread_id") or params.get("tid")), params.get("pid", ""), \
         int_param(url, "pn", 1)
@@ -179,8 +179,8 @@ def parse_comment(body: bytes, url: str, *, now: datetime, meta: Mapping[str, An
     pager = doc.xpath(f"//li[{_CLASS.format('lzl_li_pager')}]")
     if not tid or not pid:
         raise ParseError(f"{url}: a floor-reply page needs tid and pid in its url")
-    if not items and not pager:
-        raise ParseError(f"{url}: changed layout, no li.lzl_single_post in tieba floor-reply page")
+    if not pager:  # the fragment always ends with its pager: without it the page changed or was cut short
+        raise ParseError(f"{url}: changed layout or truncated, no li.lzl_li_pager in tieba floor-reply page")
     posts: list[Post] = []
     rejected: list[Rejected] = []
     for li in items:

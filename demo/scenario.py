@@ -132,7 +132,8 @@ def _post_from(entry: dict[str, Any], where: str, defaults: dict[str, Any]) -> S
 
 
 def _generated(spec: dict[str, Any], where: str, rng: random.Random) -> list[ScriptedPost]:
-    """Ordinary chatter: templates x cities x users at random times in [start, end)."""
+    """Ordinary chatter: templates x cities x users at random times in [start, end); `kind`, `extra` (e.g. a Tieba
+    bar) and `titled: true` (the text's start as title, for threads and videos) apply to every generated post."""
     count = int(spec.get("count", 0))
     start = parse_offset(spec.get("from", "-24h"), where)
     end = parse_offset(spec.get("to", "0s"), where)
@@ -152,6 +153,9 @@ def _generated(spec: dict[str, Any], where: str, rng: random.Random) -> list[Scr
         offset = start + timedelta(seconds=rng.random() * span)
         entry = {
             "platform": spec.get("platform", "weibo"),
+            "kind": spec.get("kind", "post"),
+            "extra": dict(spec.get("extra") or {}),
+            "title": text[:24] if spec.get("titled") else "",  # threads and videos need a title
             "id": str(base_id + i * 7919 + rng.randrange(7000)),
             "text": text,
             "at": offset.total_seconds(),

@@ -12,6 +12,7 @@ Every parser is `parser(body, url, *, now, meta=None) -> ParseResult` and does n
   or {page, next_page}; {end: True, reason} when the site says "no more".
 - Errors: ParseError for anything unknown (truncated JSON or HTML, changed layout), Blocked for
   login/captcha/rate-limit bodies, items that fail go to `rejected`.
+- Hot lists ("hotlist.<board>") hold no posts: their ParseResult.entries are HotEntry records in rank order.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ had. Run 4, with nothing new, fetches no thread page and no comment page.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +18,7 @@ import pytest
 
 from demo.scenario import load_scenario
 from demo.server import DemoSite
-from tests.crawlers.test_e2e_crawl import crawl_all, key_of, stored_keys, write_config
+from tests.crawlers.test_e2e_crawl import ROOT, child_env, crawl_all, key_of, stored_keys, write_config
 from yuqing.config import load_settings
 from yuqing.store import open_store
 
@@ -79,3 +82,8 @@ def test_each_run_fetches_only_what_changed(tmp_path: Path) -> None:
             assert health["tieba"].posts_new == len([p for p in mine if p.platform == "tieba"])
         finally:
             store.close()
+        shown = subprocess.run([sys.executable, "-m", "yuqing.cli", "sources", "--json"], cwd=ROOT, env=child_env(config),
+                               capture_output=True, text=True, timeout=120)
+        rows = {r["source"]: r for r in map(json.loads, shown.stdout.splitlines())}
+        assert set(rows) == set(SOURCES) and all(rows[s]["healthy"] and rows[s]["runs"] == 4 for s in SOURCES)
+        assert rows["bilibili"]["posts_new"] == len([p for p in mine if p.platform == "bilibili"])

@@ -67,6 +67,15 @@ def _floor_post(el: Any, tid: str, title: str, bar: str, url: str, now: datetime
                 url=f"{thread_url(tid)}?pid={pid}#{pid}", **common)  # type: ignore[arg-type]
 
 
+def _page_thread_id(floors: list[Any]) -> str:
+    """The thread id a saved page carries itself (its floors' data-field), for pages read without their URL."""
+    for el in floors:
+        tid = as_str(as_map(data_field(el).get("content")).get("thread_id"))
+        if tid.isdigit():
+            return tid
+    return ""
+
+
 def parse_thread(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any] | None = None) -> ParseResult:
     """A thread page: its floors, the next page, and the page's floor replies (totalComment) when any floor has
     some. Cursor: thread_id, page, pages, replies (the page's 回复贴 count), fid, bar."""
@@ -76,7 +85,7 @@ def parse_thread(body: bytes, url: str, *, now: datetime, meta: Mapping[str, Any
     if ended is not None:
         return ended
     floors = doc.xpath(f"//div[{_CLASS.format('l_post')}]")
-    tid = as_str(meta.get("thread_id")) or (_TID.search(url) or [None, ""])[1]
+    tid = as_str(meta.get("thread_id")) or (_TID.search(url) or [None, ""])[1] or _page_thread_id(floors)
     if not floors or not tid:
         raise ParseError(f"{url}: changed layout, no div.l_post floors or thread id in tieba thread page ({title!r})")
     heads = doc.xpath(f"//*[{_CLASS.format('core_title_txt')}]")
@@ -178,7 +187,8 @@ def parse_comment(body: bytes, url: str, *, now: datetime, meta: Mapping[str, An
     items = doc.xpath(f"//li[{_CLASS.format('lzl_single_post')}]")
     pager = doc.xpath(f"//li[{_CLASS.format('lzl_li_pager')}]")
     if not tid or not pid:
-        raise ParseError(f"{url}: a floor-reply page needs tid and pid in its url")
+        raise ParseError(f"{url}: a floor-reply page names neither its thread nor its floor: pass its url "
+                         "(/p/comment?tid=…&pid=…)")
     if not pager:  # the fragment always ends with its pager: without it the page changed or was cut short
         raise ParseError(f"{url}: changed layout or truncated, no li.lzl_li_pager in tieba floor-reply page")
     posts: list[Post] = []

@@ -118,12 +118,13 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     from scrapy.settings import Settings as ScrapySettings
 
     from crawlers import settings as scrapy_defaults
+    from crawlers.failures import close_abandoned
     from crawlers.health import crawl_run, summary
     from crawlers.pipelines import UNHEALTHY_STAT
     from crawlers.settings import scrapy_settings
     from crawlers.spiders.base import state_key
     from yuqing.post import CrawlRun
-    from yuqing.store import open_store
+    from yuqing.store import open_store, runlog
 
     started = datetime.now(UTC)
     jobdir = var_dir(settings) / "jobs" / source
@@ -135,6 +136,8 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     prepare_jobdir(jobdir, source)
     store = open_store(settings)
     try:
+        runlog.flush(store, settings.store.spool_dir)  # failures kept while the store was unavailable
+        close_abandoned(store, source, started)  # we hold the source's lock: an open run is a dead one
         record = store.record_crawl_run(CrawlRun(source=source, started_at=started))  # finished_at None: running
     finally:
         store.close()
@@ -203,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from yuqing.config import ConfigError, load_settings
+    from yuqing.store.base import StoreError
 
     try:
         settings = load_settings(args.config)
@@ -218,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     except SourceBusy as exc:
         print(json.dumps({"source": args.source, "skipped": str(exc)}, ensure_ascii=False))
         return EXIT_BUSY
+    except StoreError as exc:  # no summary: the scheduler records the failure (locally while the store is down)
+        print(f"存储不可用 store unavailable: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0 if result["healthy"] else 1
 

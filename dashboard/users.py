@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
+from datetime import datetime
 
 import bcrypt
 
-from yuqing.post import ROLES, User
+from yuqing.post import ROLES, User, now_utc
 from yuqing.store.base import Store
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -36,8 +38,9 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def add_user(store: Store, username: str, password: str, role: str, display_name: str = "") -> User:
-    """Create or replace a user with a bcrypt hash of `password`."""
+def add_user(store: Store, username: str, password: str, role: str, display_name: str = "",
+             now: datetime | None = None) -> User:
+    """Create or replace a user with a bcrypt hash of `password`. Replacing ends the user's sessions."""
     if not USERNAME_RE.match(username):
         raise UserError(f"用户名不合法 invalid username {username!r}: 2-64 letters, digits, _ . @ -")
     if role not in ROLES:
@@ -46,9 +49,28 @@ def add_user(store: Store, username: str, password: str, role: str, display_name
         raise UserError(f"密码太短 password too short: at least {MIN_PASSWORD} characters")
     if len(password.encode("utf-8")) > 72:
         raise UserError("密码太长 password too long: bcrypt uses at most 72 bytes")
-    user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name)
+    existing = store.get_user(username)
+    user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name,
+                sessions_after=(now or now_utc()) if existing is not None else None)
     store.save_user(user)
     return user
+
+
+def set_disabled(store: Store, username: str, disabled: bool, now: datetime | None = None) -> User:
+    """Disable (cannot log in; every session ends at once) or enable a user; UserError when there is none."""
+    user = store.get_user(username)
+    if user is None:
+        raise UserError(f"没有这个用户 no user {username!r}")
+    changed = dataclasses.replace(user, disabled=disabled,
+                                  sessions_after=(now or now_utc()) if disabled else user.sessions_after)
+    store.save_user(changed)
+    return changed
+
+
+def remove_user(store: Store, username: str) -> None:
+    """Delete a user (its sessions die with it: a session of an unknown user is refused)."""
+    if not store.delete_user(username):
+        raise UserError(f"没有这个用户 no user {username!r}")
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:

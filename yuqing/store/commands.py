@@ -146,4 +146,6 @@ def status_command(args: argparse.Namespace) -> int:
         state = f"reachable, {info['posts']} posts" if info["reachable"] else f"UNREACHABLE: {info['error']}"
         print(f"store {backend} at {where}: {state}")
         print(f"spool {spool.directory}: {spool.segments} segments, {spool.items} posts waiting")
+    if not info["reachable"]:
+        print(f"存储不可用 store unavailable: {info['error']}", file=sys.stderr)
     return 0 if info["reachable"] else 1

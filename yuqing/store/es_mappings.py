@@ -59,7 +59,8 @@ RECORD_INDICES: dict[str, dict[str, Any]] = {
     "rejected": {
         "seq": LONG, "source": KW, "stage": KW, "reason": KW, "url": STORED, "sample": TEXT_STORED, "at": DATE,
     },
-    "users": {"username": KW, "password_hash": STORED, "role": KW, "display_name": KW},
+    "users": {"username": KW, "password_hash": STORED, "role": KW, "display_name": KW, "disabled": BOOL,
+              "sessions_after": DATE},
     "meta": {"value": LONG},  # counters for integer ids
 }
 

@@ -335,5 +335,12 @@ class EsRecords(EsBase):
         src = self.get_source("users", username)
         return record_from_doc(User, src) if src else None
 
+    def delete_user(self, username: str) -> bool:
+        self.ensure()
+        with es_errors("delete user"):
+            resp = self.es.options(ignore_status=404).delete(index=self.idx("users"), id=username,
+                                                             refresh=self._refresh_param())
+        return str(resp.get("result", "")) == "deleted"
+
     def list_users(self) -> list[User]:
         return [record_from_doc(User, r) for r in self.sources("users", {"match_all": {}}, [{"username": "asc"}], ALL)]

@@ -331,5 +331,9 @@ class OpsMixin:
         rows = self._q("SELECT doc FROM users WHERE username=?", (username,))
         return codec.doc_to_record(User, codec.loads(rows[0][0])) if rows else None
 
+    def delete_user(self, username: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount > 0
+
     def list_users(self) -> list[User]:
         return [codec.doc_to_record(User, codec.loads(r[0])) for r in self._q("SELECT doc FROM users ORDER BY username")]

@@ -51,11 +51,12 @@ def alerts_job(config: str = "") -> dict[str, Any]:
         except StoreError as exc:
             error = f"store unavailable: {exc}"
             log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
-        try:  # mail already queued goes out even when this evaluation fails
-            sent = deliver_due(store, settings, datetime.now(UTC))
-        except StoreError as exc:
-            error = error or f"store unavailable: {exc}"
-            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
+        finally:  # mail already queued goes out even when this evaluation fails
+            try:
+                sent = deliver_due(store, settings, datetime.now(UTC))
+            except StoreError as exc:
+                error = error or f"store unavailable: {exc}"
+                log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
     finally:
         store.close()
     if fired or sent:

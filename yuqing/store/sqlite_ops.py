@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import os
 import secrets
+import socket
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -64,6 +66,10 @@ OPS_MIGRATIONS: list[str] = [
     CREATE INDEX rejected_at ON rejected(at);
     CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, doc TEXT NOT NULL);
     """,
+    # 2: who holds an outbox lease (host:pid), so a restart on the same host takes over a killed process's batch
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -75,6 +81,26 @@ def _found(cur: sqlite3.Cursor, what: str, ident: int | None) -> None:
 
 def _doc(record: Any) -> str:
     return codec.dumps(codec.record_to_doc(record))
+
+
+def lease_owner() -> str:
+    """This process, as it signs an outbox lease: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process holding a lease still runs. Only this host's processes can be checked; any other
+    holder (another host, an unreadable value) counts as alive, so its lease is waited out."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class OpsMixin:
@@ -195,22 +221,27 @@ class OpsMixin:
         return [self._message(r) for r in rows]
 
     def claim_emails(self, now: datetime, *, limit: int = 50, lease: timedelta = EMAIL_LEASE) -> list[OutboxMessage]:
+        """Due messages, plus those leased by a process of this host that has died (SIGKILL mid-delivery): they
+        need not wait out the lease."""
+        me = lease_owner()
         with self._tx() as db:  # BEGIN IMMEDIATE: one claimer at a time, across processes
-            rows = db.execute("SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
-                              "ORDER BY message_id LIMIT ?", (codec.ts(now), limit)).fetchall()
-            db.executemany("UPDATE outbox SET next_attempt_at=? WHERE message_id=?",
-                           [(codec.ts(now + lease), r["message_id"]) for r in rows])
+            rows = db.execute("SELECT * FROM outbox WHERE sent_at IS NULL AND (next_attempt_at <= ? OR "
+                              "(claimed_by LIKE ? AND claimed_by != ?)) ORDER BY message_id",
+                              (codec.ts(now), me.rsplit(":", 1)[0] + ":%", me)).fetchall()
+            rows = [r for r in rows if r["next_attempt_at"] <= codec.ts(now) or not owner_alive(r["claimed_by"])][:limit]
+            db.executemany("UPDATE outbox SET next_attempt_at=?, claimed_by=? WHERE message_id=?",
+                           [(codec.ts(now + lease), me, r["message_id"]) for r in rows])
         return [self._message(r) for r in rows]
 
     def mark_email_sent(self, message_id: int, at: datetime) -> None:
         with self._tx() as db:
-            db.execute("UPDATE outbox SET sent_at=?, attempts=attempts+1, last_error='' WHERE message_id=? "
-                       "AND sent_at IS NULL", (codec.ts(at), message_id))
+            db.execute("UPDATE outbox SET sent_at=?, attempts=attempts+1, last_error='', claimed_by='' "
+                       "WHERE message_id=? AND sent_at IS NULL", (codec.ts(at), message_id))
 
     def mark_email_failed(self, message_id: int, error: str, next_attempt_at: datetime) -> None:
         with self._tx() as db:
-            db.execute("UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE message_id=?",
-                       (error[:2000], codec.ts(next_attempt_at), message_id))
+            db.execute("UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt_at=?, claimed_by='' "
+                       "WHERE message_id=?", (error[:2000], codec.ts(next_attempt_at), message_id))
 
     def list_outbox(self, *, limit: int = 100) -> list[OutboxMessage]:
         return [self._message(r) for r in self._q("SELECT * FROM outbox ORDER BY message_id DESC LIMIT ?", (limit,))]

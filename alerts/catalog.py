@@ -40,7 +40,7 @@ def _table_names(configured: str, table: str, what: str) -> tuple[str, ...]:
 
 
 def platforms(settings: Settings) -> tuple[str, ...]:
-    """The configured sources (weibo, zhihu, zhidao, heimao)."""
+    """The configured sources (weibo, zhihu, zhidao, heimao, tieba, bilibili by default)."""
     return tuple(settings.crawl.sources)
 
 

@@ -10,7 +10,8 @@ from datetime import datetime
 from yuqing.post import SEVERITIES, Event, SourceHealth, StoredPost
 
 SCOPE_FIELDS = ("operators", "platforms", "touchpoints", "regions")
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
+PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉", "tieba": "贴吧",
+               "bilibili": "B站"}
 # the alert statuses as the dashboard shows them (dashboard/ui.py ALERT_STATUS_ZH; a test keeps the two identical)
 STATUS_ZH = {"open": "未处理", "acknowledged": "已确认", "resolved": "已解决"}
 

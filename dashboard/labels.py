@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
+PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉", "tieba": "贴吧",
+               "bilibili": "B站"}
 
 # Risk flags of sentiment.topics; churn on a positive post is most likely someone arriving, not leaving.
 RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao")
+PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
+HOT_BOARDS = ("weibo", "baidu", "zhihu", "douyin")  # hot lists (热搜/热榜) polled for the watched words
+HOT_BOARD_ZH = {"weibo": "微博热搜", "baidu": "百度热搜", "zhihu": "知乎热榜", "douyin": "抖音热榜"}
 KINDS = ("post", "repost", "comment", "answer", "question", "article", "complaint")
 LABELS = ("negative", "neutral", "positive")
 SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 黄 橙 红
@@ -314,6 +316,35 @@ class Rejected:
 
     def __post_init__(self) -> None:
         _freeze_times(self)
+
+
+@dataclass(frozen=True)
+class HotEntry:
+    """One entry of a hot list (微博热搜, 百度热搜, 知乎热榜, 抖音热榜) as the board showed it at one poll."""
+
+    board: str  # one of HOT_BOARDS
+    word: str  # the entry as shown, without Weibo's #…# marks
+    rank: int  # 1-based position among the ranked entries; 0 for a pinned entry above them (置顶)
+    heat: int = 0  # the board's own heat figure (热度), 0 when it shows none
+    url: str = ""
+    label: str = ""  # the board's badge: 新, 热, 爆, 沸 … ("" when none)
+    fetched_at: datetime | None = None
+    pinned: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)  # board-specific (category, question id, raw badge code)
+
+    def __post_init__(self) -> None:
+        if self.board not in HOT_BOARDS:
+            raise ValueError(f"unknown hot board {self.board!r}")
+        if not self.word.strip():
+            raise ValueError("hot entry without a word")
+        if self.rank < 0:
+            raise ValueError(f"negative rank {self.rank}")
+        _freeze_times(self)
+
+    @property
+    def key(self) -> str:
+        """The identity of an entry across polls: `board:word`."""
+        return f"{self.board}:{self.word}"
 
 
 @dataclass(frozen=True)

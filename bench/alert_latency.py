@@ -28,10 +28,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from yuqing.store import open_store  # TODO  # noqa: E402
+
 from alerts.engine import backtest, configured_rules  # noqa: E402
 from demo.scenario import load_scenario  # noqa: E402
 from yuqing.config import load_settings  # noqa: E402
-from yuqing.store import PostQuery, open_store  # noqa: E402
+from yuqing.index import PostQuery  # noqa: E402
 
 ALERT_LINK = re.compile(r"alerts\?alert=(\d+)")
 

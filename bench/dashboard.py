@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from yuqing.post import Alert, Analysis, Event, Post  # noqa: E402
 from yuqing.store.sqlite import SQLiteStore  # noqa: E402
+
+from yuqing.records import Alert, Analysis, Event, Post  # noqa: E402
 
 OPERATORS = ("中国电信", "中国移动", "中国联通", "中国广电")
 PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao")
@@ -152,7 +153,7 @@ def main() -> int:
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             p.unlink(missing_ok=True)
     store = SQLiteStore(path)
-    from yuqing.store.base import PostQuery
+    from yuqing.index import PostQuery
 
     have = store.count_posts(PostQuery())
     fill_s = 0.0

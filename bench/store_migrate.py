@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import yuqing.store.sqlite as sqlite_module  # noqa: E402
-from yuqing.post import Analysis, Post  # noqa: E402
-from yuqing.store.base import PostQuery  # noqa: E402
 from yuqing.store.migrate import migrate  # noqa: E402
+
+from yuqing.index import PostQuery  # noqa: E402
+from yuqing.records import Analysis, Post  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 TEXTS = [f"{w}，第{k}次" for w in ("电信宽带断网", "携号转网被拒", "联通5G信号差", "客服电话打不通", "光猫一直红灯")
@@ -74,7 +75,6 @@ def main() -> None:
                "migrate_posts_per_s": round(args.posts / mig_s)}
         if os.environ.get("YUQING_ES_URL"):
             from elasticsearch import Elasticsearch
-
             from yuqing.store.elastic import ElasticStore
 
             es = ElasticStore(Elasticsearch(os.environ["YUQING_ES_URL"], request_timeout=60),

@@ -1,8 +1,10 @@
 """APScheduler (3.x) jobs: each source's crawl every N seconds as a subprocess with a timeout.
 
-Jobs live in a persistent SQLAlchemy job store (var/scheduler.db) under explicit ids
-(`crawl:weibo`...), with max_instances=1 and coalesce=True; the runner's lock file per source
-keeps a source from running twice even across scheduler restarts or a manual `yuqing crawl`.
+Jobs live in a persistent SQLAlchemy job store in the OpsDB (the `apscheduler_jobs` table of the database at
+[database] url) under explicit ids (`crawl:weibo`...), with max_instances=1 and coalesce=True. Several
+`yuqing run` processes, on several hosts, may share it: each runs due jobs, and the runner's lock file (one
+host) and OpsDB lease `crawl:<source>` (every host) keep a source from being crawled twice at once. A job
+carries no host's paths: it runs with the settings of the process that runs it ($YUQING_CONFIG).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 CRAWL_JOB = "crawlers.schedule:run_crawl_job"
+JOBS_TABLE = "apscheduler_jobs"  # created by the OpsDB migrations (yuqing.ops.tables), so processes starting at
+# once never race to create it
 
 
 def job_id(source: str) -> str:
@@ -34,12 +37,17 @@ def runner_command(source: str, config: str = "", max_pages: int | None = None) 
     return cmd
 
 
-def run_crawl_job(source: str, config: str = "", timeout: float = 300.0, max_pages: int | None = None,
+def run_crawl_job(source: str, config: str = "", timeout: float | None = None, max_pages: int | None = None,
                   env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run `python -m crawlers.runner SOURCE` and wait at most `timeout` seconds; returns its JSON summary.
+    """Run `python -m crawlers.runner SOURCE` and wait at most `timeout` seconds ([crawl] timeout_seconds of this
+    process's settings when None); returns its JSON summary.
 
     A crawl that times out is killed with its process group; its JOBDIR lets the next run resume.
     """
+    if timeout is None:
+        from yuqing.config import load_settings
+
+        timeout = float(load_settings(config or None).crawl.timeout_seconds)
     child_env = {**os.environ, **(env or {})}
     if config:
         child_env["YUQING_CONFIG"] = config
@@ -81,7 +89,7 @@ def last_json(text: str) -> dict[str, Any]:
 
 
 def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool = True) -> Any:
-    """A scheduler with the persistent job store at settings.crawl.jobstore and one thread per source."""
+    """A scheduler with the persistent job store in the OpsDB (settings.database_url) and one thread per source."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -89,9 +97,9 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     if persistent:
-        path = Path(settings.crawl.jobstore).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store: Any = SQLAlchemyJobStore(url=f"sqlite:///{path}")
+        url = settings.database_url
+        options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        store: Any = SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE, engine_options=options)
     else:
         store = MemoryJobStore()
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -102,15 +110,16 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
 
 def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True,
                    max_pages: int | None = None) -> list[str]:
-    """One interval job per configured source (replacing any stored one with the same id)."""
+    """One interval job per configured source (replacing any stored one with the same id). `config` is kept in
+    the job only for a scheduler of its own (the demo); shared schedules leave it "" so that each process runs
+    the job with its own settings."""
     ids = []
     when = {"next_run_time": datetime.now(UTC)} if start_now else {}
     for source in settings.crawl.sources:
         scheduler.add_job(
             CRAWL_JOB, "interval", seconds=settings.crawl.interval_seconds, id=job_id(source),
             name=f"crawl {source}", replace_existing=True, max_instances=1, coalesce=True,
-            kwargs={"source": source, "config": config, "timeout": float(settings.crawl.timeout_seconds),
-                    "max_pages": max_pages},
+            kwargs={"source": source, "config": config, "max_pages": max_pages},
             **when,
         )
         ids.append(job_id(source))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import data, sessions, ui, users
+from yuqing.vocab import ROLE_ZH
 
-ROLE_ZH = {"viewer": "只读", "responder": "回复专员", "admin": "管理员"}
+from . import data, sessions, ui, users
 
 
 def login_form() -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from yuqing.post import ROLES
+from yuqing.vocab import ROLES
 
 APP = Path(__file__).with_name("app.py")
 
@@ -42,13 +42,13 @@ def register(sub: Any) -> None:
 
 def users_add(args: argparse.Namespace) -> int:
     from yuqing.commands import settings_from
-    from yuqing.store import open_store
+    from yuqing.wiring import open_ops
 
     from .users import UserError, add_user, generate_password
 
     generated = not args.password_stdin
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
-    store = open_store(settings_from(args))
+    store = open_ops(settings_from(args))
     try:
         existing = store.get_user(args.username)
         if existing is not None and not args.replace:
@@ -70,9 +70,9 @@ def users_add(args: argparse.Namespace) -> int:
 
 def users_list(args: argparse.Namespace) -> int:
     from yuqing.commands import settings_from
-    from yuqing.store import open_store
+    from yuqing.wiring import open_ops
 
-    store = open_store(settings_from(args))
+    store = open_ops(settings_from(args))
     try:
         for u in store.list_users():
             print(f"{u.username}\t{u.role}\t{u.display_name}")
@@ -83,15 +83,15 @@ def users_list(args: argparse.Namespace) -> int:
 
 def users_unlock(args: argparse.Namespace) -> int:
     from yuqing.commands import cli_actor, settings_from
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
+    from yuqing.records import now_utc
     from yuqing.timefmt import local_str
+    from yuqing.wiring import open_ops
 
     from .throttle import SHOWN, Limits, unlock
 
     now = now_utc()
     settings = settings_from(args)
-    store = open_store(settings)
+    store = open_ops(settings)
     try:
         before = unlock(store, args.username, cli_actor(), now, Limits.from_settings(settings))
     finally:

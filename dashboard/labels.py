@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
+from yuqing.vocab import PLATFORM_ZH, RISK_ZH
 
-# Risk flags of sentiment.topics; churn on a positive post is most likely someone arriving, not leaving.
-RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
+# Churn (sentiment.topics' risk flag) on a positive post is most likely someone arriving, not leaving.
 ARRIVING_ZH = "携号转网（正面，多为转入）"
 
 # Every action written with add_audit: yuqing.lifecycle, alerts.engine (alert_<decision>), dashboard.throttle,
@@ -21,6 +20,7 @@ ACTION_ZH = {
     "claim": "认领", "assign": "分派", "reply": "回复", "ignore": "忽略", "reopen": "重新打开",
     "login_lock": "登录锁定", "login_unlock": "解锁",
     "correct_label": "修正情感", "subscriber_save": "保存订阅", "subscriber_delete": "删除订阅",
+    "subscriber_unsubscribe": "退订",
 }
 
 SCOPE_ZH = {"operators": "运营商", "operator": "运营商", "platforms": "平台", "platform": "平台",
@@ -83,7 +83,7 @@ def rule_text(rule: str, rule_type: str) -> str:
 
 
 def subscriber_error(message: str) -> str:
-    """The Chinese message for a ValueError raised by yuqing.post.Subscriber."""
+    """The Chinese message for a ValueError raised by yuqing.records.Subscriber."""
     if message.startswith("not an email address: "):
         return f"邮箱地址无效：{message.removeprefix('not an email address: ').strip(chr(39))}（须包含 @）"
     if message.startswith("unknown severity "):

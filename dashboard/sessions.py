@@ -1,7 +1,8 @@
-"""Login sessions that survive a page reload: a random token in a cookie, its hash in the store.
+"""Login sessions that survive a page reload: a random token in a cookie, its hash in the OpsDB.
 
-The token itself is never stored; the store keeps sha256(token) -> user and expiry under
-`session:<hash>` in its key/value state. Logging out blanks the entry, so a stolen cookie dies with it.
+The token itself is never stored; the OpsDB keeps sha256(token) with the user, start, expiry and end in its
+`sessions` table. Logging out ends the session, so a stolen cookie dies with it; ending every session of a
+user (password reset, removal) is one statement (OpsDB.end_sessions).
 """
 
 from __future__ import annotations
@@ -12,46 +13,36 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from yuqing.store.base import Store
+from yuqing.ops import OpsDB
 
 COOKIE = "yuqing_session"
 TTL = timedelta(hours=12)
 
 
-def _key(token: str) -> str:
-    return "session:" + hashlib.sha256(token.encode()).hexdigest()
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(store: Store, username: str, now: datetime) -> str:
+def start(ops: OpsDB, username: str, now: datetime) -> str:
     """A new session for `username`; returns the token to put in the cookie."""
     token = secrets.token_urlsafe(32)
-    store.set_state(_key(token), json.dumps({"username": username, "expires": (now + TTL).isoformat()}))
+    ops.add_session(token_hash(token), username, now, now + TTL)
     return token
 
 
-def resume(store: Store, token: str, now: datetime) -> dict[str, Any] | None:
-    """The user of a live session, with the role the store holds now; None when unknown, ended or expired."""
+def resume(ops: OpsDB, token: str, now: datetime) -> dict[str, Any] | None:
+    """The user of a live session, with the role the OpsDB holds now; None when unknown, ended or expired."""
     if not token or len(token) > 200:
         return None
-    raw = store.get_state(_key(token))
-    if not raw:
-        return None
-    try:
-        entry = json.loads(raw)
-        expires = datetime.fromisoformat(entry["expires"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if expires <= now:
-        return None
-    user = store.get_user(entry["username"])
+    user = ops.session_user(token_hash(token), now)
     if user is None:
         return None
     return {"username": user.username, "role": user.role, "display_name": user.display_name or user.username}
 
 
-def end(store: Store, token: str) -> None:
+def end(ops: OpsDB, token: str, now: datetime) -> None:
     if token:
-        store.set_state(_key(token), "")
+        ops.end_session(token_hash(token), now)
 
 
 def cookie_script(token: str, *, secure: bool = False) -> str:

@@ -7,8 +7,9 @@ import secrets
 
 import bcrypt
 
-from yuqing.post import ROLES, User
-from yuqing.store.base import Store
+from yuqing.ops import OpsDB
+from yuqing.records import User
+from yuqing.vocab import ROLES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 8
@@ -36,7 +37,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def add_user(store: Store, username: str, password: str, role: str, display_name: str = "") -> User:
+def add_user(ops: OpsDB, username: str, password: str, role: str, display_name: str = "") -> User:
     """Create or replace a user with a bcrypt hash of `password`."""
     if not USERNAME_RE.match(username):
         raise UserError(f"用户名不合法 invalid username {username!r}: 2-64 letters, digits, _ . @ -")
@@ -47,13 +48,13 @@ def add_user(store: Store, username: str, password: str, role: str, display_name
     if len(password.encode("utf-8")) > 72:
         raise UserError("密码太长 password too long: bcrypt uses at most 72 bytes")
     user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name)
-    store.save_user(user)
+    ops.save_user(user)
     return user
 
 
-def authenticate(store: Store, username: str, password: str) -> User | None:
+def authenticate(ops: OpsDB, username: str, password: str) -> User | None:
     """The user when the password is right, else None (same answer for unknown users)."""
-    user = store.get_user(username.strip())
+    user = ops.get_user(username.strip())
     if user is None:
         bcrypt.checkpw(b"x", b"$2b$12$C6UzMDM.H6dfI/f/IKcEeO2lmc7dF2v1d0kBv2Ur5wB1lqs1VYWfa")  # equal timing
         return None

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from demo.model import DemoPost
-from yuqing.post import PLATFORMS
+from yuqing.vocab import PLATFORMS
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 FAULT_KINDS = ("http_418", "http_432", "http_403", "http_500", "slow", "truncated", "layout")

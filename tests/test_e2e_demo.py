@@ -8,15 +8,16 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from yuqing.store import open_store  # TODO
 
 from crawlers.schedule import run_crawl_job
 from demo.scenario import load_scenario
 from demo.server import DemoSite
 from demo.smtp import MailServer
 from yuqing.config import load_settings
-from yuqing.post import Subscriber
+from yuqing.index import PostQuery
+from yuqing.records import Subscriber
 from yuqing.run import alerts_job
-from yuqing.store import PostQuery, open_store
 
 pytestmark = pytest.mark.slow
 

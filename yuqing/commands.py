@@ -85,11 +85,11 @@ def run_check(spec: str, settings: Settings) -> list[str]:
 
 
 def sources_command(args: argparse.Namespace) -> int:
-    from yuqing.store import open_store
     from yuqing.timefmt import local_str
+    from yuqing.wiring import open_ops
 
     settings = settings_from(args)
-    store = open_store(settings)
+    store = open_ops(settings)
     try:
         rows = store.source_health()
         rejected = store.rejected_counts()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import PageRequest, ParseError, ParseResult
 from .common import as_list, as_map, as_str, int_param, load_json, query, reject, require, with_query

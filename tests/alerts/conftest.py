@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from yuqing.store.sqlite import SQLiteStore
 
 from yuqing.config import Settings
-from yuqing.store.sqlite import SQLiteStore
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from yuqing.store.sqlite import SQLiteStore
 
 from tests.alerts.factory import NOW
 from yuqing.cli import main
-from yuqing.post import Alert, now_utc
-from yuqing.store.sqlite import SQLiteStore
+from yuqing.records import Alert, now_utc
 
 
 @pytest.fixture

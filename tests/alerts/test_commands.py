@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from yuqing.store.sqlite import SQLiteStore
+
 from tests.alerts.factory import NOW, make_post
 from yuqing.cli import main
-from yuqing.store.sqlite import SQLiteStore
 
 
 def test_subscriber_management(env, capsys) -> None:
@@ -81,7 +82,7 @@ def test_bad_rules_file_is_named(env, tmp_path, monkeypatch, capsys) -> None:
 
 def test_backtest_stops_at_now(env, capsys) -> None:
     """A --to in the future is capped at now (said in one line): no flatline hits at times that have not come."""
-    from yuqing.post import CrawlRun, now_utc
+    from yuqing.records import CrawlRun, now_utc
 
     now = now_utc()
     store = SQLiteStore(env.store.path)

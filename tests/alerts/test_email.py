@@ -12,7 +12,7 @@ from alerts.loader import parse_rules
 from alerts.outbox import deliver_due
 from alerts.subscriptions import subscribe, unsubscribe
 from tests.alerts.factory import NOW, make_post
-from yuqing.post import Alert
+from yuqing.records import Alert
 
 RULES = parse_rules({"rules": [{"name": "升级投诉", "type": "escalation", "more_than": 2}]})
 
@@ -205,7 +205,7 @@ def test_reopened_alert_is_mailed_again_and_says_so(store, settings, smtp_server
 
 
 def test_more_than_one_batch_is_sent_in_one_call(store, settings, smtp_server) -> None:
-    from yuqing.store.base import OutboxMessage
+    from yuqing.records import OutboxMessage
 
     for i in range(7):
         store.enqueue_email(OutboxMessage(to=(f"u{i}@example.test",), subject=f"第{i}封", text="正文",
@@ -215,7 +215,7 @@ def test_more_than_one_batch_is_sent_in_one_call(store, settings, smtp_server) -
 
 
 def test_a_refused_message_does_not_hold_up_the_others(store, settings, smtp_server) -> None:
-    from yuqing.store.base import OutboxMessage
+    from yuqing.records import OutboxMessage
 
     for i, to in enumerate(["ok1@example.test", "bad@example.test", "ok2@example.test"]):
         store.enqueue_email(OutboxMessage(to=(to,), subject=f"第{i}封", text="正文", dedup_key=f"r:{i}", created_at=NOW))
@@ -239,8 +239,9 @@ def test_concurrent_deliverers_send_each_message_once(store, settings, smtp_serv
     import threading
     from collections import Counter
 
-    from yuqing.store.base import OutboxMessage
     from yuqing.store.sqlite import SQLiteStore
+
+    from yuqing.records import OutboxMessage
 
     for i in range(24):
         store.enqueue_email(OutboxMessage(to=(f"u{i}@example.test",), subject=f"第{i}封", text="正文",
@@ -293,7 +294,7 @@ def test_daily_report_at_half_past_counts_hours_and_lists_only_its_events(store,
     """日报 at 07:30: the hour series starts at 07:00 (store buckets are on the hour), so negatives show; only
     events seen within the day and fitting the subscriber's operators are listed."""
     from alerts.email import daily_report, last_daily_time
-    from yuqing.post import Event
+    from yuqing.records import Event
 
     sub = subscribe(store, settings, "leader@example.test", mode="daily", daily_at="07:30", operators=("中国移动",))
     end = last_daily_time(sub, NOW)  # 07:30 Shanghai = 23:30 UTC the day before NOW

@@ -11,8 +11,8 @@ from alerts.loader import parse_rules
 from tests.alerts.factory import NOW, make_post
 from tests.store.conftest import make_store
 from yuqing import lifecycle
-from yuqing.post import CrawlRun, Event
-from yuqing.store.base import PostQuery
+from yuqing.index import PostQuery
+from yuqing.records import CrawlRun, Event
 
 
 @pytest.fixture(params=["sqlite", "es-standin"])

@@ -9,7 +9,7 @@ import pytest
 from tests.alerts.factory import NOW
 from tests.store.conftest import make_store
 from yuqing import lifecycle
-from yuqing.post import Alert
+from yuqing.records import Alert
 
 
 @pytest.fixture(params=["sqlite", "es-standin"])

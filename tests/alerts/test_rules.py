@@ -10,7 +10,7 @@ import pytest
 from alerts.rules import RULE_TYPES, build_rule
 from alerts.window import Scope, Window
 from tests.alerts.factory import NOW, health, stored, window
-from yuqing.post import Event
+from yuqing.records import Event
 
 
 def negatives(n: int, **kw: object) -> list:

@@ -15,7 +15,7 @@ from alerts.outbox import deliver_due
 from tests.alerts.conftest import Inbox
 from tests.alerts.factory import NOW
 from yuqing.config import load_settings
-from yuqing.store.base import OutboxMessage
+from yuqing.records import OutboxMessage
 
 x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
 

@@ -7,16 +7,15 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from yuqing.store.sqlite import SQLiteStore
 
 from alerts.email import schedule_digests
 from alerts.rules import RuleError
 from alerts.subscriptions import subscribe
 from tests.alerts.factory import NOW
 from yuqing.cli import main
-from yuqing.post import Subscriber, now_utc
+from yuqing.records import OutboxMessage, Subscriber, now_utc
 from yuqing.run import alerts_job
-from yuqing.store.base import OutboxMessage
-from yuqing.store.sqlite import SQLiteStore
 
 BAD = [
     (["--mode", "daily", "--daily-at", "25:99"], ["日报时间 25:99 无效", "00:00 至 23:59"]),

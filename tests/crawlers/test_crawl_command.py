@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from yuqing.store import open_store  # TODO
 
 from demo.scenario import load_scenario
 from demo.server import DemoSite
 from yuqing.config import load_settings
-from yuqing.store import open_store
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

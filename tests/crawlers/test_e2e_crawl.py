@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from yuqing.store import open_store  # TODO
 
 from crawlers.watchlist import load_watchlist
 from demo.model import DemoPost
@@ -24,7 +25,7 @@ from demo.platforms.weibo import plain
 from demo.scenario import Faults, Scenario, load_scenario
 from demo.server import DemoSite
 from yuqing.config import load_settings
-from yuqing.store import PostQuery, open_store
+from yuqing.index import PostQuery
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

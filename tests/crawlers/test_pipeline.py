@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
+from yuqing.store import open_store  # TODO
 
 from crawlers.health import crawl_run
 from crawlers.pipelines import UNHEALTHY_STAT, StorePipeline, clean
 from crawlers.spiders.weibo import WeiboSpider
 from crawlers.watchlist import load_watchlist
 from yuqing.config import ConfigError, Settings
-from yuqing.post import Analysis, Event, Post, Rejected
-from yuqing.store import PostQuery, StoreUnavailable, open_store
+from yuqing.errors import StoreUnavailable
+from yuqing.index import PostQuery
+from yuqing.records import Analysis, Event, Post, Rejected
 
 NOW = datetime.now(UTC)
 

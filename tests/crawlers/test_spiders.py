@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
+from yuqing.store import open_store  # TODO
 
 from crawlers import settings as crawl_settings
 from crawlers.middlewares import BackoffMiddleware
@@ -21,8 +22,7 @@ from crawlers.spiders.zhihu import ZhihuSpider
 from demo.scenario import load_scenario
 from demo.server import DemoSite
 from yuqing.config import Settings
-from yuqing.post import Post, Rejected
-from yuqing.store import open_store
+from yuqing.records import Post, Rejected
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 BASE = "http://127.0.0.1:9"
@@ -221,7 +221,7 @@ def test_zhidao_search_url(store: Any) -> None:
 
 
 def test_replied_cases_and_influential_posts_have_their_comments_followed(store: Any) -> None:
-    from yuqing.post import Analysis, Case
+    from yuqing.records import Analysis, Case
 
     store.upsert_posts([
         (Post(platform="weibo", post_id="777", text="中国电信断网", published_at=NOW - timedelta(hours=1)),

@@ -10,6 +10,7 @@ import pytest
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
+from yuqing.store import open_store  # TODO
 
 from crawlers import settings as crawl_settings
 from crawlers.middlewares import SecretsMiddleware, ZhihuAuthMiddleware
@@ -17,7 +18,6 @@ from crawlers.settings import scrapy_settings
 from crawlers.spiders.weibo import WeiboSpider
 from crawlers.spiders.zhihu import ZhihuSpider
 from yuqing.config import Settings, load_settings
-from yuqing.store import open_store
 
 COOKIE = "SUB=secret-cookie-value"
 

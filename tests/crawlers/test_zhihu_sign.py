@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
+from yuqing.store import open_store  # TODO
 
 from crawlers import settings as crawl_settings
 from crawlers import zhihu_sign
@@ -21,7 +22,6 @@ from crawlers.middlewares import ZhihuAuthMiddleware
 from crawlers.spiders.zhihu import ZhihuSpider
 from crawlers.zhihu_sign import cookie_value, sign, x_zse_96
 from yuqing.config import Settings
-from yuqing.store import open_store
 
 # Captured from a logged-in browser session (request headers + cookie pasted into a script), April 2024:
 # github.com/cyqcw/spider @ 0bde8daab40e47e67ab1bf96603d0a1f8ee0f08e, zhihu/ZhihuQuestion.py

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import streamlit as st
+from yuqing.store import open_store  # TODO
 
 from dashboard import data, users
 from yuqing.config import load_settings
-from yuqing.post import Alert, Analysis, Event, Post
-from yuqing.store import open_store
+from yuqing.records import Alert, Analysis, Event, Post
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"

@@ -111,8 +111,8 @@ def test_resolve_needs_a_note(filled):
 
 def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
     from dashboard import alert_scope, data, taxonomy
-    from yuqing.post import Alert
-    from yuqing.store.base import PostQuery
+    from yuqing.index import PostQuery
+    from yuqing.records import Alert
 
     # 电信负面声量激增 (volume_spike, scope 中国电信, 60 minutes) counted 6 negative posts: p1 of event ev1 and five
     # posts of no event; the chart used to show only the event's posts
@@ -137,7 +137,7 @@ def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
 
 def test_alert_scope_without_its_rule_or_for_an_event_rule():
     from dashboard import alert_scope
-    from yuqing.post import Alert
+    from yuqing.records import Alert
 
     a = Alert(rule="gone", key="k", severity="blue", title="t", reason="", opened_at=NOW, rule_type="volume_spike",
               scope={"operators": ["中国移动"], "regions": ["广东", "深圳"]}, event_id="ev1")

@@ -9,11 +9,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from yuqing.store import open_store  # TODO
 
 from dashboard.commands import APP, streamlit_argv
 from yuqing.config import load_settings
-from yuqing.post import now_utc
-from yuqing.store import open_store
+from yuqing.records import now_utc
 
 from .conftest import PASSWORD, XSS, fill
 

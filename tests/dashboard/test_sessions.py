@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dashboard import sessions, users
 from yuqing.store.sqlite import SQLiteStore
+
+from dashboard import sessions, users
 
 from .conftest import NOW, PASSWORD
 

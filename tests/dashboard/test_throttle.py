@@ -6,11 +6,11 @@ import logging
 from datetime import timedelta
 
 import pytest
+from yuqing.store.sqlite import SQLiteStore
 
 from dashboard import throttle, users
 from yuqing.config import ConfigError, load_settings
-from yuqing.post import now_utc
-from yuqing.store.sqlite import SQLiteStore
+from yuqing.records import now_utc
 from yuqing.timefmt import local_str
 
 from .conftest import NOW, PASSWORD, app_as
@@ -151,8 +151,9 @@ def test_login_form_locks_after_five_failures_across_browser_sessions(filled):
 
 
 def test_users_unlock_command(tmp_path, monkeypatch, capsys):
+    from yuqing.store import open_store  # TODO
+
     from yuqing.cli import main
-    from yuqing.store import open_store
 
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     monkeypatch.delenv("YUQING_ES_URL", raising=False)

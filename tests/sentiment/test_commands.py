@@ -13,7 +13,7 @@ from sentiment.analyze import Analyzer
 from sentiment.evaluate import binary_metrics, read_labelled
 from yuqing.cli import main
 from yuqing.config import Settings
-from yuqing.post import Post
+from yuqing.records import Post
 
 ROWS = [
     (0, "电信的宽带太烂了，天天断网，客服也不管，气死我了[怒]"),
@@ -77,7 +77,7 @@ def test_read_labelled_accepts_review_column(tmp_path: Path) -> None:
 
 
 def test_export_corrections_from_the_store(tmp_path: Path) -> None:
-    from yuqing.store import open_store
+    from yuqing.store import open_store  # TODO
 
     config = tmp_path / "yuqing.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "y.db"}"\n', encoding="utf-8")
@@ -178,8 +178,9 @@ def test_reanalyze_labels_posts_stored_without_analysis_or_by_another_model(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import dataclasses
 
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
+    from yuqing.store import open_store  # TODO
+
+    from yuqing.records import now_utc
 
     config = tmp_path / "yuqing.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "y.db"}"\n', encoding="utf-8")

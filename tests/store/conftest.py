@@ -48,9 +48,9 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Any]:
         return
     if backend == "es-standin":
         from elasticsearch import Elasticsearch
+        from yuqing.store.elastic import ElasticStore
 
         from tests.store.fake_es_http import serve
-        from yuqing.store.elastic import ElasticStore
 
         with serve() as (url, _):
             store = ElasticStore(Elasticsearch(url, request_timeout=10), prefix="yuqing-standin")
@@ -61,7 +61,6 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Any]:
         pytest.skip("Elasticsearch backend: YUQING_ES_URL is not set (e.g. docker compose -f "
                     "deploy/elasticsearch/compose.yaml up -d; YUQING_ES_URL=http://127.0.0.1:9200)")
     from elasticsearch import Elasticsearch
-
     from yuqing.store.elastic import ElasticStore
 
     store = ElasticStore(Elasticsearch(es_url(), request_timeout=30), prefix=f"yuqing-test-{uuid.uuid4().hex[:10]}")

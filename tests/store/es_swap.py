@@ -12,11 +12,11 @@ import contextlib
 import sys
 from typing import Any
 
-from elasticsearch import Elasticsearch
-
 import yuqing.store.sqlite as sqlite_module
-from tests.store.fake_es_http import serve
+from elasticsearch import Elasticsearch
 from yuqing.store.elastic import ElasticStore
+
+from tests.store.fake_es_http import serve
 
 _servers: dict[str, str] = {}
 _stack = contextlib.ExitStack()

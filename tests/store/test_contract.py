@@ -6,9 +6,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from yuqing.store import Store  # TODO
 
-from yuqing.post import Alert, Analysis, Case, CrawlRun, Event, Post, Rejected, Subscriber, User
-from yuqing.store.base import AuditEntry, OutboxMessage, PostQuery, Silence, Store
+from yuqing.index import PostQuery
+from yuqing.records import (
+    Alert,
+    Analysis,
+    AuditEntry,
+    Case,
+    CrawlRun,
+    Event,
+    OutboxMessage,
+    Post,
+    Rejected,
+    Silence,
+    Subscriber,
+    User,
+)
 
 from .conftest import SEARCH_CORPUS as CORPUS
 

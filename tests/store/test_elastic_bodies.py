@@ -17,10 +17,7 @@ from typing import Any
 
 import pytest
 from elasticsearch.helpers import expand_action
-
-from yuqing.post import Alert, Analysis, Case, CrawlRun, Event, Post, Rejected, Subscriber, User
-from yuqing.store import es_queries as Q
-from yuqing.store.base import AuditEntry, OutboxMessage, PostQuery, Silence
+from yuqing.store import es_queries as Q  # TODO
 from yuqing.store.es_docs import post_doc, post_upsert_actions, record_doc
 from yuqing.store.es_mappings import (
     POST_PROPERTIES,
@@ -31,6 +28,22 @@ from yuqing.store.es_mappings import (
     record_index_body,
 )
 from yuqing.store.es_records import HEALTH_AGGS
+
+from yuqing.index import PostQuery
+from yuqing.records import (
+    Alert,
+    Analysis,
+    AuditEntry,
+    Case,
+    CrawlRun,
+    Event,
+    OutboxMessage,
+    Post,
+    Rejected,
+    Silence,
+    Subscriber,
+    User,
+)
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 FIELD_TYPES = {"keyword", "text", "date", "float", "double", "long", "integer", "boolean", "object", "nested",

@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
+from yuqing.store import open_store  # TODO
+from yuqing.store.elastic import ElasticStore
+from yuqing.store.es_mappings import posts_index
 
 from tests.store.fake_es_http import serve
 from yuqing.config import Settings
-from yuqing.post import Analysis, Post, now_utc
-from yuqing.store import open_store
-from yuqing.store.base import PostQuery, StoreError, StoreUnavailable
-from yuqing.store.elastic import ElasticStore
-from yuqing.store.es_mappings import posts_index
+from yuqing.errors import StoreError, StoreUnavailable
+from yuqing.index import PostQuery
+from yuqing.records import Analysis, Post, now_utc
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -102,7 +103,7 @@ def test_prefix_must_make_valid_index_names() -> None:
 
 
 def test_long_names_fit_the_id_limit(es: tuple[ElasticStore, Any]) -> None:
-    from yuqing.store.base import OutboxMessage
+    from yuqing.records import OutboxMessage
 
     store, state = es
     long_key = "日报:" + "电信" * 300  # 1,800 bytes: over Elasticsearch's 512-byte _id limit
@@ -118,8 +119,9 @@ def test_an_index_made_by_an_older_version_gets_the_new_fields(es: tuple[Elastic
     """Record indices have strict mappings: a field added in a later version is put into the existing index."""
     import copy
 
-    from yuqing.post import Event
     from yuqing.store.es_mappings import record_index_body
+
+    from yuqing.records import Event
 
     store, state = es
     old = copy.deepcopy(record_index_body("events"))

@@ -9,12 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import yuqing.store.sqlite as sqlite_module
-from yuqing.post import Alert, Analysis, Case, CrawlRun, Event, Post, Rejected, Subscriber, User
-from yuqing.store.base import AuditEntry, OutboxMessage, PostQuery, Silence
 from yuqing.store.migrate import migrate
 from yuqing.store.sqlite import SQLiteStore
+
+from yuqing.index import PostQuery
+from yuqing.records import (
+    Alert,
+    Analysis,
+    AuditEntry,
+    Case,
+    CrawlRun,
+    Event,
+    OutboxMessage,
+    Post,
+    Rejected,
+    Silence,
+    Subscriber,
+    User,
+)
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 TEXTS = [f"{w}，第{k}次" for w in ("电信宽带断网", "携号转网被拒", "联通5G信号差", "客服电话打不通", "光猫一直红灯")
@@ -187,9 +200,9 @@ def test_cli_migrate_to_es_needs_the_url(tmp_path: Path, monkeypatch: pytest.Mon
 def test_migrating_to_elasticsearch_and_back(tmp_path: Path) -> None:
     """SQLite -> Elasticsearch (the loopback stand-in), interrupted and resumed, then back to a new SQLite file."""
     from elasticsearch import Elasticsearch
+    from yuqing.store.elastic import ElasticStore
 
     from tests.store.fake_es_http import serve
-    from yuqing.store.elastic import ElasticStore
 
     source = SQLiteStore(tmp_path / "source.db")
     fill_posts(source, 1500)

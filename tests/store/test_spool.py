@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from yuqing.post import Analysis, Post
-from yuqing.store.base import PostQuery, StoreUnavailable, WriteResult
 from yuqing.store.spool import REPLAYED, Spool, SpoolingWriter
 from yuqing.store.sqlite import SQLiteStore
+
+from yuqing.errors import StoreUnavailable
+from yuqing.index import PostQuery, WriteResult
+from yuqing.records import Analysis, Post
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -77,9 +78,9 @@ def test_outage_during_a_crawl_spools_then_writes_everything_once(tmp_path: Path
 
 def test_elasticsearch_on_a_closed_port_spools_until_it_listens(tmp_path: Path, free_port: int) -> None:
     from elasticsearch import Elasticsearch
+    from yuqing.store.elastic import ElasticStore
 
     from tests.store.fake_es_http import serve
-    from yuqing.store.elastic import ElasticStore
 
     store = ElasticStore(Elasticsearch(f"http://127.0.0.1:{free_port}", request_timeout=5, max_retries=0),
                          prefix="spooltest")
@@ -183,7 +184,7 @@ class Refuses(Outage):
     """A store that answers but refuses the writes of one post (StoreError, not StoreUnavailable)."""
 
     def upsert_posts(self, items: Any) -> WriteResult:
-        from yuqing.store.base import StoreError
+        from yuqing.errors import StoreError
 
         if any(post.post_id == "13" for post, _ in items):
             raise StoreError("HTTP 400 mapper_parsing_exception")

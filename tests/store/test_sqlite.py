@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from yuqing.post import Analysis, Post
-from yuqing.store.base import PostQuery, StoreUnavailable
 from yuqing.store.sqlite import POSTS_MIGRATIONS, SQLiteStore
 from yuqing.store.tokens import query_phrases
+
+from yuqing.errors import StoreUnavailable
+from yuqing.index import PostQuery
+from yuqing.records import Analysis, Post
 
 from .conftest import SEARCH_CORPUS
 
@@ -182,7 +183,7 @@ def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path
 
 
 def test_saving_under_an_id_the_store_never_gave_out_is_an_error(tmp_path: Path) -> None:
-    from yuqing.post import Alert, Case, CrawlRun, Subscriber
+    from yuqing.records import Alert, Case, CrawlRun, Subscriber
 
     s = SQLiteStore(tmp_path / "ids.db")
     for record, save in ((Alert(rule="r", key="k", severity="red", title="t", reason="r", opened_at=NOW, alert_id=41),

@@ -1,4 +1,4 @@
-"""The Elasticsearch plumbing shared by the store modules: error mapping, index setup, id counters, paging."""
+"""The Elasticsearch plumbing of the post index: error mapping, index setup, paging."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from yuqing.post import now_utc
-from yuqing.store.base import StoreError, StoreUnavailable
-from yuqing.store.es_mappings import RECORD_INDICES, index_name, posts_alias, posts_index, posts_template
+from yuqing.errors import StoreError, StoreUnavailable
+from yuqing.index.elastic.mappings import RECORD_INDICES, index_name, posts_alias, posts_index, posts_template
+from yuqing.records import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def es_errors(what: str) -> Iterator[None]:
 
 
 class EsBase:
-    """Connection, index names and the helpers every part of the Elasticsearch store uses."""
+    """Connection, index names and the helpers every part of the Elasticsearch index uses."""
 
     def __init__(self, client: Any, *, prefix: str = "yuqing", shards: int = 1, replicas: int = 0,
                  refresh: bool = True, chunk_size: int = 500, max_retries: int = 3, backoff: float = 1.0) -> None:
@@ -86,7 +86,7 @@ class EsBase:
     def _create_index(self, name: str, suffix: str | None) -> None:
         from elasticsearch import BadRequestError
 
-        from yuqing.store.es_mappings import record_index_body
+        from yuqing.index.elastic.mappings import record_index_body
 
         if self.es.indices.exists(index=name):
             if suffix:  # an index made by an older version: add the fields this version writes (strict mapping)
@@ -100,7 +100,7 @@ class EsBase:
                 raise
 
     def drop(self) -> None:
-        """Delete every index and the template of this prefix (tests, `migrate --fresh`)."""
+        """Delete every index and the template of this prefix (tests)."""
         with es_errors("drop"):
             names = list(self.es.indices.get(index=f"{self.prefix}-*", expand_wildcards="all"))
             for name in names:
@@ -112,23 +112,6 @@ class EsBase:
     # --- helpers
     def _refresh_param(self) -> Any:
         return True if self.refresh else None
-
-    def next_ids(self, name: str, n: int = 1) -> int:
-        """Reserve n integer ids from counter `name`; returns the last one."""
-        self.ensure()
-        with es_errors("counter"):
-            resp = self.es.update(index=self.idx("meta"), id=name, retry_on_conflict=20, source=True,
-                                  script={"source": "ctx._source.value += params.n;", "params": {"n": n}},
-                                  upsert={"value": n}, refresh=self._refresh_param())
-        return int(resp["get"]["_source"]["value"])
-
-    def bump_ids(self, name: str, at_least: int) -> None:
-        """Make counter `name` at least `at_least` (a record saved with its own id, e.g. by migration)."""
-        with es_errors("counter"):
-            self.es.update(index=self.idx("meta"), id=name, retry_on_conflict=20, upsert={"value": at_least},
-                           script={"source": "if (ctx._source.value < params.v) { ctx._source.value = params.v; } "
-                                             "else { ctx.op = 'noop'; }", "params": {"v": at_least}},
-                           refresh=self._refresh_param())
 
     def put(self, suffix: str, doc_id: str, doc: dict[str, Any]) -> None:
         self.ensure()

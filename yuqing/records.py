@@ -1,7 +1,8 @@
 """The records shared by every part of yuqing: frozen dataclasses, stdlib only.
 
 Times are tz-aware and normalised to UTC on construction; they are shown in
-Asia/Shanghai by the dashboard and emails.
+Asia/Shanghai by the dashboard and emails. The words they may hold (platforms, labels,
+severities, statuses, roles) are in yuqing.vocab.
 """
 
 from __future__ import annotations
@@ -12,14 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao")
-KINDS = ("post", "repost", "comment", "answer", "question", "article", "complaint")
-LABELS = ("negative", "neutral", "positive")
-SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 黄 橙 红
-SEVERITY_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
-ALERT_STATUSES = ("open", "acknowledged", "resolved")
-CASE_STATUSES = ("new", "assigned", "replied", "resolved", "ignored")
-ROLES = ("viewer", "responder", "admin")
+from yuqing.vocab import ALERT_STATUSES, CASE_STATUSES, KINDS, LABELS, PLATFORMS, ROLES, SEVERITIES, SUBSCRIBER_MODES
 
 
 def utc(value: datetime) -> datetime:
@@ -235,7 +229,7 @@ class Subscriber:
             raise ValueError(f"not an email address: {self.email!r}")
         if self.min_severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.min_severity!r}")
-        if self.mode not in ("immediate", "hourly", "daily"):
+        if self.mode not in SUBSCRIBER_MODES:
             raise ValueError(f"unknown mode {self.mode!r}")
         for name in ("operators", "touchpoints", "regions", "platforms", "rules"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
@@ -326,3 +320,72 @@ class User:
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message stored before it is sent, and sent exactly once. `channel` names how ("email" for now; chat
+    channels next): `to` are its recipients on that channel, `subject`/`text`/`html`/`attachments` its payload."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str = ""
+    dedup_key: str = ""  # the same key is never enqueued twice
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (filename, mime type, bytes)
+    channel: str = "email"
+    created_at: datetime | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str = ""
+    owner: str = ""  # "host:pid" of the process holding its delivery lease ("" when nobody does)
+    message_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "to", tuple(self.to))
+        object.__setattr__(self, "attachments", tuple(tuple(a) for a in self.attachments))
+        _freeze_times(self)
+
+
+@dataclass(frozen=True)
+class Silence:
+    """No notification for a rule (key "" = all its keys; rule "*" = every rule) until a time."""
+
+    rule: str
+    key: str
+    until: datetime
+    by: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _freeze_times(self)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which record, when."""
+
+    at: datetime
+    actor: str
+    action: str  # "claim", "assign", "reply", "resolve", "ignore", "ack", "correct_label"...
+    target: str  # "case:12", "alert:3", "post:weibo:123"
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        _freeze_times(self)
+
+
+@dataclass(frozen=True)
+class LoginFailures:
+    """Failed logins counted for one username: since when, and until when it is locked (None: not locked)."""
+
+    count: int = 0
+    first_at: datetime | None = None
+    locked_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _freeze_times(self)
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and utc(now) < self.locked_until

@@ -1,7 +1,7 @@
 """Records <-> flat dicts for storage: the only place that knows the stored field names.
 
-Both stores keep one document per post with the post's fields, its analysis (prefixed
-`a_`), the human correction and the effective label.
+The SQLite index keeps one row per post with the post's fields, its analysis, the human
+correction and the effective label; events are kept as JSON documents.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from yuqing.post import Alert, Analysis, Case, CrawlRun, Event, Post, Rejected, StoredPost, Subscriber, User
+from yuqing.records import Analysis, Post, StoredPost
 
 
 def ts(value: datetime | None) -> float | None:
@@ -98,7 +98,7 @@ def doc_to_stored(doc: dict[str, Any]) -> StoredPost:
 
 
 def record_to_doc(record: Any) -> dict[str, Any]:
-    """Any other record (Alert, Case, Subscriber, Event, CrawlRun, Rejected, User) as a JSON-safe dict."""
+    """A record (an Event) as a JSON-safe dict."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(record):
         value = getattr(record, f.name)
@@ -110,9 +110,6 @@ def record_to_doc(record: Any) -> dict[str, Any]:
             value = dict(value)
         out[f.name] = value
     return out
-
-
-_TIME_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def doc_to_record(cls: type, doc: dict[str, Any]) -> Any:
@@ -129,7 +126,3 @@ def doc_to_record(cls: type, doc: dict[str, Any]) -> Any:
             value = tuple(value)
         kwargs[f.name] = value
     return cls(**kwargs)
-
-
-RECORD_TYPES = {"alert": Alert, "case": Case, "subscriber": Subscriber, "event": Event,
-                "crawl_run": CrawlRun, "rejected": Rejected, "user": User}

@@ -1,6 +1,6 @@
 """Search, count and aggregation bodies for the posts alias (pure functions of a PostQuery).
 
-Full text works as in the embedded store (yuqing.store.tokens): every whitespace-separated term of the
+Full text works as in the SQLite index (yuqing.index.tokens): every whitespace-separated term of the
 query becomes a phrase of character bigrams that must occur in the `grams` field, so every post containing
 the term is found (断网, the 宽带 inside 电信宽带); a term ending in one CJK character or an ASCII word
 matches it as a prefix ("iPhone" finds "iPhone15"). The jieba `words` only add relevance.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from yuqing.store.base import PostQuery
-from yuqing.store.tokens import index_tokens, query_phrases
+from yuqing.index.protocol import PostQuery
+from yuqing.index.tokens import index_tokens, query_phrases
 
 # dimension name (volume `by`, facet `field`) -> document field
 FIELDS: dict[str, str] = {

@@ -1,9 +1,10 @@
-"""The embedded store: one SQLite file in WAL mode (the default backend).
+"""The embedded post index: one SQLite file in WAL mode (the default).
 
 Posts with their analysis in one row, multi-valued fields (operators, touchpoints, risk
 flags, keywords) also in a tag table for indexed filters and facets, and an FTS5 index
-over jieba words and character grams (see tokens.py). Schema changes are migrations per
-component, recorded in `schema_version`, so a later release upgrades a file in place.
+over jieba words and character grams (see tokens.py). Schema changes are migrations of the
+component "posts", recorded in `schema_version`, so a later release upgrades a file in place.
+The OpsDB may share the file (its own component and tables); the two never read each other's tables.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from yuqing.post import Analysis, Event, Post, StoredPost, now_utc
-from yuqing.store import codec
-from yuqing.store.base import Bucket, PostQuery, StoreError, StoreUnavailable, WriteResult
-from yuqing.store.sqlite_ops import OPS_MIGRATIONS, OpsMixin
-from yuqing.store.sqlite_rollup import ROLLUP_MIGRATION, RollupMixin
-from yuqing.store.tokens import fts5_match, index_tokens
+from yuqing.errors import StoreError, StoreUnavailable
+from yuqing.index import codec
+from yuqing.index.protocol import Bucket, PostQuery, WriteResult
+from yuqing.index.sqlite_rollup import ROLLUP_MIGRATION, RollupMixin
+from yuqing.index.tokens import fts5_match, index_tokens
+from yuqing.records import Analysis, Event, Post, StoredPost, now_utc
+from yuqing.vocab import LABELS
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +98,8 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-class SQLiteStore(RollupMixin, OpsMixin):
-    """Store protocol over one SQLite file; safe to share between threads of one process."""
+class SQLiteIndex(RollupMixin):
+    """PostIndex over one SQLite file; safe to share between threads of one process."""
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
@@ -112,10 +114,10 @@ class SQLiteStore(RollupMixin, OpsMixin):
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
-            raise StoreUnavailable(f"cannot open SQLite store {path}: {exc}") from exc
+            raise StoreUnavailable(f"cannot open the SQLite post index {path}: {exc}") from exc
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SQLiteStore:
+    def from_settings(cls, settings: Any) -> SQLiteIndex:
         return cls(settings.store.path)
 
     # ------------------------------------------------------------------ plumbing
@@ -125,7 +127,7 @@ class SQLiteStore(RollupMixin, OpsMixin):
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"SQLite store {self.path} is busy or unwritable: {exc}") from exc
+                raise StoreUnavailable(f"SQLite post index {self.path} is busy or unwritable: {exc}") from exc
             try:
                 yield self._db
             except BaseException:
@@ -149,7 +151,7 @@ class SQLiteStore(RollupMixin, OpsMixin):
         """Apply missing migrations under one write lock, so processes opening a new file at once agree."""
         with self._lock:
             self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER)")
-            for component, steps in (("posts", POSTS_MIGRATIONS), ("ops", OPS_MIGRATIONS)):
+            for component, steps in (("posts", POSTS_MIGRATIONS),):
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     row = self._db.execute("SELECT version FROM schema_version WHERE component=?", (component,)).fetchone()
@@ -412,8 +414,6 @@ class SQLiteStore(RollupMixin, OpsMixin):
             yield [self._stored(r) for r in rows]
 
     def correct_label(self, platform: str, post_id: str, label: str, *, by: str) -> None:
-        from yuqing.post import LABELS
-
         if label not in LABELS and label != "":
             raise ValueError(f"unknown label {label!r}")
         with self._tx() as db:

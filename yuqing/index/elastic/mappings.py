@@ -1,4 +1,4 @@
-"""Elasticsearch index names, the posts index template and the explicit mappings of every index.
+"""Elasticsearch index names, the posts index template and the explicit mappings of the posts and events.
 
 Pure functions returning request bodies; elastic.py sends them, tests check their shape.
 Posts live in monthly indices `<prefix>-posts-YYYY.MM` behind the alias `<prefix>-posts`.
@@ -16,51 +16,17 @@ INT: dict[str, Any] = {"type": "integer"}
 LONG: dict[str, Any] = {"type": "long"}
 BOOL: dict[str, Any] = {"type": "boolean"}
 STORED: dict[str, Any] = {"type": "keyword", "index": False, "doc_values": False}  # kept in _source only
-TEXT_STORED: dict[str, Any] = {"type": "text", "index": False}  # long text, never searched
 TOKENS_ANALYZER = "yuqing_tokens"
 
-# The small records, one index each (name suffix -> mapping properties).
+EVENTS = "events"
+# The events index (name suffix -> mapping properties). Posts are in monthly indices behind an alias; everything
+# that is not a post or an event lives in the OpsDB (SQL), not here.
 RECORD_INDICES: dict[str, dict[str, Any]] = {
-    "events": {
+    EVENTS: {
         "event_id": KW, "title": {"type": "text"}, "first_seen": DATE, "last_seen": DATE, "size": INT,
         "negative": INT, "keywords": KW, "operators": KW, "touchpoints": KW, "simhash": STORED, "sample_key": KW,
         "city": KW,
     },
-    "alerts": {
-        "alert_id": LONG, "rule": KW, "key": KW, "severity": KW, "title": TEXT_STORED, "reason": TEXT_STORED,
-        "opened_at": DATE, "updated_at": DATE, "touched_at": DATE, "status": KW, "rule_type": KW,
-        "scope_json": STORED, "count": INT, "baseline": FLOAT, "keywords": KW,
-        "sample_keys": KW, "event_id": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "resolved_by": KW,
-        "resolved_at": DATE, "resolution_note": TEXT_STORED, "reopened": INT,
-    },
-    "silences": {"rule": KW, "key": KW, "until": DATE, "by": KW, "reason": TEXT_STORED},
-    "subscribers": {
-        "subscriber_id": LONG, "email": KW, "name": KW, "min_severity": KW, "operators": KW, "touchpoints": KW,
-        "regions": KW, "platforms": KW, "rules": KW, "mode": KW, "daily_at": KW, "active": BOOL, "token": KW,
-    },
-    "outbox": {
-        "message_id": LONG, "to": KW, "subject": TEXT_STORED, "text": TEXT_STORED, "html": TEXT_STORED,
-        "dedup_key": KW, "attachments_json": STORED, "created_at": DATE, "attempts": INT,
-        "next_attempt_at": DATE, "sent_at": DATE, "last_error": TEXT_STORED, "sent": BOOL,
-    },
-    "cases": {
-        "case_id": LONG, "platform": KW, "post_id": KW, "key": KW, "status": KW, "priority": FLOAT,
-        "reason": TEXT_STORED, "assignee": KW, "reply_text": TEXT_STORED, "reply_url": STORED, "created_at": DATE,
-        "updated_at": DATE, "first_reply_at": DATE, "followup_label": KW,
-    },
-    "audit": {"seq": LONG, "at": DATE, "actor": KW, "action": KW, "target": KW, "detail": TEXT_STORED},
-    "crawl-runs": {
-        "run_id": LONG, "source": KW, "started_at": DATE, "finished_at": DATE, "pages": INT, "posts_found": INT,
-        "posts_new": INT, "rejected": INT, "errors_json": STORED, "healthy": BOOL, "reason": TEXT_STORED,
-        # the same errors as nested (kind, n) pairs, so source health can sum them per kind
-        "error_counts": {"type": "nested", "properties": {"kind": KW, "n": LONG}},
-    },
-    "state": {"name": KW, "value": TEXT_STORED},
-    "rejected": {
-        "seq": LONG, "source": KW, "stage": KW, "reason": KW, "url": STORED, "sample": TEXT_STORED, "at": DATE,
-    },
-    "users": {"username": KW, "password_hash": STORED, "role": KW, "display_name": KW},
-    "meta": {"value": LONG},  # counters for integer ids
 }
 
 POST_PROPERTIES: dict[str, Any] = {
@@ -118,7 +84,7 @@ def posts_template(prefix: str, *, shards: int = 1, replicas: int = 0) -> dict[s
 
 
 def record_index_body(suffix: str, *, replicas: int = 0) -> dict[str, Any]:
-    """Body of PUT <prefix>-<suffix> for one of the small record indices."""
+    """Body of PUT <prefix>-<suffix> for the events index."""
     return {
         "settings": {"number_of_shards": 1, "number_of_replicas": replicas},
         "mappings": {"dynamic": "strict", "properties": RECORD_INDICES[suffix]},

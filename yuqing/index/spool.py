@@ -1,4 +1,4 @@
-"""A local spool for analyzed posts while the store is unreachable; replayed in order when it is back.
+"""A local spool for analyzed posts while the post index is unreachable; replayed in order when it is back.
 
 Each failed batch becomes one JSONL segment, written to a temporary file, fsynced and renamed, so a segment
 is either complete or absent. Segment names sort by creation time. After a segment is replayed its name is
@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from yuqing.post import Analysis, Post
-from yuqing.store.base import StoreError, StoreUnavailable, WriteResult
-from yuqing.store.recjson import from_json, to_json
+from yuqing.errors import StoreError, StoreUnavailable
+from yuqing.index.protocol import WriteResult
+from yuqing.index.recjson import from_json, to_json
+from yuqing.records import Analysis, Post
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,10 @@ class Spool:
 
 
 class SpoolingWriter:
-    """Writes analyzed posts to the store, or to the spool while the store fails; `flush()` replays."""
+    """Writes analyzed posts to the post index, or to the spool while it fails; `flush()` replays."""
 
-    def __init__(self, store: Any, spool_dir: str | os.PathLike[str]) -> None:
-        self.store = store
+    def __init__(self, index: Any, spool_dir: str | os.PathLike[str]) -> None:
+        self.store = index
         self.spool = Spool(spool_dir)
         self.spooled = 0  # items spooled by this writer
         self.last_error = ""

@@ -1,6 +1,6 @@
-"""The Elasticsearch store: posts in monthly indices behind an alias, every other record in its own index.
+"""The Elasticsearch post index: posts in monthly indices behind an alias, events in their own index.
 
-Chosen by `open_store` when YUQING_ES_URL is set. Writes are idempotent (`_id` = platform:post_id) and
+Chosen by yuqing.wiring when YUQING_ES_URL is set. Writes are idempotent (`_id` = platform:post_id) and
 go through `helpers.streaming_bulk` with retries; every failed item is counted in the WriteResult.
 """
 
@@ -11,24 +11,25 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from yuqing.post import LABELS, Analysis, Event, Post, StoredPost, now_utc
-from yuqing.store import es_queries as Q
-from yuqing.store.base import Bucket, PostQuery, StoreError, WriteResult
-from yuqing.store.es_client import es_errors, kw
-from yuqing.store.es_docs import post_upsert_actions, record_doc, record_from_doc, stored_post_from_doc
-from yuqing.store.es_mappings import posts_index
-from yuqing.store.es_records import EsRecords
+from yuqing.errors import StoreError
+from yuqing.index.elastic import queries as Q
+from yuqing.index.elastic.client import EsBase, es_errors, kw
+from yuqing.index.elastic.docs import post_upsert_actions, record_doc, record_from_doc, stored_post_from_doc
+from yuqing.index.elastic.mappings import EVENTS, posts_index
+from yuqing.index.protocol import Bucket, PostQuery, WriteResult
+from yuqing.records import Analysis, Event, Post, StoredPost, now_utc
+from yuqing.vocab import LABELS
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 20
 
 
-class ElasticStore(EsRecords):
-    """Store protocol on Elasticsearch 8.x."""
+class ElasticIndex(EsBase):
+    """PostIndex on Elasticsearch 8.x."""
 
     @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> ElasticStore:
+    def from_settings(cls, settings: Any, **kwargs: Any) -> ElasticIndex:
         from elasticsearch import Elasticsearch
 
         st = settings.store
@@ -193,8 +194,8 @@ class ElasticStore(EsRecords):
         if not events:
             return
         self.ensure()
-        actions = [{"_op_type": "index", "_index": self.idx("events"), "_id": e.event_id,
-                    "_source": record_doc("events", e)} for e in events]
+        actions = [{"_op_type": "index", "_index": self.idx(EVENTS), "_id": e.event_id,
+                    "_source": record_doc(EVENTS, e)} for e in events]
         with es_errors("bulk events"):
             _, failures = helpers.bulk(self.es, actions, max_retries=self.max_retries, raise_on_error=False,
                                        initial_backoff=self.backoff,
@@ -203,7 +204,7 @@ class ElasticStore(EsRecords):
             raise StoreError(f"elasticsearch refused {len(failures)} events: {failures[:3]}")
 
     def get_event(self, event_id: str) -> Event | None:
-        src = self.get_source("events", event_id)
+        src = self.get_source(EVENTS, event_id)
         return record_from_doc(Event, src) if src else None
 
     def list_events(self, *, since: datetime | None = None, limit: int = 20, order: str = "size_desc") -> list[Event]:
@@ -212,4 +213,4 @@ class ElasticStore(EsRecords):
         if order not in sorts:
             raise ValueError(f"unknown order {order!r}")
         query = {"range": {"last_seen": {"gte": since.isoformat()}}} if since else {"match_all": {}}
-        return [record_from_doc(Event, s) for s in self.sources("events", query, sorts[order], limit)]
+        return [record_from_doc(Event, s) for s in self.sources(EVENTS, query, sorts[order], limit)]

@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from yuqing.store import codec
-from yuqing.store.base import Bucket, PostQuery
+from yuqing.index import codec
+from yuqing.index.protocol import Bucket, PostQuery
 
 HOUR = 3600
 _KEY = "(field, hour, value, label, platform)"

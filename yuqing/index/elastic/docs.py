@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any, TypeVar
 
-from yuqing.post import Analysis, Post, StoredPost
-from yuqing.store.es_mappings import POST_PROPERTIES, RECORD_INDICES
-from yuqing.store.recjson import from_json, to_json
-from yuqing.store.tokens import index_tokens
+from yuqing.index.elastic.mappings import POST_PROPERTIES, RECORD_INDICES
+from yuqing.index.recjson import from_json, to_json
+from yuqing.index.tokens import index_tokens
+from yuqing.records import Analysis, Post, StoredPost
 
 T = TypeVar("T")
 
@@ -19,7 +19,7 @@ def _dumps(value: Any) -> str:
 
 
 def record_doc(suffix: str, record: Any, **extra: Any) -> dict[str, Any]:
-    """The document of a small record for index `<prefix>-<suffix>`; fields not mapped are dropped."""
+    """The document of a record (an Event) for index `<prefix>-<suffix>`; fields not mapped are dropped."""
     props = RECORD_INDICES[suffix]
     data = to_json(record)
     doc: dict[str, Any] = {}
@@ -33,7 +33,7 @@ def record_doc(suffix: str, record: Any, **extra: Any) -> dict[str, Any]:
 
 
 def record_from_doc(cls: type[T], source: dict[str, Any]) -> T:
-    """Rebuild a small record from its document."""
+    """Rebuild a record from its document (events; old operational records in `yuqing store migrate`)."""
     data = {}
     for name, value in source.items():
         if name.endswith("_json") and isinstance(value, str):

@@ -57,3 +57,24 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     yield
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the whole run (tests/pgserver.py); skipped, with the
+    reason, only where the PostgreSQL server binaries are absent."""
+    from tests.pgserver import SKIP_REASON, PgServer, find_bin
+
+    if find_bin() is None:
+        pytest.skip(SKIP_REASON)
+    server = PgServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> str:
+    """A fresh, empty PostgreSQL database on the throwaway server."""
+    return pg_server.database()  # type: ignore[attr-defined,no-any-return]

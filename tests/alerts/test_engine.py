@@ -9,7 +9,7 @@ import pytest
 from alerts.engine import backtest, evaluate
 from alerts.loader import parse_rules
 from tests.alerts.factory import NOW, make_post
-from tests.store.conftest import make_store
+from tests.index.conftest import make_store
 from yuqing import lifecycle
 from yuqing.index import PostQuery
 from yuqing.records import CrawlRun, Event

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.alerts.factory import NOW
-from tests.store.conftest import make_store
+from tests.index.conftest import make_store
 from yuqing import lifecycle
 from yuqing.records import Alert
 

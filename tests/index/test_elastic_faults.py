@@ -1,4 +1,4 @@
-"""The Elasticsearch store against the loopback stand-in: refused items are counted, 429s retried, outages
+"""The Elasticsearch post index against the loopback stand-in: refused items are counted, 429s retried, outages
 reported as StoreUnavailable, other refusals as StoreError, and search results carry highlights."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from yuqing.store import open_store  # TODO
-from yuqing.store.elastic import ElasticStore
-from yuqing.store.es_mappings import posts_index
 
-from tests.store.fake_es_http import serve
+from tests.index.fake_es_http import serve
 from yuqing.config import Settings
 from yuqing.errors import StoreError, StoreUnavailable
 from yuqing.index import PostQuery
+from yuqing.index.elastic import ElasticIndex
+from yuqing.index.elastic.mappings import posts_index
 from yuqing.records import Analysis, Post, now_utc
+from yuqing.wiring import open_index
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -27,14 +27,14 @@ def item(i: int, text: str = "电信宽带断网", days: int = 0) -> tuple[Post,
 
 
 @pytest.fixture
-def es() -> Iterator[tuple[ElasticStore, Any]]:
+def es() -> Iterator[tuple[ElasticIndex, Any]]:
     with serve() as (url, state):
-        store = ElasticStore(Elasticsearch(url, request_timeout=10, max_retries=0), prefix="faults", backoff=0.01)
+        store = ElasticIndex(Elasticsearch(url, request_timeout=10, max_retries=0), prefix="faults", backoff=0.01)
         yield store, state
         store.close()
 
 
-def test_refused_items_are_counted_and_429_is_retried(es: tuple[ElasticStore, Any]) -> None:
+def test_refused_items_are_counted_and_429_is_retried(es: tuple[ElasticIndex, Any]) -> None:
     store, state = es
     state.item_faults = {"weibo:2": [400], "weibo:3": [429, 429]}
     result = store.upsert_posts([item(i) for i in range(5)])
@@ -44,7 +44,7 @@ def test_refused_items_are_counted_and_429_is_retried(es: tuple[ElasticStore, An
     assert store.seen_ids("weibo", [str(i) for i in range(5)]) == {"0", "1", "3", "4"}
 
 
-def test_outages_and_refusals_map_to_store_errors(es: tuple[ElasticStore, Any]) -> None:
+def test_outages_and_refusals_map_to_store_errors(es: tuple[ElasticIndex, Any]) -> None:
     store, state = es
     store.upsert_posts([item(1)])
     state.status_fault = 503
@@ -54,7 +54,7 @@ def test_outages_and_refusals_map_to_store_errors(es: tuple[ElasticStore, Any]) 
         store.count_posts(PostQuery())
     state.status_fault = 400
     with pytest.raises(StoreError) as refused:
-        store.get_state("x")
+        store.get_event("x")
     assert not isinstance(refused.value, StoreUnavailable)
     state.status_fault = 0
     assert store.count_posts(PostQuery()) == 1
@@ -62,16 +62,16 @@ def test_outages_and_refusals_map_to_store_errors(es: tuple[ElasticStore, Any]) 
 
 def test_closed_port_is_unavailable_and_constructing_touches_nothing(free_port: int) -> None:
     settings = Settings().replace(store={"es_url": f"http://127.0.0.1:{free_port}", "es_prefix": "closed"})
-    store = open_store(settings)  # no request yet
-    assert isinstance(store, ElasticStore) and store.prefix == "closed"
+    store = open_index(settings)  # no request yet
+    assert isinstance(store, ElasticIndex) and store.prefix == "closed"
     for call in (store.ping, lambda: store.upsert_posts([item(1)]), lambda: store.get_post("weibo", "1"),
-                 lambda: store.set_state("a", "b")):
+                 lambda: store.get_event("e1")):
         with pytest.raises(StoreUnavailable):
             call()
     store.close()
 
 
-def test_search_hits_carry_highlights(es: tuple[ElasticStore, Any]) -> None:
+def test_search_hits_carry_highlights(es: tuple[ElasticIndex, Any]) -> None:
     store, _ = es
     store.upsert_posts([item(1, "家里电信宽带断网两天了"), item(2, "移动5G很快")])
     hits = store.search_hits(PostQuery(text="断网"))
@@ -79,7 +79,7 @@ def test_search_hits_carry_highlights(es: tuple[ElasticStore, Any]) -> None:
     assert store.search_hits(PostQuery())[0][1] == []
 
 
-def test_posts_go_to_monthly_indices_behind_the_alias(es: tuple[ElasticStore, Any]) -> None:
+def test_posts_go_to_monthly_indices_behind_the_alias(es: tuple[ElasticIndex, Any]) -> None:
     store, state = es
     store.upsert_posts([item(1), item(2, days=40), item(3, days=400)])
     names = {n for n in state.indices if n.startswith("faults-posts-")}
@@ -98,29 +98,15 @@ def test_prefix_must_make_valid_index_names() -> None:
     client = Elasticsearch("http://127.0.0.1:9")
     for bad in ("Yuqing", "-x", "a b", "a*", ""):
         with pytest.raises(ValueError, match="es_prefix"):
-            ElasticStore(client, prefix=bad)
-    assert ElasticStore(client, prefix="yq_prod-1").idx("alerts") == "yq_prod-1-alerts"
+            ElasticIndex(client, prefix=bad)
+    assert ElasticIndex(client, prefix="yq_prod-1").idx("events") == "yq_prod-1-events"
 
 
-def test_long_names_fit_the_id_limit(es: tuple[ElasticStore, Any]) -> None:
-    from yuqing.records import OutboxMessage
-
-    store, state = es
-    long_key = "日报:" + "电信" * 300  # 1,800 bytes: over Elasticsearch's 512-byte _id limit
-    msg = OutboxMessage(("a@example.cn",), "日报", "正文", dedup_key=long_key, created_at=NOW)
-    assert store.enqueue_email(msg) is not None and store.enqueue_email(msg) is None
-    store.set_state(long_key, "v1")
-    store.set_state(long_key, "v2")
-    assert store.get_state(long_key) == "v2" and store.list_state() == {long_key: "v2"}
-    assert all(len(i.encode()) <= 512 for idx in state.indices.values() for i in idx.docs)
-
-
-def test_an_index_made_by_an_older_version_gets_the_new_fields(es: tuple[ElasticStore, Any]) -> None:
-    """Record indices have strict mappings: a field added in a later version is put into the existing index."""
+def test_an_index_made_by_an_older_version_gets_the_new_fields(es: tuple[ElasticIndex, Any]) -> None:
+    """The events index has a strict mapping: a field added in a later version is put into the existing index."""
     import copy
 
-    from yuqing.store.es_mappings import record_index_body
-
+    from yuqing.index.elastic.mappings import record_index_body
     from yuqing.records import Event
 
     store, state = es

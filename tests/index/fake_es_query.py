@@ -1,8 +1,8 @@
 """Query DSL, sorting and aggregations of the loopback stand-in for Elasticsearch (tests only).
 
-Implements what the documented API says for the subset yuqing uses: bool/filter/must/should/must_not, term,
-terms, range, ids, exists, prefix, match, match_phrase, span_near/span_term/span_multi, match_all/none;
-sort with search_after; date_histogram, terms, sum, filter, nested and top_hits aggregations.
+Implements what the documented API says for the subset the post index uses: bool/filter/must/should/must_not,
+term, terms, range, ids, exists, prefix, match, match_phrase, span_near/span_term/span_multi, match_all/none;
+sort with search_after; date_histogram and terms aggregations.
 """
 
 from __future__ import annotations
@@ -308,19 +308,4 @@ def _agg(m: Mapping, hits: list[dict[str, Any]], spec: dict[str, Any]) -> dict[s
         return {"buckets": [{"key": k, "key_as_string": datetime.fromtimestamp(k / 1000, UTC).isoformat(),
                              "doc_count": len(groups.get(k, [])), **aggregate(m, groups.get(k, []), sub)}
                             for k in keys if len(groups.get(k, [])) >= min_count]}
-    if kind == "sum":
-        return {"value": float(sum(float(v) for h in hits for v in values(h["_source"], body["field"])))}
-    if kind == "filter":
-        kept = [h for h in hits if matches(m, h["_id"], h["_source"], body)]
-        return {"doc_count": len(kept), **aggregate(m, kept, sub)}
-    if kind == "nested":
-        path = body["path"]
-        inner = [{"_id": h["_id"], "_source": {f"{path}.{k}": v for k, v in obj.items()}}
-                 for h in hits for obj in values(h["_source"], path) if isinstance(obj, dict)]
-        return {"doc_count": len(inner), **aggregate(m, inner, sub)}
-    if kind == "top_hits":
-        ranked = sorted_hits(m, [dict(h) for h in hits], body.get("sort"), None)[: int(body.get("size", 3))]
-        return {"hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": [
-            {"_index": h.get("_index", ""), "_id": h["_id"], "_source": filter_source(h["_source"], body.get("_source")),
-             **({"sort": h["sort"]} if "sort" in h else {})} for h in ranked]}}
     raise QueryError(f"aggregation {kind} not supported by the stand-in")

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from yuqing.store.sqlite import POSTS_MIGRATIONS, SQLiteStore
-from yuqing.store.tokens import query_phrases
 
 from yuqing.errors import StoreUnavailable
 from yuqing.index import PostQuery
+from yuqing.index.sqlite import POSTS_MIGRATIONS, SQLiteIndex
+from yuqing.index.tokens import query_phrases
 from yuqing.records import Analysis, Post
 
 from .conftest import SEARCH_CORPUS
@@ -26,22 +26,22 @@ def post(i: int, text: str) -> Post:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    s = SQLiteStore(tmp_path / "yuqing.db")
+def store(tmp_path: Path) -> SQLiteIndex:
+    s = SQLiteIndex(tmp_path / "yuqing.db")
     s.upsert_posts([(post(i, t), Analysis(label="negative", score=0.1)) for i, t in enumerate(CORPUS)])
     yield s
     s.close()
 
 
 @pytest.mark.parametrize("word", ["断网", "宽带", "携号转网", "电信", "5G", "5G套餐", "iPhone", "光猫", "断", "网", "光缆被挖断"])
-def test_search_finds_every_post_containing_the_word(store: SQLiteStore, word: str) -> None:
+def test_search_finds_every_post_containing_the_word(store: SQLiteIndex, word: str) -> None:
     expected = {str(i) for i, t in enumerate(CORPUS) if word.lower() in t.lower()}
     found = {p.post.post_id for p in store.search_posts(PostQuery(text=word), limit=100)}
     assert expected, word
     assert found == expected  # recall 1.0 and no false hits on this corpus
 
 
-def test_search_of_several_words_requires_all(store: SQLiteStore) -> None:
+def test_search_of_several_words_requires_all(store: SQLiteIndex) -> None:
     found = {p.post.post_id for p in store.search_posts(PostQuery(text="宽带 断网"), limit=100)}
     assert found == {str(i) for i, t in enumerate(CORPUS) if "宽带" in t and "断网" in t}
 
@@ -53,7 +53,7 @@ def test_query_phrases_keep_cross_script_order() -> None:
 
 def test_file_is_wal_and_schema_versioned(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
-    SQLiteStore(path).close()
+    SQLiteIndex(path).close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     versions = dict(db.execute("SELECT component, version FROM schema_version"))
@@ -62,12 +62,12 @@ def test_file_is_wal_and_schema_versioned(tmp_path: Path) -> None:
 
 def test_reopening_an_existing_file_keeps_data_and_applies_new_migrations(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "x.db"
-    s = SQLiteStore(path)
+    s = SQLiteIndex(path)
     s.upsert_posts([(post(1, "电信宽带断网"), None)])
     s.close()
     extra = "ALTER TABLE posts ADD COLUMN note TEXT NOT NULL DEFAULT ''"
-    monkeypatch.setattr("yuqing.store.sqlite.POSTS_MIGRATIONS", [*POSTS_MIGRATIONS, extra])
-    s2 = SQLiteStore(path)
+    monkeypatch.setattr("yuqing.index.sqlite.POSTS_MIGRATIONS", [*POSTS_MIGRATIONS, extra])
+    s2 = SQLiteIndex(path)
     assert s2.schema_versions()["posts"] == len(POSTS_MIGRATIONS) + 1
     assert s2.get_post("weibo", "1") is not None
     assert s2.count_posts(PostQuery(text="断网")) == 1
@@ -78,10 +78,10 @@ def test_unwritable_location_is_reported_as_unavailable(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     with pytest.raises(StoreUnavailable):
-        SQLiteStore(blocker / "sub" / "x.db")
+        SQLiteIndex(blocker / "sub" / "x.db")
 
 
-def test_updating_text_reindexes(store: SQLiteStore) -> None:
+def test_updating_text_reindexes(store: SQLiteIndex) -> None:
     store.upsert_posts([(post(0, "已经修好了"), None)])
     assert "0" not in {p.post.post_id for p in store.search_posts(PostQuery(text="断网"), limit=100)}
     assert [p.post.post_id for p in store.search_posts(PostQuery(text="修好"))] == ["0"]
@@ -90,7 +90,7 @@ def test_updating_text_reindexes(store: SQLiteStore) -> None:
 
 def test_tag_fast_path_agrees_with_the_join(tmp_path: Path) -> None:
     """Facets and volumes answered from post_tags alone equal those joined with posts."""
-    s = SQLiteStore(tmp_path / "t.db")
+    s = SQLiteIndex(tmp_path / "t.db")
     labels = ("negative", "neutral", "positive")
     s.upsert_posts([
         (Post(platform=("weibo", "zhihu")[i % 2], post_id=str(i), text=f"帖子{i}", published_at=NOW - timedelta(hours=i)),
@@ -115,7 +115,7 @@ def test_hourly_rollup_agrees_with_raw_counts_after_inserts_updates_and_correcti
     import random
 
     rnd = random.Random(5)
-    s = SQLiteStore(tmp_path / "r.db")
+    s = SQLiteIndex(tmp_path / "r.db")
     labels, platforms = ("negative", "neutral", "positive"), ("weibo", "zhihu", "zhidao")
 
     def item(i: int) -> tuple[Post, Analysis]:
@@ -147,13 +147,13 @@ def test_hourly_rollup_agrees_with_raw_counts_after_inserts_updates_and_correcti
 
 def test_upgrading_a_version_1_file_fills_the_rollup_from_existing_posts(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "old.db"
-    monkeypatch.setattr("yuqing.store.sqlite.POSTS_MIGRATIONS", POSTS_MIGRATIONS[:1])
-    old = SQLiteStore(path)
+    monkeypatch.setattr("yuqing.index.sqlite.POSTS_MIGRATIONS", POSTS_MIGRATIONS[:1])
+    old = SQLiteIndex(path)
     old.upsert_posts([(post(i, t), Analysis(label="negative", score=0.1, touchpoints=("宽带",)))
                       for i, t in enumerate(CORPUS)])
     old.close()
-    monkeypatch.setattr("yuqing.store.sqlite.POSTS_MIGRATIONS", POSTS_MIGRATIONS)
-    new = SQLiteStore(path)
+    monkeypatch.setattr("yuqing.index.sqlite.POSTS_MIGRATIONS", POSTS_MIGRATIONS)
+    new = SQLiteIndex(path)
     assert new.schema_versions()["posts"] == len(POSTS_MIGRATIONS)
     assert new.count_posts(PostQuery()) == len(CORPUS)
     assert new.facet(PostQuery(), "touchpoint") == {"宽带": len(CORPUS)}
@@ -162,7 +162,7 @@ def test_upgrading_a_version_1_file_fills_the_rollup_from_existing_posts(tmp_pat
 
 def _open_and_write(args: tuple[str, int]) -> int:
     path, i = args
-    s = SQLiteStore(path)
+    s = SQLiteIndex(path)
     s.upsert_posts([(post(1000 + i, f"进程{i}写入"), None)])
     n = s.count_posts(PostQuery())
     s.close()
@@ -176,21 +176,7 @@ def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         counts = pool.map(_open_and_write, [(path, i) for i in range(4)])
     assert all(n >= 1 for n in counts)
-    s = SQLiteStore(path)
+    s = SQLiteIndex(path)
     assert s.count_posts(PostQuery()) == 4
-    assert s.schema_versions() == {"posts": len(POSTS_MIGRATIONS), "ops": 1}
-    s.close()
-
-
-def test_saving_under_an_id_the_store_never_gave_out_is_an_error(tmp_path: Path) -> None:
-    from yuqing.records import Alert, Case, CrawlRun, Subscriber
-
-    s = SQLiteStore(tmp_path / "ids.db")
-    for record, save in ((Alert(rule="r", key="k", severity="red", title="t", reason="r", opened_at=NOW, alert_id=41),
-                          s.save_alert),
-                         (Subscriber(email="a@b.cn", subscriber_id=41), s.save_subscriber),
-                         (Case(platform="weibo", post_id="1", case_id=41), s.save_case),
-                         (CrawlRun(source="weibo", started_at=NOW, run_id=41), s.record_crawl_run)):
-        with pytest.raises(KeyError):
-            save(record)
+    assert s.schema_versions() == {"posts": len(POSTS_MIGRATIONS)}
     s.close()

@@ -1,7 +1,7 @@
 """A loopback stand-in for an Elasticsearch 8 node, for tests when no real one is configured.
 
-It answers the REST calls the Python client makes for yuqing (index templates, index create/exists/delete,
-aliases, document index/create/get/update/delete, _bulk, _search, _count, _refresh) with the documented
+It answers the REST calls the Python client makes for yuqing's post index (index templates, index
+create/exists/delete, aliases, document index/get/update with a partial doc, _bulk, _search, _count, _refresh) with the documented
 response shapes, enforces `dynamic: strict` mappings and field types, and — like the real server — only
 shows documents to search after a refresh. Unknown calls and unsupported query parts answer 400.
 """
@@ -15,7 +15,7 @@ import threading
 import uuid
 from typing import Any
 
-from tests.store.fake_es_query import (
+from tests.index.fake_es_query import (
     Mapping,
     aggregate,
     filter_source,
@@ -33,57 +33,6 @@ class EsError(Exception):
     def body(self) -> dict[str, Any]:
         err = {"type": self.kind, "reason": self.reason}
         return {"error": {"root_cause": [err], **err}, "status": self.status}
-
-
-def _bump(doc: dict[str, Any], p: dict[str, Any]) -> str:
-    if doc["value"] < p["v"]:
-        doc["value"] = p["v"]
-        return "index"
-    return "noop"
-
-
-def _sent(doc: dict[str, Any], p: dict[str, Any]) -> str:
-    if doc.get("sent"):
-        return "noop"
-    doc.update(sent=True, sent_at=p["at"], attempts=doc.get("attempts", 0) + 1, last_error="")
-    return "index"
-
-
-def _failed(doc: dict[str, Any], p: dict[str, Any]) -> str:
-    doc.update(attempts=doc.get("attempts", 0) + 1, last_error=p["error"], next_attempt_at=p["next"])
-    return "index"
-
-
-def _claim(doc: dict[str, Any], p: dict[str, Any]) -> str:
-    if doc.get("sent") or doc.get("next_attempt_at") != p["seen"]:
-        return "noop"
-    doc["next_attempt_at"] = p["until"]
-    return "index"
-
-
-def _add(doc: dict[str, Any], p: dict[str, Any]) -> str:
-    doc["value"] += p["n"]
-    return "index"
-
-
-# The painless scripts yuqing sends, word for word, and what they do; any other script is refused.
-SCRIPTS = {
-    "ctx._source.value += params.n;": _add,
-    "if (ctx._source.value < params.v) { ctx._source.value = params.v; } else { ctx.op = 'noop'; }": _bump,
-    "if (ctx._source.sent) { ctx.op = 'noop'; } else { ctx._source.sent = true; ctx._source.sent_at = params.at; "
-    "ctx._source.attempts += 1; ctx._source.last_error = ''; }": _sent,
-    "ctx._source.attempts += 1; ctx._source.last_error = params.error; "
-    "ctx._source.next_attempt_at = params.next;": _failed,
-    "if (ctx._source.sent || ctx._source.next_attempt_at != params.seen) { ctx.op = 'noop'; } "
-    "else { ctx._source.next_attempt_at = params.until; }": _claim,
-}
-
-
-def _run_script(source: str, doc: dict[str, Any], params: dict[str, Any]) -> str:
-    """Run one of the known scripts on `doc`; returns "noop" or "index"."""
-    if source not in SCRIPTS:
-        raise EsError(400, "script_exception", f"script not known to the stand-in: {source}")
-    return SCRIPTS[source](doc, params)
 
 
 class Index:
@@ -138,11 +87,6 @@ class Index:
             bad = not isinstance(v, bool)
         elif kind in ("keyword", "text"):
             bad = isinstance(v, (dict, list))
-        elif kind in ("nested", "object"):
-            if not isinstance(v, dict):
-                bad = True
-            else:
-                self.check(v, prefix=field + ".")
         if bad:
             raise EsError(400, "document_parsing_exception", f"failed to parse field [{field}] of type [{kind}]: {v!r}")
 
@@ -227,14 +171,10 @@ class FakeElasticsearch:
                 raise EsError(404, "document_missing_exception", f"[{doc_id}]: document missing")
             return "created", idx.docs[doc_id]["_source"]
         new = copy.deepcopy(cur["_source"])
-        if "script" in body:
-            script = body["script"]
-            op = _run_script(script["source"], new, script.get("params", {}))
-        elif "doc" in body:
-            _merge(new, body["doc"])
-            op = "noop" if new == cur["_source"] else "index"
-        else:
-            raise EsError(400, "action_request_validation_exception", "script or doc is missing")
+        if "doc" not in body:  # the post index sends no scripts
+            raise EsError(400, "action_request_validation_exception", "the stand-in updates with a partial doc only")
+        _merge(new, body["doc"])
+        op = "noop" if new == cur["_source"] else "index"
         if op == "noop":
             return "noop", cur["_source"]
         idx.put(doc_id, new)
@@ -244,8 +184,8 @@ class FakeElasticsearch:
         items, i = [], 0
         while i < len(lines):
             action, meta = _one(json.loads(lines[i]))
-            body = json.loads(lines[i + 1]) if action != "delete" else None
-            i += 1 if action == "delete" else 2
+            body = json.loads(lines[i + 1])
+            i += 2
             doc_id = str(meta.get("_id") or uuid.uuid4().hex)
             try:
                 if self.item_faults.get(doc_id):
@@ -253,14 +193,10 @@ class FakeElasticsearch:
                     kind = "es_rejected_execution_exception" if status == 429 else "document_parsing_exception"
                     raise EsError(status, kind, f"injected fault for [{doc_id}]")
                 idx = self.index_for_write(meta["_index"])
-                if action in ("index", "create"):
-                    if action == "create" and doc_id in idx.docs:
-                        raise EsError(409, "version_conflict_engine_exception", f"[{doc_id}]: document exists")
-                    result = idx.put(doc_id, body)  # type: ignore[arg-type]
+                if action == "index":
+                    result = idx.put(doc_id, body)
                 elif action == "update":
-                    result, _ = self.update(idx, doc_id, body)  # type: ignore[arg-type]
-                elif action == "delete":
-                    result = "deleted" if idx.docs.pop(doc_id, None) else "not_found"
+                    result, _ = self.update(idx, doc_id, body)
                 else:
                     raise EsError(400, "illegal_argument_exception", f"unknown bulk action {action}")
                 status = 201 if result == "created" else 200

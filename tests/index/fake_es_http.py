@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from tests.store.fake_es import EsError, FakeElasticsearch
-from tests.store.fake_es_query import QueryError
+from tests.index.fake_es import EsError, FakeElasticsearch
+from tests.index.fake_es_query import QueryError
 
 INFO = {"name": "fake", "cluster_name": "yuqing-test", "version": {"number": "8.15.0", "build_flavor": "default",
                                                                  "lucene_version": "9.11.1"},
@@ -92,36 +92,18 @@ def _doc_call(es: FakeElasticsearch, method: str, index: str, op: str, doc_id: s
             return 404, {"_index": index, "_id": doc_id, "found": False}
         return 200, {"_index": idx.name, "_id": doc_id, "_version": 1, "_seq_no": doc["_seq_no"],
                      "_primary_term": 1, "found": True, "_source": doc["_source"]}
-    if op == "_doc" and method == "DELETE":
-        idx = es.resolve(index)[0]
-        if idx.docs.pop(doc_id, None) is None:
-            return 404, {"_index": idx.name, "_id": doc_id, "result": "not_found"}
-        if refresh:
-            idx.refresh()
-        return 200, {"_index": idx.name, "_id": doc_id, "result": "deleted"}
     idx = es.index_for_write(index)
-    if op in ("_doc", "_create") and method in ("PUT", "POST"):
-        if op == "_create" or params.get("op_type") == "create":
-            if doc_id in idx.docs:
-                raise EsError(409, "version_conflict_engine_exception", f"[{doc_id}]: version conflict, document "
-                              "already exists")
-        if "if_seq_no" in params:
-            cur = idx.docs.get(doc_id)
-            if cur is None or cur["_seq_no"] != int(params["if_seq_no"]):
-                raise EsError(409, "version_conflict_engine_exception", f"[{doc_id}]: version conflict")
+    if op == "_doc" and method in ("PUT", "POST"):
         result = idx.put(doc_id, body)
         if refresh:
             idx.refresh()
         return (201 if result == "created" else 200), {"_index": idx.name, "_id": doc_id, "_version": 1,
                                                        "result": result, "_seq_no": idx.seq, "_primary_term": 1}
     if op == "_update" and method == "POST":
-        result, source = es.update(idx, doc_id, body)
+        result, _ = es.update(idx, doc_id, body)
         if refresh:
             idx.refresh()
-        resp: dict[str, Any] = {"_index": idx.name, "_id": doc_id, "_version": 1, "result": result}
-        if params.get("_source") == "true" or body.get("_source") is True:
-            resp["get"] = {"found": True, "_source": source}
-        return 200, resp
+        return 200, {"_index": idx.name, "_id": doc_id, "_version": 1, "result": result}
     raise EsError(400, "illegal_argument_exception", f"no handler for {method} /{index}/{op}")
 
 

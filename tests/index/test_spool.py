@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from yuqing.store.spool import REPLAYED, Spool, SpoolingWriter
-from yuqing.store.sqlite import SQLiteStore
 
 from yuqing.errors import StoreUnavailable
 from yuqing.index import PostQuery, WriteResult
+from yuqing.index.spool import REPLAYED, Spool, SpoolingWriter
+from yuqing.index.sqlite import SQLiteIndex
 from yuqing.records import Analysis, Post
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ def item(i: int, likes: int = 0) -> tuple[Post, Analysis]:
 class Outage:
     """The embedded store behind a switch: while `down`, every call fails as an unreachable store would."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: SQLiteIndex) -> None:
         self.store, self.down, self.calls = store, False, 0
 
     def upsert_posts(self, items: Any) -> WriteResult:
@@ -53,7 +53,7 @@ def assert_each_once(store: Any, expected: set[str]) -> None:
 
 
 def test_outage_during_a_crawl_spools_then_writes_everything_once(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "y.db")
+    store = SQLiteIndex(tmp_path / "y.db")
     outage = Outage(store)
     writer = SpoolingWriter(outage, tmp_path / "spool")
     plan = [(range(0, 50), False), (range(40, 90), True), (range(90, 140), True), (range(130, 180), False),
@@ -78,11 +78,11 @@ def test_outage_during_a_crawl_spools_then_writes_everything_once(tmp_path: Path
 
 def test_elasticsearch_on_a_closed_port_spools_until_it_listens(tmp_path: Path, free_port: int) -> None:
     from elasticsearch import Elasticsearch
-    from yuqing.store.elastic import ElasticStore
 
-    from tests.store.fake_es_http import serve
+    from tests.index.fake_es_http import serve
+    from yuqing.index.elastic import ElasticIndex
 
-    store = ElasticStore(Elasticsearch(f"http://127.0.0.1:{free_port}", request_timeout=5, max_retries=0),
+    store = ElasticIndex(Elasticsearch(f"http://127.0.0.1:{free_port}", request_timeout=5, max_retries=0),
                          prefix="spooltest")
     with pytest.raises(StoreUnavailable):
         store.ping()
@@ -109,7 +109,7 @@ def test_a_replayed_segment_is_never_replayed_again(tmp_path: Path) -> None:
     pending = spool.append([item(2)])
     (tmp_path / "spool" / REPLAYED).write_text(done.name + "\n", encoding="utf-8")
     (tmp_path / "spool" / ".seg-unfinished.jsonl.tmp").write_text('{"post": ', encoding="utf-8")  # torn write
-    store = SQLiteStore(tmp_path / "y.db")
+    store = SQLiteIndex(tmp_path / "y.db")
     result = SpoolingWriter(store, tmp_path / "spool").flush()
     assert (result.segments, result.items, result.inserted) == (1, 1, 1)
     assert store.seen_ids("weibo", ["1", "2"]) == {"2"}
@@ -117,7 +117,7 @@ def test_a_replayed_segment_is_never_replayed_again(tmp_path: Path) -> None:
 
 
 def test_replay_stops_at_the_first_refused_segment_and_keeps_order(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "y.db")
+    store = SQLiteIndex(tmp_path / "y.db")
     outage = Outage(store)
     writer = SpoolingWriter(outage, tmp_path / "spool")
     outage.down = True
@@ -156,7 +156,7 @@ def test_cli_spool_status_and_flush(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert json.loads(capsys.readouterr().out)["inserted"] == 4
     assert main(["store", "spool-status"]) == 0
     assert "0 segments, 0 posts" in capsys.readouterr().out
-    store = SQLiteStore(tmp_path / "y.db")
+    store = SQLiteIndex(tmp_path / "y.db")
     assert store.count_posts(PostQuery()) == 4
 
 
@@ -169,7 +169,7 @@ def test_cli_store_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "y.db"))
     monkeypatch.setenv("YUQING_STORE_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.delenv("YUQING_ES_URL", raising=False)
-    SQLiteStore(tmp_path / "y.db").upsert_posts([item(1), item(2)])
+    SQLiteIndex(tmp_path / "y.db").upsert_posts([item(1), item(2)])
     assert main(["store", "status", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert (shown["backend"], shown["reachable"], shown["posts"]) == ("sqlite", True, 2)
@@ -192,7 +192,7 @@ class Refuses(Outage):
 
 
 def test_a_segment_refused_again_and_again_is_set_aside_not_blocking(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "y.db")
+    store = SQLiteIndex(tmp_path / "y.db")
     refusing = Refuses(store)
     spool = Spool(tmp_path / "spool")
     spool.append([item(13)])

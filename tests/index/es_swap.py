@@ -1,7 +1,7 @@
-"""A pytest plugin that runs any test suite on the Elasticsearch store: every `SQLiteStore(path)` (and
-`open_store` for SQLite) becomes an ElasticStore on the loopback stand-in, one stand-in per path.
+"""A pytest plugin that runs any test suite on the Elasticsearch store: every `SQLiteIndex(path)` (and
+`open_store` for SQLite) becomes an ElasticIndex on the loopback stand-in, one stand-in per path.
 
-    PYTHONPATH=. .venv/bin/pytest -p tests.store.es_swap tests/alerts tests/dashboard/test_pages.py tests/crawlers/test_pipeline.py
+    PYTHONPATH=. .venv/bin/pytest -p tests.index.es_swap tests/alerts tests/dashboard/test_pages.py tests/crawlers/test_pipeline.py
 
 Tests that start the app in another process (browser, end-to-end crawls) still use SQLite there.
 """
@@ -12,18 +12,18 @@ import contextlib
 import sys
 from typing import Any
 
-import yuqing.store.sqlite as sqlite_module
 from elasticsearch import Elasticsearch
-from yuqing.store.elastic import ElasticStore
 
-from tests.store.fake_es_http import serve
+import yuqing.index.sqlite as sqlite_module
+from tests.index.fake_es_http import serve
+from yuqing.index.elastic import ElasticIndex
 
 _servers: dict[str, str] = {}
 _stack = contextlib.ExitStack()
 
 
-class SwappedStore(ElasticStore):
-    """Built like SQLiteStore (from a path), stored on Elasticsearch."""
+class SwappedStore(ElasticIndex):
+    """Built like SQLiteIndex (from a path), stored on Elasticsearch."""
 
     def __init__(self, path: Any, **_: Any) -> None:
         key = str(path)
@@ -38,8 +38,8 @@ class SwappedStore(ElasticStore):
         return cls(settings.store.path)
 
 
-# at import: the suites' conftest files import SQLiteStore before pytest_configure would run
-sqlite_module.SQLiteStore = SwappedStore  # type: ignore[misc]
+# at import: the suites' conftest files import SQLiteIndex before pytest_configure would run
+sqlite_module.SQLiteIndex = SwappedStore  # type: ignore[misc]
 
 
 def pytest_unconfigure(config: Any) -> None:

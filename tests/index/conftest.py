@@ -1,4 +1,5 @@
-"""Store backends for the contract tests: the embedded store always, Elasticsearch when YUQING_ES_URL is set."""
+"""Post index backends for the contract tests: SQLite always, the Elasticsearch stand-in always, a real
+Elasticsearch when YUQING_ES_URL is set."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ SEARCH_CORPUS = [
 ]
 
 
-# "es-standin": the Elasticsearch store against tests/store/fake_es*.py on 127.0.0.1, so its plumbing
+# "es-standin": the Elasticsearch index against tests/index/fake_es*.py on 127.0.0.1, so its plumbing
 # (client calls, bulk, paging, aggregation parsing, strict mappings) is exercised in every run.
 BACKENDS = ["sqlite", "elasticsearch", "es-standin"]
 
@@ -38,22 +39,22 @@ def es_url() -> str:
 
 
 def make_store(backend: str, tmp_path: Path) -> Iterator[Any]:
-    """A fresh, empty store; Elasticsearch gets a unique index prefix, deleted afterwards."""
+    """A fresh, empty post index; Elasticsearch gets a unique index prefix, deleted afterwards."""
     if backend == "sqlite":
-        from yuqing.store.sqlite import SQLiteStore
+        from yuqing.index.sqlite import SQLiteIndex
 
-        store = SQLiteStore(tmp_path / f"contract-{uuid.uuid4().hex[:8]}.db")
+        store = SQLiteIndex(tmp_path / f"contract-{uuid.uuid4().hex[:8]}.db")
         yield store
         store.close()
         return
     if backend == "es-standin":
         from elasticsearch import Elasticsearch
-        from yuqing.store.elastic import ElasticStore
 
-        from tests.store.fake_es_http import serve
+        from tests.index.fake_es_http import serve
+        from yuqing.index.elastic import ElasticIndex
 
         with serve() as (url, _):
-            store = ElasticStore(Elasticsearch(url, request_timeout=10), prefix="yuqing-standin")
+            store = ElasticIndex(Elasticsearch(url, request_timeout=10), prefix="yuqing-standin")
             yield store
             store.close()
         return
@@ -61,9 +62,10 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Any]:
         pytest.skip("Elasticsearch backend: YUQING_ES_URL is not set (e.g. docker compose -f "
                     "deploy/elasticsearch/compose.yaml up -d; YUQING_ES_URL=http://127.0.0.1:9200)")
     from elasticsearch import Elasticsearch
-    from yuqing.store.elastic import ElasticStore
 
-    store = ElasticStore(Elasticsearch(es_url(), request_timeout=30), prefix=f"yuqing-test-{uuid.uuid4().hex[:10]}")
+    from yuqing.index.elastic import ElasticIndex
+
+    store = ElasticIndex(Elasticsearch(es_url(), request_timeout=30), prefix=f"yuqing-test-{uuid.uuid4().hex[:10]}")
     try:
         yield store
     finally:

@@ -202,7 +202,7 @@ def test_migrating_to_elasticsearch_and_back(tmp_path: Path) -> None:
     from elasticsearch import Elasticsearch
     from yuqing.store.elastic import ElasticStore
 
-    from tests.store.fake_es_http import serve
+    from tests.index.fake_es_http import serve
 
     source = SQLiteStore(tmp_path / "source.db")
     fill_posts(source, 1500)

@@ -1,4 +1,5 @@
-"""The Store contract: every backend (tests/store/conftest.py) behaves the same on the whole protocol."""
+"""The PostIndex contract: every backend (tests/index/conftest.py: SQLite, the Elasticsearch stand-in, a real
+Elasticsearch when YUQING_ES_URL is set) behaves the same on the whole protocol."""
 
 from __future__ import annotations
 
@@ -6,23 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from yuqing.store import Store  # TODO
 
-from yuqing.index import PostQuery
-from yuqing.records import (
-    Alert,
-    Analysis,
-    AuditEntry,
-    Case,
-    CrawlRun,
-    Event,
-    OutboxMessage,
-    Post,
-    Rejected,
-    Silence,
-    Subscriber,
-    User,
-)
+from yuqing.index import PostIndex, PostQuery
+from yuqing.records import Analysis, Event, Post
 
 from .conftest import SEARCH_CORPUS as CORPUS
 
@@ -43,7 +30,7 @@ def ids(posts: list[Any]) -> set[str]:
 
 
 def test_implements_the_protocol(store: Any) -> None:
-    assert isinstance(store, Store)
+    assert isinstance(store, PostIndex)
     store.ping()
 
 
@@ -288,215 +275,3 @@ def test_events(store: Any) -> None:
     store.upsert_events([grown])
     assert store.get_event("e1") == grown
     assert [e.event_id for e in store.list_events()] == ["e1", "e2"]
-
-
-# --------------------------------------------------------------------------- alerts and silences
-def alert(key: str = "e1", **kw: Any) -> Alert:
-    values: dict[str, Any] = dict(rule="burst", key=key, severity="orange", title="宽带断网激增", reason="1小时 40 条，基线 5",
-                                  opened_at=NOW, scope={"operator": "电信"}, count=40, baseline=5.0,
-                                  keywords=("断网",), sample_keys=("weibo:1",), rule_type="volume")
-    values.update(kw)
-    return Alert(**values)
-
-
-def test_alerts_save_find_list(store: Any) -> None:
-    a = store.save_alert(alert())
-    assert a.alert_id is not None
-    assert store.get_alert(a.alert_id) == a
-    assert store.get_alert(a.alert_id + 100) is None
-    acked = store.save_alert(replace_(a, status="acknowledged", acknowledged_by="bob",
-                                      acknowledged_at=NOW + timedelta(minutes=5), updated_at=NOW + timedelta(minutes=5)))
-    assert acked.alert_id == a.alert_id
-    assert store.get_alert(a.alert_id).status == "acknowledged"
-    b = store.save_alert(alert(opened_at=NOW + timedelta(hours=1)))
-    other = store.save_alert(alert(key="e2", severity="red", opened_at=NOW - timedelta(days=3)))
-    assert b.alert_id not in (a.alert_id, other.alert_id)
-    assert store.find_alert("burst", "e1").alert_id == b.alert_id  # the latest for (rule, key)
-    assert store.find_alert("burst", "nope") is None
-    assert {x.alert_id for x in store.list_alerts()} == {a.alert_id, b.alert_id, other.alert_id}
-    assert [x.alert_id for x in store.list_alerts(statuses=("open",))] == [b.alert_id, other.alert_id]
-    assert {x.alert_id for x in store.list_alerts(since=NOW - timedelta(days=1))} == {a.alert_id, b.alert_id}
-    assert len(store.list_alerts(limit=2)) == 2
-
-
-def replace_(record: Any, **kw: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(record, **kw)
-
-
-def test_silences(store: Any) -> None:
-    store.add_silence(Silence("burst", "e1", NOW + timedelta(hours=1), by="bob", reason="已知故障"))
-    store.add_silence(Silence("flatline", "", NOW - timedelta(minutes=1)))
-    store.add_silence(Silence("negative_ratio", "", NOW + timedelta(days=1)))
-    active = store.active_silences(NOW)
-    assert [(s.rule, s.key) for s in active] == [("burst", "e1"), ("negative_ratio", "")]
-    assert active[0] == Silence("burst", "e1", NOW + timedelta(hours=1), by="bob", reason="已知故障")
-    assert store.active_silences(NOW + timedelta(hours=2)) == [active[1]]
-
-
-# --------------------------------------------------------------------------- subscribers and outbox
-def test_subscribers_and_unsubscribe_token(store: Any) -> None:
-    a = store.save_subscriber(Subscriber("a@example.cn", name="甲", operators=("电信",), rules=("flatline",)))
-    b = store.save_subscriber(Subscriber("b@example.cn", mode="daily", daily_at="09:00"))
-    assert a.subscriber_id is not None and b.subscriber_id is not None and a.subscriber_id != b.subscriber_id
-    assert a.token and b.token and a.token != b.token
-    assert store.list_subscribers() == [a, b]
-    assert store.unsubscribe(a.token) is True
-    assert store.unsubscribe("no-such-token") is False
-    assert [s.email for s in store.list_subscribers(active_only=True)] == ["b@example.cn"]
-    assert [s.active for s in store.list_subscribers()] == [False, True]
-    updated = store.save_subscriber(replace_(b, min_severity="red"))
-    assert updated.subscriber_id == b.subscriber_id and updated.token == b.token
-    assert store.list_subscribers()[1].min_severity == "red"
-    store.delete_subscriber(a.subscriber_id)
-    assert [s.email for s in store.list_subscribers()] == ["b@example.cn"]
-
-
-def test_outbox_dedup_due_sent_and_backoff(store: Any) -> None:
-    msg = OutboxMessage(to=("a@example.cn", "b@example.cn"), subject="【橙色预警】宽带断网", text="正文", html="<p>正文</p>",
-                        dedup_key="burst:e1:1", attachments=(("posts.csv", "text/csv", b"a,b\n1,2\n"),),
-                        created_at=NOW)
-    mid = store.enqueue_email(msg)
-    assert mid is not None
-    assert store.enqueue_email(msg) is None  # same dedup key: never twice
-    other = store.enqueue_email(OutboxMessage(to=("c@example.cn",), subject="日报", text="t", created_at=NOW))
-    assert other is not None and other != mid
-    due = store.due_emails(NOW)
-    assert [m.message_id for m in due] == [mid, other]
-    first = due[0]
-    assert first.to == msg.to and first.attachments == msg.attachments and first.html == msg.html
-    assert first.attempts == 0 and first.sent_at is None
-    store.mark_email_failed(mid, "SMTP 421", NOW + timedelta(minutes=2))
-    assert [m.message_id for m in store.due_emails(NOW + timedelta(minutes=1))] == [other]
-    retry = store.due_emails(NOW + timedelta(minutes=2))
-    assert [m.message_id for m in retry] == [mid, other]
-    assert retry[0].attempts == 1 and retry[0].last_error == "SMTP 421"
-    store.mark_email_sent(mid, NOW + timedelta(minutes=3))
-    store.mark_email_sent(mid, NOW + timedelta(minutes=4))  # sent once: a second mark changes nothing
-    assert [m.message_id for m in store.due_emails(NOW + timedelta(hours=1))] == [other]
-    listed = store.list_outbox()
-    assert [m.message_id for m in listed] == [other, mid]
-    assert listed[1].sent_at == NOW + timedelta(minutes=3) and listed[1].attempts == 2
-    assert store.due_emails(NOW, limit=1)[0].message_id == other
-
-
-def test_outbox_claim_leases_each_message_to_one_deliverer(store: Any) -> None:
-    a = store.enqueue_email(OutboxMessage(to=("a@example.cn",), subject="甲", text="t", created_at=NOW))
-    b = store.enqueue_email(OutboxMessage(to=("b@example.cn",), subject="乙", text="t", created_at=NOW))
-    c = store.enqueue_email(OutboxMessage(to=("c@example.cn",), subject="丙", text="t", created_at=NOW))
-    lease = timedelta(minutes=10)
-    first = store.claim_emails(NOW, limit=2, lease=lease)
-    assert [m.message_id for m in first] == [a, b] and first[0].subject == "甲" and first[0].to == ("a@example.cn",)
-    assert [m.message_id for m in store.claim_emails(NOW, lease=lease)] == [c]  # a second deliverer gets the rest
-    assert store.claim_emails(NOW + timedelta(minutes=9), lease=lease) == []  # all leased
-    assert store.due_emails(NOW + timedelta(minutes=9)) == []
-    store.mark_email_sent(a, NOW + timedelta(minutes=1))
-    store.mark_email_failed(b, "SMTP 421", NOW + timedelta(minutes=2))  # a failure's backoff replaces the lease
-    assert [m.message_id for m in store.claim_emails(NOW + timedelta(minutes=2), lease=lease)] == [b]
-    # the deliverer that held c died: once its lease runs out, c is due again, and never a: it was sent
-    again = store.claim_emails(NOW + timedelta(minutes=10), lease=lease)
-    assert [m.message_id for m in again] == [c] and again[0].attempts == 0
-
-
-# --------------------------------------------------------------------------- cases and audit
-def test_cases(store: Any) -> None:
-    c1 = store.save_case(Case("weibo", "1", priority=5.0, reason="升级投诉"))
-    c2 = store.save_case(Case("heimao", "2", priority=9.0, reason="黑猫投诉"))
-    c3 = store.save_case(Case("zhihu", "3", priority=1.0))
-    assert len({c1.case_id, c2.case_id, c3.case_id}) == 3 and c1.created_at is not None
-    assert store.get_case(c1.case_id) == c1
-    assert store.get_case(10_000) is None
-    assert store.find_case("weibo", "1") == c1
-    assert store.find_case("weibo", "404") is None
-    assigned = store.save_case(replace_(c1, status="assigned", assignee="alice"))
-    assert assigned.case_id == c1.case_id
-    replied = store.save_case(replace_(c2, status="replied", assignee="alice", reply_text="您好，已安排师傅上门",
-                                       first_reply_at=NOW))
-    assert [c.case_id for c in store.list_cases()] == [c2.case_id, c1.case_id, c3.case_id]  # by priority
-    assert [c.case_id for c in store.list_cases(statuses=("new", "assigned"))] == [c1.case_id, c3.case_id]
-    assert [c.case_id for c in store.list_cases(assignee="alice")] == [c2.case_id, c1.case_id]
-    assert store.get_case(c2.case_id) == replied
-    again = store.save_case(Case("weibo", "1", priority=7.0))  # a new case for a post that has one
-    assert again.case_id == c1.case_id
-    assert len(store.list_cases()) == 3
-    assert len(store.list_cases(limit=2)) == 2
-
-
-def test_audit(store: Any) -> None:
-    entries = [AuditEntry(NOW + timedelta(seconds=i), "alice", action, target, f"d{i}")
-               for i, (action, target) in enumerate([("claim", "case:1"), ("reply", "case:1"), ("ack", "alert:3"),
-                                                     ("correct_label", "post:weibo:1")])]
-    for e in entries:
-        store.add_audit(e)
-    assert store.list_audit() == list(reversed(entries))
-    assert store.list_audit(target="case:1") == [entries[1], entries[0]]
-    assert store.list_audit(limit=1) == [entries[3]]
-
-
-# --------------------------------------------------------------------------- sources, state, rejected, users
-def test_crawl_runs_make_source_health(store: Any) -> None:
-    t = NOW - timedelta(hours=1)
-    r1 = store.record_crawl_run(CrawlRun("weibo", t, t + timedelta(minutes=1), pages=3, posts_found=30, posts_new=20,
-                                         errors={"parse": 1}))
-    store.record_crawl_run(CrawlRun("weibo", t + timedelta(minutes=10), t + timedelta(minutes=11), pages=2,
-                                    posts_found=10, posts_new=0, rejected=2, errors={"parse": 2, "http_418": 1},
-                                    healthy=False, reason="HTTP 418: 被限流"))
-    store.record_crawl_run(CrawlRun("zhihu", t, t + timedelta(minutes=2), pages=1, posts_found=5, posts_new=5))
-    assert r1.run_id is not None
-    health = {h.source: h for h in store.source_health()}
-    assert list(health) == ["weibo", "zhihu"]
-    w = health["weibo"]
-    assert (w.runs, w.pages, w.posts_found, w.posts_new, w.rejected) == (2, 5, 40, 20, 2)
-    assert w.healthy is False and w.reason == "HTTP 418: 被限流"
-    assert w.last_run_at == t + timedelta(minutes=11)
-    assert w.last_success_at == t + timedelta(minutes=1)
-    assert w.last_post_at == t + timedelta(minutes=1)
-    assert dict(w.errors) == {"parse": 3, "http_418": 1}
-    z = health["zhihu"]
-    assert z.healthy and z.runs == 1 and z.last_post_at == t + timedelta(minutes=2) and dict(z.errors) == {}
-    listed = store.list_crawl_runs()
-    # newest first; of two started at t, the later recorded (higher run id) first
-    assert [(r.source, r.started_at) for r in listed] == [("weibo", t + timedelta(minutes=10)), ("zhihu", t),
-                                                           ("weibo", t)]
-    assert [r.run_id for r in store.list_crawl_runs(source="weibo")][1] == r1.run_id
-    assert store.list_crawl_runs(source="weibo", limit=1)[0].reason == "HTTP 418: 被限流"
-    assert store.list_crawl_runs(source="zhidao") == []
-
-
-def test_state(store: Any) -> None:
-    assert store.get_state("cursor:weibo") is None
-    store.set_state("cursor:weibo", "4645748019299849")
-    store.set_state("alerts:last_eval", NOW.isoformat())
-    store.set_state("cursor:weibo", "4649031014551911")
-    assert store.get_state("cursor:weibo") == "4649031014551911"
-    assert store.get_state("alerts:last_eval") == NOW.isoformat()
-
-
-def test_rejected(store: Any) -> None:
-    old = Rejected("weibo", "parse", "missing created_at", url="https://m.weibo.cn/1", sample="{}",
-                   at=NOW - timedelta(days=2))
-    new = [Rejected("weibo", "parse", "missing created_at", at=NOW), Rejected("zhihu", "validate", "empty text", at=NOW),
-           Rejected("weibo", "store", "mapping", sample="x" * 2000, at=NOW + timedelta(seconds=1))]
-    store.record_rejected([old])
-    store.record_rejected(new)
-    store.record_rejected([])
-    assert store.rejected_counts() == {("weibo", "parse", "missing created_at"): 2,
-                                       ("zhihu", "validate", "empty text"): 1, ("weibo", "store", "mapping"): 1}
-    assert store.rejected_counts(since=NOW - timedelta(hours=1)) == {
-        ("weibo", "parse", "missing created_at"): 1, ("zhihu", "validate", "empty text"): 1,
-        ("weibo", "store", "mapping"): 1}
-    listed = store.list_rejected()
-    assert [r.reason for r in listed] == ["mapping", "empty text", "missing created_at", "missing created_at"]
-    assert listed[-1] == old
-    assert 0 < len(listed[0].sample) <= 2000
-    assert len(store.list_rejected(limit=2)) == 2
-
-
-def test_users(store: Any) -> None:
-    assert store.get_user("alice") is None
-    store.save_user(User("alice", "$2b$12$hash", role="responder", display_name="小李"))
-    store.save_user(User("admin", "$2b$12$other", role="admin"))
-    store.save_user(User("alice", "$2b$12$new", role="admin", display_name="小李"))
-    assert store.get_user("alice") == User("alice", "$2b$12$new", role="admin", display_name="小李")
-    assert [u.username for u in store.list_users()] == ["admin", "alice"]

@@ -1,4 +1,10 @@
-"""Entrypoint: `streamlit run dashboard/app.py`. Login gate and navigation; each page shows the crisis banner."""
+"""Entrypoint: `streamlit run dashboard/app.py` (through dashboard/server.py). Login gate and navigation.
+
+The pages live in `views/`, not `pages/`: Streamlit serves a `pages/` folder beside the main script on its own
+paths until `st.navigation` first runs, which let an anonymous browser read every page after each start.
+Without a login, every page path is the login form (same url paths, so the visitor lands where they were going
+once logged in); each page starts with the crisis banner.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, data, ui
+from dashboard import auth, data
 
 HERE = Path(__file__).parent
-PAGES = HERE / "pages"
+VIEWS = HERE / "views"
+# (file, title, icon, role needed to see it)
+PAGES = (
+    ("overview", "总览", "📊", "viewer"),
+    ("alerts", "预警", "🚨", "viewer"),
+    ("queue", "待处理", "📝", "viewer"),
+    ("search", "搜索", "🔎", "viewer"),
+    ("reports", "报表", "📑", "viewer"),
+    ("sources", "数据源", "🛰️", "viewer"),
+    ("subscribers", "订阅", "✉️", "admin"),  # a responder cannot change subscribers
+)
 
 st.set_page_config(page_title="舆情监测", page_icon="📡", layout="wide")
 
@@ -21,24 +37,17 @@ if token:  # the link at the foot of every alert email works without a login
         st.error("退订链接无效或已过期，请联系管理员。")
     st.stop()
 
-if not ui.current_user():
+if not auth.current_user():
     auth.resume_from_cookie()
-if not ui.current_user():
-    auth.sync_cookie()  # after a logout: clear the cookie
-    auth.login_form()
+auth.sync_cookie()  # after a login or logout: the server sets or clears the HttpOnly cookie
+if not auth.current_user():
+    gate = [st.Page(auth.login_form, title="登录", url_path=name, default=(i == 0))
+            for i, (name, *_rest) in enumerate(PAGES)]
+    st.navigation(gate, position="hidden").run()
     st.stop()
-auth.sync_cookie()  # after a login: keep the session across reloads
 
-pages = [
-    st.Page(PAGES / "overview.py", title="总览", icon="📊", default=True),
-    st.Page(PAGES / "alerts.py", title="预警", icon="🚨"),
-    st.Page(PAGES / "queue.py", title="待处理", icon="📝"),
-    st.Page(PAGES / "search.py", title="搜索", icon="🔎"),
-    st.Page(PAGES / "reports.py", title="报表", icon="📑"),
-    st.Page(PAGES / "sources.py", title="数据源", icon="🛰️"),
-]
-if auth.allowed("admin"):  # a responder cannot change subscribers
-    pages.append(st.Page(PAGES / "subscribers.py", title="订阅", icon="✉️"))
+pages = [st.Page(VIEWS / f"{name}.py", title=title, icon=icon, url_path=name, default=(name == "overview"))
+         for name, title, icon, role in PAGES if auth.allowed(role)]
 page = st.navigation(pages)
 auth.logout_button()
 page.run()  # every page starts with ui.page_header: the crisis banner, then its title

@@ -1,16 +1,41 @@
-"""The login gate: a form, the user kept in session state, role checks for pages and actions."""
+"""The login gate: a form, the user kept in session state, role checks for pages and actions.
+
+The session cookie is HttpOnly and set by the server (dashboard/web.py): after a successful login this page
+posts a one-time grant to /_yuqing/session, which answers with the cookie; logging out posts to /_yuqing/logout.
+Every run checks that the session is still live, so a password reset, `users disable` or `users remove` ends a
+logged-in browser at its next click.
+"""
 
 from __future__ import annotations
+
+import html
+import json
 
 import streamlit as st
 
 from yuqing.vocab import ROLE_ZH
 
 from . import data, sessions, ui, users
+from .web import LOGOUT_PATH, SESSION_PATH
+
+
+def current_user() -> dict[str, str]:
+    """The logged-in user of this browser session, checked against the store on every run ({} when none)."""
+    user = ui.current_user()
+    if not user:
+        return {}
+    token = st.session_state.get("session_token", "")
+    alive = data.resume_session(token) if token else data.active_user(user.get("username", ""))
+    if not alive:
+        st.session_state.pop("user", None)
+        st.session_state.pop("session_token", None)
+        return {}
+    st.session_state["user"] = alive  # the role the store holds now
+    return alive
 
 
 def login_form() -> None:
-    """Ask for username and password; on success remember the user in the session."""
+    """Ask for username and password; on success remember the user and have the server set the cookie."""
     st.title("舆情监测平台 · 登录")
     with st.form("login"):
         name = st.text_input("用户名")
@@ -27,9 +52,7 @@ def login_form() -> None:
             return
         st.session_state["user"] = {"username": user.username, "role": user.role,
                                     "display_name": user.display_name or user.username}
-        token = data.start_session(user.username)
-        st.session_state["session_token"] = token
-        st.session_state["cookie_to_set"] = token  # written by the next (logged-in) run, see sync_cookie
+        st.session_state["cookie_grant"] = data.issue_grant(user.username)  # posted by the next run, sync_cookie
         st.rerun()
     st.caption("没有账号？请管理员用 `yuqing users add 用户名 --role viewer|responder|admin` 创建。")
 
@@ -40,7 +63,7 @@ def logout_button() -> None:
     if st.sidebar.button("退出登录", key="logout"):
         data.end_session(st.session_state.pop("session_token", "") or _cookie())
         st.session_state.pop("user", None)
-        st.session_state["cookie_to_set"] = ""  # clear the browser's cookie on the next run
+        st.session_state["cookie_clear"] = True  # the next run posts to /_yuqing/logout, which clears the cookie
         st.rerun()
 
 
@@ -52,7 +75,7 @@ def _cookie() -> str:
 
 
 def resume_from_cookie() -> None:
-    """A reload keeps the login: the session cookie names a live session in the store."""
+    """A reload keeps the login: the (HttpOnly) session cookie names a live session in the store."""
     token = _cookie()
     if token:
         user = data.resume_session(token)
@@ -61,13 +84,31 @@ def resume_from_cookie() -> None:
             st.session_state["session_token"] = token
 
 
+def _here() -> str:
+    """This page's path and query, to come back to after the cookie round trip."""
+    try:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(str(st.context.url or ""))
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    except Exception:
+        return "/"
+
+
+def _post_form(action: str, fields: dict[str, str]) -> None:
+    """Navigate the browser by posting a small form (the server answers with Set-Cookie and a redirect)."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items())
+    st.html(f'<form id="yuqing-auth" method="post" action={json.dumps(action)}>{inputs}</form>'
+            "<script>document.getElementById('yuqing-auth').submit();</script>", unsafe_allow_javascript=True)
+
+
 def sync_cookie() -> None:
-    """Store or clear the session cookie in the browser once, after login or logout."""
-    if "cookie_to_set" not in st.session_state:
-        return
-    token = st.session_state.pop("cookie_to_set")
-    secure = str(getattr(st.context, "url", "") or "").startswith("https://")
-    st.html(sessions.cookie_script(token, secure=secure), unsafe_allow_javascript=True)
+    """After a login or a logout, let the server set or clear the HttpOnly session cookie (once)."""
+    grant = st.session_state.pop("cookie_grant", "")
+    if grant:
+        _post_form(SESSION_PATH, {"grant": grant, "next": _here()})
+    elif st.session_state.pop("cookie_clear", False):
+        _post_form(LOGOUT_PATH, {})
 
 
 def allowed(needed: str) -> bool:

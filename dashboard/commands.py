@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from yuqing.vocab import ROLES
 
-APP = Path(__file__).with_name("app.py")
+APP = Path(__file__).with_name("server.py")  # app.py served by st.App with the session-cookie endpoints
 
 
 def register(sub: Any) -> None:
@@ -33,6 +32,13 @@ def register(sub: Any) -> None:
     unlock = usub.add_parser("unlock", help="lift a login lock after too many failed passwords (audited)")
     unlock.add_argument("username")
     unlock.set_defaults(func=users_unlock)
+
+    for name, what in (("disable", "stop a user from logging in and end its sessions now (audited)"),
+                       ("enable", "let a disabled user log in again (audited)"),
+                       ("remove", "delete a user; its sessions end (audited)")):
+        cmd = usub.add_parser(name, help=what, description=what)
+        cmd.add_argument("username")
+        cmd.set_defaults(func=users_change, change=name)
 
     dash = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     dash.add_argument("--port", type=int, help="port (default: [dashboard] port)")
@@ -62,9 +68,37 @@ def users_add(args: argparse.Namespace) -> int:
     finally:
         store.close()
     was = f" (replaced: was role {existing.role})" if existing is not None else ""
-    print(f"user {args.username} role {args.role} saved{was}")
+    print(f"user {args.username} role {args.role} saved{was}" + ("; its sessions are ended" if was else ""))
     if generated:
         print(f"password: {password}")
+    return 0
+
+
+def users_change(args: argparse.Namespace) -> int:
+    """users disable|enable|remove NAME: exit 2 when there is no such user."""
+    from yuqing.commands import cli_actor, settings_from
+    from yuqing.records import AuditEntry, now_utc
+    from yuqing.wiring import open_ops
+
+    from .users import UserError, remove_user, set_disabled
+
+    now = now_utc()
+    store = open_ops(settings_from(args))
+    try:
+        if args.change == "remove":
+            remove_user(store, args.username)
+        else:
+            set_disabled(store, args.username, args.change == "disable", now)
+        store.add_audit(AuditEntry(at=now, actor=cli_actor(), action=f"user_{args.change}",
+                                   target=f"user:{args.username}"))
+    except UserError as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    done = {"disable": "disabled; its sessions are ended", "enable": "enabled",
+            "remove": "removed; its sessions are ended"}[args.change]
+    print(f"user {args.username} {done}")
     return 0
 
 
@@ -75,7 +109,7 @@ def users_list(args: argparse.Namespace) -> int:
     store = open_ops(settings_from(args))
     try:
         for u in store.list_users():
-            print(f"{u.username}\t{u.role}\t{u.display_name}")
+            print(f"{u.username}\t{u.role}\t{u.display_name}" + ("\t(disabled)" if u.disabled else ""))
     finally:
         store.close()
     return 0
@@ -119,4 +153,6 @@ def dashboard_command(args: argparse.Namespace) -> int:
         env["YUQING_CONFIG"] = str(Path(args.config).resolve())
     port = args.port or settings.dashboard.port
     print(f"dashboard on http://{args.address}:{port}", file=sys.stderr)
-    return subprocess.call(streamlit_argv(APP, port, args.address), env=env)
+    sys.stderr.flush()
+    argv = streamlit_argv(APP, port, args.address)
+    os.execve(argv[0], argv, env)  # Streamlit takes this process: `kill PID` stops the server, no child left behind

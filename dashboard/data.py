@@ -234,6 +234,24 @@ def end_session(token: str) -> None:
     _call(lambda s: sessions.end(s, token, now()))
 
 
+def active_user(username: str) -> dict[str, Any] | None:
+    """The user as the store holds it now, None when removed or disabled (a session without a cookie token)."""
+    user = _call(lambda s: s.get_user(username)) if username else None
+    if user is None or user.disabled:
+        return None
+    return {"username": user.username, "role": user.role, "display_name": user.display_name or user.username}
+
+
+def issue_grant(username: str) -> str:
+    """A one-time code the browser exchanges for its HttpOnly session cookie (dashboard/web.py)."""
+    return _call(lambda s: sessions.issue_grant(s, username, now()))
+
+
+def redeem_grant(grant: str) -> str | None:
+    """The new session token for a live grant, else None."""
+    return _call(lambda s: sessions.redeem_grant(s, grant, now()))
+
+
 # ---- writes (uncached; each leaves an audit entry)
 
 def _write(fn: Callable[[OpsDB], T]) -> T:

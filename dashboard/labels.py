@@ -19,6 +19,7 @@ ACTION_ZH = {
     "ack": "确认", "resolve": "解决", "silence": "静默",
     "claim": "认领", "assign": "分派", "reply": "回复", "ignore": "忽略", "reopen": "重新打开",
     "login_lock": "登录锁定", "login_unlock": "解锁",
+    "user_disable": "停用账号", "user_enable": "启用账号", "user_remove": "删除账号",
     "correct_label": "修正情感", "subscriber_save": "保存订阅", "subscriber_delete": "删除订阅",
     "subscriber_unsubscribe": "退订",
 }

@@ -141,6 +141,8 @@ def attempt(ops: OpsDB, username: str, password: str, now: datetime, limits: Lim
     if current.locked(now):
         return Attempt(None, locked_message(current, now))
     user = users.authenticate(ops, username, password)
+    if user is not None and user.disabled:  # told only to someone who knows the password
+        return Attempt(None, "该账号已停用，请联系管理员")
     if user is not None:
         record_success(ops, username)
         return Attempt(user)

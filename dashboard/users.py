@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
+from datetime import datetime
 
 import bcrypt
 
 from yuqing.ops import OpsDB
-from yuqing.records import User
+from yuqing.records import User, now_utc
 from yuqing.vocab import ROLES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -37,8 +39,9 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def add_user(ops: OpsDB, username: str, password: str, role: str, display_name: str = "") -> User:
-    """Create or replace a user with a bcrypt hash of `password`."""
+def add_user(ops: OpsDB, username: str, password: str, role: str, display_name: str = "",
+             now: datetime | None = None) -> User:
+    """Create or replace a user with a bcrypt hash of `password`. Replacing ends the user's sessions."""
     if not USERNAME_RE.match(username):
         raise UserError(f"用户名不合法 invalid username {username!r}: 2-64 letters, digits, _ . @ -")
     if role not in ROLES:
@@ -47,9 +50,33 @@ def add_user(ops: OpsDB, username: str, password: str, role: str, display_name: 
         raise UserError(f"密码太短 password too short: at least {MIN_PASSWORD} characters")
     if len(password.encode("utf-8")) > 72:
         raise UserError("密码太长 password too long: bcrypt uses at most 72 bytes")
-    user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name)
+    now = now or now_utc()
+    existing = ops.get_user(username)
+    user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name,
+                sessions_after=now if existing is not None else None)
     ops.save_user(user)
+    if existing is not None:
+        ops.end_sessions(username, now)  # a password reset ends every session of the user, in one statement
     return user
+
+
+def set_disabled(ops: OpsDB, username: str, disabled: bool, now: datetime | None = None) -> User:
+    """Disable (cannot log in; every session ends at once) or enable a user; UserError when there is none."""
+    now = now or now_utc()
+    user = ops.get_user(username)
+    if user is None:
+        raise UserError(f"没有这个用户 no user {username!r}")
+    changed = dataclasses.replace(user, disabled=disabled, sessions_after=now if disabled else user.sessions_after)
+    ops.save_user(changed)
+    if disabled:
+        ops.end_sessions(username, now)
+    return changed
+
+
+def remove_user(ops: OpsDB, username: str) -> None:
+    """Delete a user and its sessions."""
+    if not ops.delete_user(username):
+        raise UserError(f"没有这个用户 no user {username!r}")
 
 
 def authenticate(ops: OpsDB, username: str, password: str) -> User | None:

@@ -9,6 +9,7 @@ file (or variable) and the field.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -153,22 +154,31 @@ class Settings:
 
 
 def _coerce(value: Any, typ: Any, where: str) -> Any:
+    """The value as the field's type; anything else (blank, NaN, infinite, fractional counts, NUL bytes, a
+    wrong type) is a ConfigError naming `where`, never a silent default."""
     typ = str(typ)
     try:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL byte")
         if typ == "bool":
             if isinstance(value, bool):
                 return value
-            if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
                 return True
-            if isinstance(value, str) and value.lower() in ("0", "false", "no", "off", ""):
+            if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError(f"expected true or false, got {value!r}")
         if typ == "int":
-            if isinstance(value, bool):
-                raise ValueError("expected an integer")
-            return int(value)
+            return _integer(value)
         if typ == "float":
-            return float(value)
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError(f"expected a number, got {type(value).__name__}")
+            if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
+                raise ValueError(f"expected a number, got {value!r}")
+            number = float(value.strip() if isinstance(value, str) else value)
+            if not math.isfinite(number):
+                raise ValueError(f"must be a finite number, got {value!r}")
+            return number
         if typ == "str":
             if not isinstance(value, str):
                 raise ValueError(f"expected a string, got {type(value).__name__}")
@@ -176,12 +186,33 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
         if typ.startswith("tuple"):
             if isinstance(value, str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
-            if not isinstance(value, list):
-                raise ValueError("expected a list")
-            return tuple(str(v) for v in value)
-    except (TypeError, ValueError) as exc:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("expected a list of strings")
+            return tuple(v.strip() for v in value)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     raise ConfigError(f"{where}: unsupported type {typ}")
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _integer(value: Any) -> int:
+    """A whole number from an int, an integral finite float (TOML 3.0) or its text; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(text)
+    raise ValueError(f"expected an integer, got {type(value).__name__}")
 
 
 # (section, field, least allowed value): counts, sizes, intervals and timeouts below it make no sense
@@ -195,14 +226,42 @@ MINIMUMS: tuple[tuple[str, str, float], ...] = (
     ("dashboard", "reply_due_minutes", 1), ("dashboard", "login_max_failures", 1),
     ("dashboard", "login_lock_minutes", 1),
 )
+# (section, field, greatest allowed value): beyond these a value is a typo (or 1e309), not a choice
+MAXIMUMS: tuple[tuple[str, str, float], ...] = (
+    ("store", "es_shards", 1024), ("store", "es_replicas", 16),
+    ("crawl", "interval_seconds", 7 * 86400), ("crawl", "timeout_seconds", 86400), ("crawl", "max_pages", 10_000),
+    ("crawl", "download_delay", 3600), ("crawl", "concurrent_per_domain", 64),
+    ("sentiment", "batch_size", 100_000),
+    ("alerts", "interval_seconds", 86400), ("alerts", "realert_minutes", 30 * 1440),
+    ("smtp", "timeout_seconds", 600), ("smtp", "max_attempts", 1000),
+    ("dashboard", "reply_due_minutes", 30 * 1440), ("dashboard", "login_max_failures", 1000),
+    ("dashboard", "login_lock_minutes", 7 * 1440),
+)
 PORTS = (("smtp", "port"), ("dashboard", "port"))
+# Text settings that cannot be blank: a blank one (an unset ${VAR} in a unit file) would silently mean something
+# else, e.g. an empty store path is SQLite's throwaway temporary database.
+NOT_BLANK: tuple[tuple[str, str], ...] = (
+    ("store", "backend"), ("store", "path"), ("store", "es_prefix"), ("store", "spool_dir"),
+    ("crawl", "watchlist"), ("crawl", "jobstore"), ("crawl", "weibo_base_url"), ("crawl", "zhihu_base_url"),
+    ("crawl", "zhidao_base_url"), ("crawl", "heimao_base_url"), ("sentiment", "model"), ("sentiment", "touchpoints"),
+    ("alerts", "rules"), ("smtp", "host"), ("smtp", "sender"), ("dashboard", "base_url"), ("", "timezone"),
+)
 
 
-def _validate(s: Settings) -> None:
+def _validate(s: Settings, origins: Mapping[tuple[str, str], str] | None = None) -> None:
+    """Raise ConfigError for the first bad value, naming where it came from: the environment variable or the file."""
+    origins = origins or {}
+
     def bad(section: str, name: str, msg: str) -> ConfigError:
         where = f"[{section}] {name}" if section else name
-        return ConfigError(f"{s.source_file or 'settings'}: {where}: {msg}")
+        return ConfigError(f"{origins.get((section, name)) or s.source_file or 'settings'}: {where}: {msg}")
 
+    for section, name in NOT_BLANK:
+        value = getattr(getattr(s, section), name) if section else getattr(s, name)
+        if not str(value).strip():
+            raise bad(section, name, "must not be blank")
+    if not s.crawl.sources:
+        raise bad("crawl", "sources", "must name at least one source")
     if s.store.backend not in ("sqlite", "elasticsearch"):
         raise bad("store", "backend", "must be sqlite or elasticsearch")
     if s.store.backend == "elasticsearch" and not s.store.es_url:
@@ -212,6 +271,10 @@ def _validate(s: Settings) -> None:
         value = getattr(getattr(s, section), name)
         if value < least:
             raise bad(section, name, f"must be at least {least:g}, got {value!r}")
+    for section, name, most in MAXIMUMS:
+        value = getattr(getattr(s, section), name)
+        if value > most:
+            raise bad(section, name, f"must be at most {most:g}, got {value!r}")
     for section, name in PORTS:
         value = getattr(getattr(s, section), name)
         if not 0 < value < 65536:
@@ -223,10 +286,9 @@ def _validate(s: Settings) -> None:
     for src in s.crawl.sources:
         if src not in ("weibo", "zhihu", "zhidao", "heimao"):
             raise bad("crawl", "sources", f"unknown source {src!r}")
-    if s.alerts.quiet_hours:
-        parts = s.alerts.quiet_hours.split("-")
-        if len(parts) != 2 or not all(len(p.split(":")) == 2 for p in parts):
-            raise bad("alerts", "quiet_hours", "expected HH:MM-HH:MM")
+    if s.alerts.quiet_hours and not re.fullmatch(r"(?:[01]?\d|2[0-3]):[0-5]\d-(?:[01]?\d|2[0-3]):[0-5]\d",
+                                                 s.alerts.quiet_hours.strip()):
+        raise bad("alerts", "quiet_hours", f"expected HH:MM-HH:MM, got {s.alerts.quiet_hours!r}")
     try:
         from zoneinfo import ZoneInfo
 
@@ -298,16 +360,23 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
         if not p.exists():
             raise ConfigError(f"{chosen}: file not found")
         try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+            raw = tomllib.loads(p.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{chosen}: not a settings file: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except OSError as exc:
+            raise ConfigError(f"{chosen}: cannot read the settings file: {exc.strerror or exc}") from None
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
             raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
     source = str(chosen)
     sections: dict[str, dict[str, Any]] = {}
     top: dict[str, Any] = {}
+    origins: dict[tuple[str, str], str] = {}  # (section, field) -> the environment variable that set it
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     for name, value in raw.items():
         if name in ("source_file",) or name not in fields:
             raise ConfigError(f"{source}: unknown setting {name!r}")
+        if fields[name].default_factory is dataclasses.MISSING and isinstance(value, dict):
+            raise ConfigError(f"{source}: {name}: expected a value, got a table")
         if isinstance(value, dict):
             section_type = fields[name].default_factory  # type: ignore[misc]
             known = {f.name: f for f in dataclasses.fields(section_type)}
@@ -320,6 +389,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
                         f"(set YUQING_{name.upper()}_{key.upper()})"
                     )
                 sections.setdefault(name, {})[key] = _coerce(v, known[key].type, f"{source}: [{name}] {key}")
+        elif fields[name].default_factory is not dataclasses.MISSING:
+            raise ConfigError(f"{source}: [{name}]: expected a table of settings, got {type(value).__name__}")
         else:
             top[name] = _coerce(value, fields[name].type, f"{source}: {name}")
     # environment overrides the file
@@ -333,18 +404,20 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
             sec, _, key = rest.partition("_")
             if sec not in fields or sec == "source_file" or not key:
                 if rest == "timezone":
-                    top["timezone"] = value
+                    top["timezone"] = _coerce(value, "str", f"environment {var}")
+                    origins[("", "timezone")] = f"environment {var}"
                 continue
         section_type = fields[sec].default_factory  # type: ignore[misc]
         known = {f.name: f for f in dataclasses.fields(section_type)}
         if key not in known:
             continue  # other YUQING_* variables (e.g. YUQING_DEMO_*) belong to other tools
         sections.setdefault(sec, {})[key] = _coerce(value, known[key].type, f"environment {var}")
+        origins[(sec, key)] = f"environment {var}"
     if "url" in sections.get("database", {}):
         _check_database_url(sections["database"], "YUQING_DATABASE_URL" in env, source)
     built = {name: fields[name].default_factory(**vals) for name, vals in sections.items()}  # type: ignore[misc]
     settings = Settings(**built, **top, source_file=source)
-    _validate(settings)
+    _validate(settings, origins)
     return settings
 
 

@@ -316,10 +316,13 @@ class User:
     password_hash: str
     role: str = "viewer"
     display_name: str = ""
+    disabled: bool = False  # `yuqing users disable`: cannot log in, sessions ended
+    sessions_after: datetime | None = None  # sessions started before this are void (password reset, disable)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}")
+        _freeze_times(self)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -13,6 +18,8 @@ from yuqing.config import load_settings
 from yuqing.records import Alert, Analysis, Event, Post
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 PASSWORD = "correct-horse-battery"
 
@@ -94,3 +101,53 @@ def app_as(role: str | None):
         name = {"admin": "admin1", "responder": "resp1", "viewer": "viewer1"}[role]
         at.session_state["user"] = {"username": name, "role": role, "display_name": name}
     return at
+
+
+def chromium_context(pw, profile: Path):
+    """Headless Debian Chromium with the flags this closed network needs (no background connections)."""
+    return pw.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True,
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"],
+        viewport={"width": 1400, "height": 1000})
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not become healthy at {url}")
+
+
+@pytest.fixture
+def server(tmp_path, free_port):
+    """A real `streamlit run` of the dashboard on a filled store, freshly started (nobody has logged in)."""
+    from dashboard.commands import APP, streamlit_argv
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run the browser test")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    env.update(YUQING_STORE_PATH=str(tmp_path / "yuqing.db"), YUQING_DASHBOARD_OUR_OPERATOR="中国电信",
+               HOME=str(tmp_path))
+    store = open_store(load_settings(env=env))
+    fill(store, datetime.now(UTC))
+    proc = subprocess.Popen(streamlit_argv(APP, free_port, "127.0.0.1"), env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{free_port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url, store
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        store.close()

@@ -10,7 +10,7 @@ from .conftest import NOW, XSS, _post, app_as
 
 def on_page(role: str, page: str):
     at = app_as(role).run()
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     assert not at.exception, at.exception
     return at
 

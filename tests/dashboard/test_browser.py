@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from yuqing.store import open_store  # TODO
 
-from dashboard.commands import APP, streamlit_argv
-from yuqing.config import load_settings
-from yuqing.records import now_utc
+from .conftest import PASSWORD, XSS, chromium_context
 
-from .conftest import PASSWORD, XSS, fill
-
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
 
 pytestmark = pytest.mark.browser
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not become healthy at {url}")
-
-
-@pytest.fixture
-def server(tmp_path, free_port):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run the browser test")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
-    env.update(YUQING_STORE_PATH=str(tmp_path / "yuqing.db"), YUQING_DASHBOARD_OUR_OPERATOR="中国电信",
-               HOME=str(tmp_path))
-    store = open_store(load_settings(env=env))
-    fill(store, now_utc())
-    proc = subprocess.Popen(streamlit_argv(APP, free_port, "127.0.0.1"), env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{free_port}"
-    try:
-        _wait_healthy(url, proc)
-        yield url, store
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        store.close()
 
 
 def test_login_banner_and_reply_in_chromium(server, tmp_path):
@@ -69,11 +21,7 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
     dialogs: list[str] = []
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-            viewport={"width": 1400, "height": 1000})
+        ctx = chromium_context(pw, tmp_path / "chromium-profile")
         try:
             page = ctx.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -91,6 +39,10 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
             assert page.get_by_test_id("stAppDeployButton").count() == 0
             page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
 
+            cookies = {c["name"]: c for c in ctx.cookies()}
+            assert cookies["yuqing_session"]["httpOnly"] is True  # set by the server, unreadable by page scripts
+            assert cookies["yuqing_session"]["sameSite"] == "Strict"
+            assert page.evaluate("document.cookie").find("yuqing_session") == -1
             page.reload()  # the session cookie keeps the login across a reload
             expect(page.get_by_text("声量走势（按情感）")).to_be_visible(timeout=30_000)
             assert page.get_by_label("密码").count() == 0
@@ -117,6 +69,8 @@ def test_login_banner_and_reply_in_chromium(server, tmp_path):
 
             page.get_by_role("button", name="退出登录").click()
             expect(page.get_by_label("密码")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1500)  # the logout post clears the cookie
+            assert "yuqing_session" not in {c["name"] for c in ctx.cookies() if c["value"]}
             page.reload()  # logged out stays logged out: the session is ended in the store
             expect(page.get_by_label("密码")).to_be_visible(timeout=30_000)
         finally:

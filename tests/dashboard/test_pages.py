@@ -21,6 +21,10 @@ def test_every_page_renders_with_the_banner(filled):
         assert "中国电信 断网负面激增" in at.error[0].value, page
 
 
+def _save_correction(at, key: str) -> None:
+    at.button(key=f"FormSubmitter:correct_label_{key}-保存更正").click().run()
+
+
 def test_search_finds_words_and_corrects_label(filled):
     at = on_page("responder", "search")
     assert at.metric[0].value == "14"
@@ -30,7 +34,7 @@ def test_search_finds_words_and_corrects_label(filled):
     assert list(at.dataframe[0].value["内容"]) == ["电信断网三天了，再不修就去工信部投诉"]
     assert "电信断网（2 条，负面 2 条，2026-11-24 08:00 至 2026-11-24 09:00）" in [t.value for t in at.text]
     at.selectbox(key="correct_to_weibo_p1").set_value("neutral")
-    at.button[-1].click().run()
+    _save_correction(at, "weibo_p1")
     assert filled.get_post("weibo", "p1").label == "neutral"
     assert filled.list_audit(target="post:weibo:p1")[0].action == "correct_label"
 
@@ -113,7 +117,7 @@ def test_subscribers_admin_only(filled):
     from tests.dashboard.conftest import app_as
     at = app_as("responder").run()
     try:
-        at.switch_page("pages/subscribers.py").run()
+        at.switch_page("views/subscribers.py").run()
     except ValueError:  # not a registered page for a responder
         pass
     assert at.title[0].value == "总览" and not [t for t in at.text_input if t.key == "sub_email"]
@@ -165,7 +169,7 @@ def test_label_correction_starts_from_each_posts_own_label_and_shows_the_new_one
     first = at.selectbox(key="search_pick").value
     assert first == "weibo:p1" and at.selectbox(key="correct_to_weibo_p1").value == "negative"
     at.selectbox(key="correct_to_weibo_p1").set_value("positive")
-    at.button[-1].click().run()
+    _save_correction(at, "weibo_p1")
     assert not at.exception, at.exception
     assert filled.get_post("weibo", "p1").label == "positive"
     metrics = {m.label: m.value for m in at.metric}
@@ -174,7 +178,7 @@ def test_label_correction_starts_from_each_posts_own_label_and_shows_the_new_one
     at.selectbox(key="search_pick").set_value("weibo:p2").run()  # another negative post
     assert at.selectbox(key="correct_to_weibo_p2").value == "negative"
     assert {m.label: m.value for m in at.metric}["情感"] == "负面"
-    at.button[-1].click().run()  # saving untouched keeps the post's own label
+    _save_correction(at, "weibo_p2")  # saving untouched keeps the post's own label
     assert filled.get_post("weibo", "p2").label == "negative"
 
 

@@ -240,6 +240,38 @@ def test_users_add_command(tmp_path, monkeypatch, capsys):
         store.close()
 
 
+def test_users_disable_enable_remove_commands(tmp_path, monkeypatch, capsys):
+    from yuqing.post import now_utc
+    from yuqing.store import open_store
+
+    from dashboard import sessions
+    from yuqing.cli import main
+    from yuqing.config import load_settings
+
+    monkeypatch.delenv("YUQING_CONFIG", raising=False)
+    monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "u.db"))
+    assert main(["users", "add", "resp1", "--role", "responder"]) == 0
+    store = open_store(load_settings())
+    token = sessions.start(store, "resp1", now_utc())
+    store.close()
+    assert main(["users", "disable", "resp1"]) == 0
+    assert "user resp1 disabled; its sessions are ended" in capsys.readouterr().out
+    assert main(["users", "list"]) == 0
+    assert "resp1\tresponder\t\t(disabled)" in capsys.readouterr().out
+    assert main(["users", "enable", "resp1"]) == 0
+    assert main(["users", "remove", "resp1"]) == 0
+    assert main(["users", "remove", "resp1"]) == 2
+    assert "no user 'resp1'" in capsys.readouterr().err
+    assert main(["users", "disable", "nobody"]) == 2
+    store = open_store(load_settings())
+    try:
+        assert store.get_user("resp1") is None and sessions.resume(store, token, now_utc()) is None
+        assert [e.action for e in store.list_audit(target="user:resp1")] == ["user_remove", "user_enable",
+                                                                            "user_disable"]
+    finally:
+        store.close()
+
+
 def test_users_add_help_mentions_replace(capsys):
     from yuqing.cli import main
 
@@ -255,10 +287,10 @@ def test_dashboard_command_serves_the_app_on_loopback(monkeypatch, tmp_path):
 
     calls = []
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
-    monkeypatch.setattr(commands.subprocess, "call", lambda argv, env: calls.append((argv, env)) or 0)
+    monkeypatch.setattr(commands.os, "execve", lambda path, argv, env: calls.append((argv, env)) or 0)
     assert main(["dashboard", "--port", "8600"]) == 0
     argv, _ = calls[0]
-    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/app.py")
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/server.py")
     flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert flags == {"--server.port": "8600", "--server.address": "127.0.0.1", "--server.headless": "true",
                      "--browser.gatherUsageStats": "false", "--client.toolbarMode": "viewer"}  # no Deploy button

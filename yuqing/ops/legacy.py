@@ -5,6 +5,7 @@ and a key/value `state` table held what had no table of its own. Every record is
 under its own id, and each `state` key becomes a row of the table it belongs to:
 
     session:<sha256>                    -> sessions (ended sessions, stored as "", are dropped)
+    grant:<sha256>                      -> session_grants (used ones, stored as "", are dropped)
     login_fail:<sha256>                 -> login_failures
     alerts.hourly|quiet|daily.<id>      -> digest_marks (kind hourly|quiet|daily)
     alerts.subscriber_problem.<id>      -> digest_marks (kind problem)
@@ -32,7 +33,8 @@ from yuqing.records import Alert, Case, CrawlRun, Subscriber, User
 log = logging.getLogger(__name__)
 
 TABLES = ("alerts", "silences", "subscribers", "outbox", "cases", "audit", "crawl_runs", "state", "rejected", "users")
-SESSION_TTL = timedelta(hours=12)  # what the old dashboard gave a session (its start is not stored)
+SESSION_TTL = timedelta(hours=12)  # what the old dashboard gave a session (older ones did not store its start)
+GRANT_TTL = timedelta(seconds=60)
 BATCH = 2000
 
 
@@ -133,17 +135,23 @@ def _state(conn: Connection) -> dict[str, int]:
 def state_rows(pairs: Iterable[tuple[str, str]], subscribers: set[int]) -> dict[str, list[dict[str, Any]]]:
     """The rows the old key/value state becomes, by table (see the module's docstring); also used for the state
     of an older Elasticsearch deployment (yuqing.storage.es_ops)."""
-    out: dict[str, list[dict[str, Any]]] = {t: [] for t in ("sessions", "login_failures", "digest_marks",
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in ("sessions", "session_grants", "login_failures",
+                                                             "digest_marks",
                                                              "crawl_cursors", "source_first_seen", "checkpoints")}
     now = datetime.now(UTC)
     for name, value in pairs:
         kind, _, rest = name.partition(":")
-        if kind == "session":
-            if value:  # "" is a session that was ended
+        if kind in ("session", "grant"):
+            if value:  # "" is a session that was ended, a grant that was used
                 entry = json.loads(value)
                 expires = _dt(entry["expires"])
-                out["sessions"].append({"token_hash": rest, "username": entry["username"],
-                                        "created_at": expires - SESSION_TTL, "expires_at": expires, "ended_at": None})
+                started = _dt(entry.get("started")) or expires - (SESSION_TTL if kind == "session" else GRANT_TTL)
+                if kind == "session":
+                    out["sessions"].append({"token_hash": rest, "username": entry["username"], "created_at": started,
+                                            "expires_at": expires, "ended_at": None})
+                else:
+                    out["session_grants"].append({"grant_hash": rest, "username": entry["username"],
+                                                  "created_at": started, "expires_at": expires, "used_at": None})
         elif kind == "login_fail":
             if value:
                 entry = json.loads(value)

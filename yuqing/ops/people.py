@@ -49,8 +49,10 @@ class PeopleMixin(Transactions):
                                            expires_at=expires_at, ended_at=None))
 
     def session_user(self, token_hash: str, now: datetime) -> User | None:
-        q = (select(T.users).join(S, S.c.username == T.users.c.username)
-             .where(S.c.token_hash == token_hash, S.c.ended_at.is_(None), S.c.expires_at > now))
+        U = T.users
+        q = (select(U).join(S, S.c.username == U.c.username)
+             .where(S.c.token_hash == token_hash, S.c.ended_at.is_(None), S.c.expires_at > now,
+                    U.c.disabled.is_(False), or_(U.c.sessions_after.is_(None), S.c.created_at >= U.c.sessions_after)))
         with self._tx() as conn:
             row = conn.execute(q).first()
         return T.from_row(User, row) if row else None
@@ -64,6 +66,19 @@ class PeopleMixin(Transactions):
             done = conn.execute(update(S).where(S.c.username == username, S.c.ended_at.is_(None),
                                                 S.c.expires_at > now).values(ended_at=now))
         return int(done.rowcount)
+
+    def add_grant(self, grant_hash: str, username: str, created_at: datetime, expires_at: datetime) -> None:
+        with self._write("issue grant") as conn:
+            conn.execute(T.session_grants.insert().values(grant_hash=grant_hash, username=username,
+                                                          created_at=created_at, expires_at=expires_at))
+
+    def redeem_grant(self, grant_hash: str, now: datetime) -> str | None:
+        G = T.session_grants
+        with self._write("redeem grant") as conn:  # one UPDATE: of two redemptions at once, one gets it
+            row = conn.execute(update(G).where(G.c.grant_hash == grant_hash, G.c.used_at.is_(None))
+                               .values(used_at=now).returning(G.c.username, G.c.expires_at)).first()
+            conn.execute(G.delete().where(G.c.expires_at < now - timedelta(days=1)))  # old grants go
+        return row.username if row is not None and row.expires_at > now else None
 
     # ------------------------------------------------------------------ failed logins
     def login_failures(self, user_key: str) -> LoginFailures:

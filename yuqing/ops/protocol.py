@@ -143,10 +143,15 @@ class OpsDB(Protocol):
     def delete_user(self, username: str) -> bool: ...
     def add_session(self, token_hash: str, username: str, created_at: datetime, expires_at: datetime) -> None: ...
     def session_user(self, token_hash: str, now: datetime) -> User | None:
-        """The user of a live session (not ended, not expired, user still there)."""
+        """The user of a live session: not ended, not expired, the user still there, not disabled, and the session
+        started after the user's `sessions_after` (a password reset)."""
     def end_session(self, token_hash: str, now: datetime) -> None: ...
     def end_sessions(self, username: str, now: datetime) -> int:
         """End every live session of a user (one statement); how many were live."""
+    def add_grant(self, grant_hash: str, username: str, created_at: datetime, expires_at: datetime) -> None:
+        """A one-time code a browser exchanges for its session cookie."""
+    def redeem_grant(self, grant_hash: str, now: datetime) -> str | None:
+        """Use up a grant (once, whoever asks first); its username when it was live, else None."""
     def login_failures(self, user_key: str) -> LoginFailures:
         """The failures counted for a username key, as stored (the caller decides what has expired)."""
     def add_login_failure(self, user_key: str, now: datetime, *, max_failures: int, window: timedelta,

@@ -166,6 +166,8 @@ rejected = Table(
 users = Table(
     "users", metadata,
     Column("username", String(64), primary_key=True), _text("password_hash"), _text("role"), _text("display_name"),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    _time("sessions_after"),  # sessions started before this are void (password reset, disable)
 )
 
 sessions = Table(
@@ -173,6 +175,13 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie's token; the token is never stored
     _text("username"), _time("created_at", nullable=False), _time("expires_at", nullable=False), _time("ended_at"),
     Index("ix_sessions_user", "username"),
+)
+
+# One-time codes a browser exchanges for its HttpOnly session cookie (dashboard/web.py): single use, 60 s.
+session_grants = Table(
+    "session_grants", metadata,
+    Column("grant_hash", String(64), primary_key=True), _text("username"), _time("created_at", nullable=False),
+    _time("expires_at", nullable=False), _time("used_at"),
 )
 
 login_failures = Table(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from yuqing.vocab import PLATFORM_ZH, RISK_ZH
+from yuqing.vocab import PLATFORM_ZH, RISK_ZH, RULE_TYPE_ZH
 
 # Churn (sentiment.topics' risk flag) on a positive post is most likely someone arriving, not leaving.
 ARRIVING_ZH = "携号转网（正面，多为转入）"
@@ -27,9 +27,6 @@ ACTION_ZH = {
 SCOPE_ZH = {"operators": "运营商", "operator": "运营商", "platforms": "平台", "platform": "平台",
             "regions": "地区", "region": "地区", "touchpoints": "触点", "touchpoint": "触点"}
 
-RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
-                "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",
-                "flatline": "数据源停止更新"}
 
 
 def platform_zh(code: str) -> str:

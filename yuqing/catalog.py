@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from yuqing.vocab import OTHER, PROVINCES
+from yuqing.vocab import OTHER, PROVINCES, RULE_TYPE_ZH
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGED_RULES = ROOT / "alerts" / "rules.yaml"
@@ -83,13 +83,15 @@ def _rules(settings: Any) -> list[dict[str, Any]]:
     path = rules_path(settings.alerts.rules)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"规则文件错误：{path}: rules file not found") from None
     except OSError as exc:
-        raise CatalogError(f"读不到规则文件 {path}：{exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"规则文件 {path} 不是有效的 YAML：" + " ".join(str(exc).split())) from None
+        raise CatalogError(f"规则文件错误：{path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:  # one line (YAML errors span several), as `yuqing alerts silence` says it
+        raise CatalogError(f"规则文件错误：{path}: not valid YAML: " + " ".join(str(exc).split())) from None
     rules = raw.get("rules") if isinstance(raw, dict) else None
     if not isinstance(rules, list):
-        raise CatalogError(f"规则文件 {path} 里没有 rules 列表")
+        raise CatalogError(f"规则文件错误：{path}: expected a mapping with a 'rules' list")
     return [r for r in rules if isinstance(r, dict)]
 
 
@@ -98,6 +100,6 @@ def rule_names(settings: Any) -> tuple[str, ...]:
     return tuple(str(r["name"]) for r in _rules(settings) if r.get("name"))
 
 
-def rule_types(settings: Any) -> tuple[str, ...]:
-    """The rule types the configured rules use (a subscriber may ask for a whole type, e.g. flatline)."""
-    return tuple(dict.fromkeys(str(r["type"]) for r in _rules(settings) if r.get("type")))
+def rule_types(settings: Any = None) -> tuple[str, ...]:
+    """Every rule type (a subscriber may ask for a whole type, e.g. flatline); no file needed."""
+    return tuple(RULE_TYPE_ZH)

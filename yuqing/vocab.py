@@ -27,6 +27,11 @@ ROLE_ZH = {"viewer": "只读", "responder": "回复专员", "admin": "管理员"
 SUBSCRIBER_MODES = ("immediate", "hourly", "daily")
 SUBSCRIBER_MODE_ZH = {"immediate": "即时", "hourly": "每小时汇总", "daily": "每日汇总"}
 
+# The alert rule types (alerts.rules registers one class per name; a test keeps the two in step).
+RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
+                "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",
+                "flatline": "数据源停止更新"}
+
 RISK_FLAGS = ("escalation", "churn")
 RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
 

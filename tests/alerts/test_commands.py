@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from yuqing.store.sqlite import SQLiteStore
-
+from tests.alerts.conftest import open_both
 from tests.alerts.factory import NOW, make_post
 from yuqing.cli import main
 
@@ -31,7 +30,7 @@ def test_subscriber_management(env, capsys) -> None:
 
 
 def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     store.upsert_posts([make_post("移动宽带断网，已经投诉到工信部", minutes_ago=1 + i, now=NOW) for i in range(4)])
     store.close()
     main(["alerts", "subscribe", "duty@example.test"])
@@ -51,7 +50,7 @@ def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
 
 
 def test_backtest_command(env, capsys) -> None:
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     store.upsert_posts([make_post("找律师起诉移动", minutes_ago=1 + i, now=NOW - timedelta(hours=2)) for i in range(3)])
     store.close()
     assert main(["alerts", "backtest", "--from", (NOW - timedelta(hours=3)).isoformat(), "--to", NOW.isoformat(),
@@ -85,7 +84,7 @@ def test_backtest_stops_at_now(env, capsys) -> None:
     from yuqing.records import CrawlRun, now_utc
 
     now = now_utc()
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     store.record_crawl_run(CrawlRun(source="weibo", started_at=now - timedelta(hours=6),
                                     finished_at=now - timedelta(hours=6), posts_new=5))
     store.record_crawl_run(CrawlRun(source="weibo", started_at=now - timedelta(hours=5),

@@ -382,3 +382,24 @@ def test_saving_under_an_id_never_given_out_is_an_error(ops: Any) -> None:
                          (CrawlRun("weibo", NOW, run_id=41), ops.record_crawl_run)):
         with pytest.raises(KeyError):
             save(record)
+
+
+def test_sessions_of_a_disabled_or_reset_user_end(ops: Any) -> None:
+    ops.save_user(User("alice", "$2b$12$x", role="responder"))
+    ops.add_session("h1", "alice", NOW, NOW + timedelta(hours=12))
+    ops.save_user(User("alice", "$2b$12$x", role="responder", disabled=True))
+    assert ops.session_user("h1", NOW + timedelta(minutes=1)) is None
+    ops.save_user(User("alice", "$2b$12$y", role="responder", sessions_after=NOW + timedelta(minutes=2)))
+    assert ops.session_user("h1", NOW + timedelta(minutes=3)) is None  # started before the reset
+    ops.add_session("h2", "alice", NOW + timedelta(minutes=4), NOW + timedelta(hours=12))
+    assert ops.session_user("h2", NOW + timedelta(minutes=5)).password_hash == "$2b$12$y"
+    assert ops.get_user("alice").sessions_after == NOW + timedelta(minutes=2)
+
+
+def test_grants_are_single_use(ops: Any) -> None:
+    ops.add_grant("g1", "alice", NOW, NOW + timedelta(seconds=60))
+    ops.add_grant("g2", "bob", NOW, NOW + timedelta(seconds=60))
+    assert ops.redeem_grant("g1", NOW + timedelta(seconds=1)) == "alice"
+    assert ops.redeem_grant("g1", NOW + timedelta(seconds=2)) is None  # used up
+    assert ops.redeem_grant("g2", NOW + timedelta(seconds=61)) is None  # expired (and used up)
+    assert ops.redeem_grant("nope", NOW) is None

@@ -66,11 +66,7 @@ def check_subscriber(sub: Subscriber, settings: object) -> Subscriber:
     if sub.touchpoints:
         problems.append(_known(sub.touchpoints, "触点", lambda: catalog.touchpoints(settings)))
     if sub.rules:
-        try:
-            types = catalog.rule_types(settings)
-        except CatalogError as exc:
-            types = ()
-            problems.append(str(exc))
+        types = catalog.rule_types()
         problems.append(_known(tuple(r for r in sub.rules if r not in types), "规则",
                                lambda: catalog.rule_names(settings), also=f"；或规则类型：{'、'.join(types)}"))
     problems = list(dict.fromkeys(p for p in problems if p))

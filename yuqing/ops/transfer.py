@@ -33,11 +33,12 @@ def import_rows(ops: SqlOps, table: Table, rows: Iterable[dict[str, Any]]) -> in
     def flush() -> int:
         if not batch:
             return 0
-        stmt = ops._insert(table).on_conflict_do_nothing()
+        key = list(table.primary_key.columns)[0]
+        stmt = ops._insert(table).on_conflict_do_nothing().returning(key)
         with ops._write(f"import {table.name}") as conn:
-            n = conn.execute(stmt, batch).rowcount
+            n = len(conn.execute(stmt, batch).all())  # the rows written (a key already there returns none)
         batch.clear()
-        return max(int(n or 0), 0)
+        return n
 
     for row in rows:
         batch.append(row)

@@ -110,7 +110,8 @@ def test_resolve_needs_a_note(filled):
 
 
 def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
-    from dashboard import alert_scope, data, taxonomy
+    from dashboard import alert_scope, data
+    from yuqing.vocab import PROVINCES
     from yuqing.index import PostQuery
     from yuqing.records import Alert
 
@@ -128,7 +129,7 @@ def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
     assert any("规则范围（运营商=中国电信）内的全部帖子" in c.value.replace("\\", "") for c in at.caption)
     alert = next(x for x in filled.list_alerts() if x.rule == "电信负面声量激增")
     view = alert_scope.alert_scope(alert, alert_scope.rule_config(data.rules_doc(), alert.rule), NOW,
-                                   frozenset(taxonomy.provinces()))
+                                   frozenset(PROVINCES))
     assert view.chart.event_id == "" and view.chart.operators == ("中国电信",) and view.chart.touchpoints == ()
     in_window = PostQuery(since=NOW - timedelta(minutes=60), until=NOW, operators=("中国电信",), labels=("negative",))
     charted = filled.count_posts(dataclasses.replace(view.chart, since=in_window.since, until=NOW, labels=("negative",)))

@@ -153,7 +153,8 @@ def test_subscriber_daily_time_is_checked_and_rules_are_picked_from_the_rules_fi
     at.text_input(key="sub_email").input("night@example.com")
     at.text_input(key="sub_daily").input("25:99")
     at.button[0].click().run()
-    assert any("每日发送时间须为" in e.value and "25" in e.value for e in at.error), [e.value for e in at.error]
+    # the same check and words as `yuqing alerts subscribe` (yuqing.ops.subscribers, the one write path)
+    assert any("日报时间 25" in e.value and "无效" in e.value for e in at.error), [e.value for e in at.error]
     assert not filled.list_subscribers()
     assert "升级投诉苗头" in at.multiselect(key="sub_rules").options  # the shipped alerts/rules.yaml
     at.text_input(key="sub_email").input("night@example.com")

@@ -7,9 +7,9 @@ import http.client
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from yuqing.post import now_utc
 
 from dashboard import sessions, web
+from yuqing.records import now_utc
 
 pytestmark = pytest.mark.browser  # needs the served dashboard (the browser tests' server fixture)
 

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
 
     if persistent:
         url = settings.database_url
+        if url.startswith("sqlite:///"):  # normally created (and migrated) by the OpsDB before the scheduler starts
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         store: Any = SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE, engine_options=options)
     else:

@@ -155,8 +155,8 @@ class Ingest:
         for p in posts:
             if p.key in analysed:
                 analyses.append(analysed[p.key])
-            elif p.key in keep and analyzer is not None:
-                analyses.append(analyzer.refresh(p, keep[p.key]))
+            elif p.key in keep and hasattr(analyzer, "refresh"):
+                analyses.append(analyzer.refresh(p, keep[p.key]))  # type: ignore[union-attr]
             else:
                 analyses.append(keep.get(p.key))
         report.analyze_seconds = time.perf_counter() - began

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from yuqing.store import open_store  # TODO
 
 from demo.scenario import load_scenario
 from demo.server import DemoSite
+from tests.conftest import Both
 from yuqing.config import load_settings
+from yuqing.wiring import open_stores
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ def test_a_crawl_whose_analyzer_cannot_load_is_unhealthy_and_stores_its_posts(tm
         again = json.loads(fixed.stdout.strip().splitlines()[-1])
         assert again["healthy"] and again["posts_new"] == 0
         assert again["posts_updated"] == again["posts_stored"] == result["posts_stored"]
-        store = open_store(load_settings(broken, env={}))
+        store = Both(*open_stores(load_settings(broken, env={})))
         try:
             stored = [sp for batch in store.iter_posts() for sp in batch]
         finally:

@@ -111,9 +111,9 @@ def test_resolve_needs_a_note(filled):
 
 def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
     from dashboard import alert_scope, data
-    from yuqing.vocab import PROVINCES
     from yuqing.index import PostQuery
     from yuqing.records import Alert
+    from yuqing.vocab import PROVINCES
 
     # 电信负面声量激增 (volume_spike, scope 中国电信, 60 minutes) counted 6 negative posts: p1 of event ev1 and five
     # posts of no event; the chart used to show only the event's posts

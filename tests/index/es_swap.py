@@ -1,5 +1,6 @@
-"""A pytest plugin that runs any test suite on the Elasticsearch store: every `SQLiteIndex(path)` (and
-`open_store` for SQLite) becomes an ElasticIndex on the loopback stand-in, one stand-in per path.
+"""A pytest plugin that runs any test suite on the Elasticsearch post index: every `SQLiteIndex(path)` (and so
+yuqing.wiring's SQLite index) becomes an ElasticIndex on the loopback stand-in, one stand-in per path; the OpsDB
+stays SQL.
 
     PYTHONPATH=. .venv/bin/pytest -p tests.index.es_swap tests/alerts tests/dashboard/test_pages.py tests/crawlers/test_pipeline.py
 
@@ -23,7 +24,7 @@ _stack = contextlib.ExitStack()
 
 
 class SwappedStore(ElasticIndex):
-    """Built like SQLiteIndex (from a path), stored on Elasticsearch."""
+    """Built like SQLiteIndex (from a path), indexed on Elasticsearch."""
 
     def __init__(self, path: Any, **_: Any) -> None:
         key = str(path)

@@ -137,9 +137,11 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     from scrapy.settings import Settings as ScrapySettings
 
     from crawlers import settings as scrapy_defaults
+    from crawlers.failures import close_abandoned
     from crawlers.health import crawl_run, summary
     from crawlers.pipelines import UNHEALTHY_STAT
     from crawlers.settings import scrapy_settings
+    from yuqing.ops import runlog
     from yuqing.records import CrawlRun
 
     started = datetime.now(UTC)
@@ -150,6 +152,8 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     scrapy_conf.setmodule(scrapy_defaults, priority="project")
     scrapy_conf.update(values, priority="cmdline")
     prepare_jobdir(jobdir, source)
+    runlog.flush(ops, settings.store.spool_dir)  # failures kept while the OpsDB was unavailable
+    close_abandoned(ops, source, started)  # we hold the source's lock and lease: an open run is a dead one
     record = ops.record_crawl_run(CrawlRun(source=source, started_at=started))  # finished_at None: running
     scrapy_conf.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     level = logging.DEBUG if verbose else logging.getLevelName(str(scrapy_conf.get("LOG_LEVEL", "WARNING")).upper())
@@ -212,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from yuqing.config import ConfigError, load_settings
+    from yuqing.errors import StoreError
 
     try:
         settings = load_settings(args.config)
@@ -231,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     except SourceBusy as exc:
         print(json.dumps({"source": args.source, "skipped": str(exc)}, ensure_ascii=False))
         return EXIT_BUSY
+    except StoreError as exc:  # no summary: the scheduler records the failure (locally while the store is down)
+        print(f"存储不可用 store unavailable: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0 if result["healthy"] else 1
 

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.failures import error_tail
+
 log = logging.getLogger(__name__)
 CRAWL_JOB = "crawlers.schedule:run_crawl_job"
 JOBS_TABLE = "apscheduler_jobs"  # created by the OpsDB migrations (yuqing.ops.tables), so processes starting at
@@ -52,6 +54,7 @@ def run_crawl_job(source: str, config: str = "", timeout: float | None = None, m
     child_env = {**os.environ, **(env or {})}
     if config:
         child_env["YUQING_CONFIG"] = config
+    started = datetime.now(UTC)
     proc = subprocess.Popen(runner_command(source, config, max_pages), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=child_env, start_new_session=True, text=True)
     try:
@@ -64,15 +67,47 @@ def run_crawl_job(source: str, config: str = "", timeout: float | None = None, m
             os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
         log.error("crawl %s timed out after %.0fs and was stopped; it resumes next time", source, timeout)
-        return {"source": source, "timeout": True, "returncode": proc.returncode}
+        summary = last_json(out)
+        if not _has_summary(out):  # killed before it could record its run
+            _record_failure(source, config, started, f"抓取超时（{timeout:.0f} 秒）被强制终止：{error_tail(err)}",
+                            "timeout", err)
+        return {**summary, "source": source, "timeout": True, "returncode": proc.returncode}
     summary = last_json(out)
     summary.setdefault("source", source)
     summary["returncode"] = proc.returncode
-    if proc.returncode not in (0, 1, 75):
-        log.error("crawl %s failed (exit %s): %s", source, proc.returncode, err[-2000:])
+    if not _has_summary(out) or proc.returncode not in (0, 1, 75):
+        summary["recorded"] = _record_failure(
+            source, config, started, f"抓取进程异常退出（退出码 {proc.returncode}）：{error_tail(err)}", "crash", err)
     else:
         log.info("crawl %s: %s", source, json.dumps(summary, ensure_ascii=False))
     return summary
+
+
+def _record_failure(source: str, config: str, started: datetime, reason: str, kind: str, stderr: str) -> str:
+    """Log a crawl that ended without its summary, with its error output, and record it as a failed run."""
+    from crawlers.failures import record_failed_crawl
+    from yuqing.config import ConfigError, load_settings
+
+    log.error("crawl %s ended without recording its run (%s); its error output ends with:\n%s", source, kind,
+              error_tail(stderr, 4000))
+    try:
+        settings = load_settings(config or None)
+    except ConfigError as exc:
+        log.error("crawl %s: cannot record the failure, settings are invalid: %s", source, exc)
+        return "log"
+    return record_failed_crawl(settings, source, started, datetime.now(UTC), reason, kind)
+
+
+def _has_summary(text: str) -> bool:
+    """Whether the crawl printed its JSON summary line (it does once it has recorded its run)."""
+    for line in (text or "").strip().splitlines():
+        if line.strip().startswith("{"):
+            try:
+                if isinstance(json.loads(line), dict):
+                    return True
+            except json.JSONDecodeError:
+                continue
+    return False
 
 
 def last_json(text: str) -> dict[str, Any]:
@@ -109,6 +144,20 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
     return cls(jobstores={"default": store},
                executors={"default": ThreadPoolExecutor(max_workers=len(settings.crawl.sources) + 2)},
                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC)
+
+
+def stop_scheduler(scheduler: Any, *, wait: bool = True) -> None:
+    """Stop without submitting jobs to executors already shut down.
+
+    APScheduler 3.x's scheduler thread runs one more round of due jobs after `shutdown()` wakes it (it checks
+    for "paused", not "stopped"), so a crawl that came due while shutdown waited for running jobs was submitted
+    to a closed executor and logged `RuntimeError: cannot schedule new futures after shutdown`. Pausing, then
+    making that last round a no-op, ends the scheduler cleanly; running jobs still finish when `wait`."""
+    if not scheduler.running:
+        return
+    scheduler.pause()
+    scheduler._process_jobs = lambda: None  # the wake-up round after shutdown: nothing more to submit
+    scheduler.shutdown(wait=wait)
 
 
 def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True,

@@ -179,7 +179,11 @@ def audit(target: str = "", limit: int = 200) -> list[AuditEntry]:
 
 
 def source_health() -> list[Any]:
-    return _cached("source_health", which="ops")
+    """Each source's health, with crawl failures still waiting in the local run log (OpsDB unavailable) counted."""
+    from yuqing.ops import runlog
+
+    stored = _cached("source_health", which="ops")
+    return runlog.merged_health(stored, runlog.pending(settings().store.spool_dir))
 
 
 def rejected_counts(since: datetime | None = None) -> dict[tuple[str, str, str], int]:

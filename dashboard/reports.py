@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.cells import safe_frame
 from yuqing.index import Bucket
 from yuqing.records import Case
 from yuqing.timefmt import local
@@ -78,7 +79,7 @@ def shown(frame: pd.DataFrame) -> Any:
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 with BOM so that Excel opens the Chinese headers correctly."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def to_excel(sheets: dict[str, pd.DataFrame]) -> bytes:
@@ -86,5 +87,5 @@ def to_excel(sheets: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            safe_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()

@@ -16,6 +16,7 @@ from yuqing.vocab import PLATFORM_ZH as PLATFORM_ZH
 from yuqing.vocab import PLATFORMS, SEVERITY_ZH
 
 from . import data
+from .cells import safe_frame
 from .filters import LIST_PARAMS, RANGE_ZH, Filters, from_params, to_params
 from .labels import action_zh as action_zh
 
@@ -104,6 +105,21 @@ def post_caption(sp: StoredPost) -> str:
     p = sp.post
     return (f"{PLATFORM_ZH.get(p.platform, p.platform)} · {local_str(p.published_at)} · "
             f"{LABEL_ZH.get(sp.label, sp.label)} · 作者 {escape_md(p.author_name or p.author_id or '-')}")
+
+
+def table(data: Any, **kwargs: Any) -> Any:
+    """st.dataframe for every table on the dashboard: its download button must not export a live formula.
+    `data` is a DataFrame, or a function that styles one (the frame is made safe before styling)."""
+    import pandas as pd
+
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    if isinstance(data, tuple):  # (frame, style function)
+        frame, style = data
+        return st.dataframe(style(safe_frame(frame)), **kwargs)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"ui.table takes a DataFrame or (DataFrame, style function), not {type(data).__name__}")
+    return st.dataframe(safe_frame(data), **kwargs)
 
 
 def posts_frame(posts: list[StoredPost]) -> Any:

@@ -209,8 +209,8 @@ def reanalyze_command(args: argparse.Namespace) -> int:
     since = now_utc() - timedelta(days=args.days) if args.days else None
     version = analyzer.model.version
     totals = {"posts_seen": 0, "reanalyzed": 0, "labels_changed": 0, "unchanged": 0}
+    index = open_index(settings)  # unusable: the CLI says 存储不可用 store unavailable (exit 1)
     try:
-        index = open_index(settings)
         try:
             ingest = Ingest(index, analyzer=lambda: analyzer)
             for page in index.iter_posts(batch=max(settings.sentiment.batch_size, 1)):

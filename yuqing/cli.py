@@ -66,12 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from yuqing.config import ConfigError
+    from yuqing.errors import StoreError
 
     try:
         code = args.func(args)
     except ConfigError as exc:
         print(f"配置错误 config error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:  # locked, read-only, corrupt or unreachable: one clear line, not a traceback
+        print(f"存储不可用 store unavailable: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return int(code or 0)

@@ -85,16 +85,36 @@ def run_check(spec: str, settings: Settings) -> list[str]:
 
 
 def sources_command(args: argparse.Namespace) -> int:
+    """Each source's health; crawl failures the OpsDB could not take (yuqing.ops.runlog) are counted too, and
+    shown even when the OpsDB cannot be read at all (then exit 1)."""
+    from yuqing.errors import StoreError
+    from yuqing.ops import runlog
     from yuqing.timefmt import local_str
     from yuqing.wiring import open_ops
 
     settings = settings_from(args)
-    store = open_ops(settings)
+    problem = ""
+    rows: list[Any] = []
+    rejected: dict[tuple[str, str, str], int] = {}
     try:
-        rows = store.source_health()
-        rejected = store.rejected_counts()
-    finally:
-        store.close()
+        store = open_ops(settings)
+    except StoreError as exc:
+        rows, problem = runlog.merged_health([], runlog.pending(settings.store.spool_dir)), str(exc)
+    else:
+        try:
+            rows, problem = runlog.health(store, settings.store.spool_dir)
+            if not problem:
+                rejected = store.rejected_counts()
+        except StoreError as exc:
+            problem = str(exc)
+        finally:
+            store.close()
+    if problem:
+        print(f"存储不可用 store unavailable: {problem}", file=sys.stderr)
+        waiting = len(runlog.pending(settings.store.spool_dir))
+        if waiting:
+            print(f"{waiting} crawl run(s) kept locally in {runlog.path_for(settings.store.spool_dir)} until the "
+                  "store is back; shown below", file=sys.stderr)
     if args.json:
         for h in rows:
             print(json.dumps({
@@ -105,7 +125,7 @@ def sources_command(args: argparse.Namespace) -> int:
                 "runs": h.runs, "pages": h.pages, "posts_found": h.posts_found, "posts_new": h.posts_new,
                 "rejected": h.rejected, "errors": dict(h.errors),
             }, ensure_ascii=False))
-        return 0
+        return 1 if problem else 0
     if not rows:
         print("no crawl has run yet")
     for h in rows:
@@ -113,7 +133,7 @@ def sources_command(args: argparse.Namespace) -> int:
         errors = ", ".join(f"{k}={v}" for k, v in sorted(h.errors.items())) or "-"
         print(f"{state} {h.source:8} last run {local_str(h.last_run_at)}  last success {local_str(h.last_success_at)}  "
               f"pages {h.pages}  found {h.posts_found}  new {h.posts_new}  rejected {h.rejected}  errors {errors}"
-              + (f"  reason: {h.reason}" if h.reason else ""))
+              + (f"  reason: {' | '.join(h.reason.splitlines())}" if h.reason else ""))
     for (source, stage, reason), n in sorted(rejected.items()):
         print(f"rejected {source}/{stage}: {reason} x{n}")
-    return 0
+    return 1 if problem else 0

@@ -42,6 +42,7 @@ class StoreSettings:
     es_shards: int = 1  # primary shards of each monthly posts index (docs/elasticsearch.md: sizing)
     es_replicas: int = 0  # 0 on a single node; 1 or more on a cluster
     spool_dir: str = "var/spool"
+    busy_timeout_seconds: float = 30.0  # how long a SQLite write waits for another process's lock
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def _integer(value: Any) -> int:
 
 # (section, field, least allowed value): counts, sizes, intervals and timeouts below it make no sense
 MINIMUMS: tuple[tuple[str, str, float], ...] = (
-    ("store", "es_shards", 1), ("store", "es_replicas", 0),
+    ("store", "es_shards", 1), ("store", "es_replicas", 0), ("store", "busy_timeout_seconds", 0),
     ("crawl", "interval_seconds", 1), ("crawl", "timeout_seconds", 1), ("crawl", "max_pages", 1),
     ("crawl", "download_delay", 0), ("crawl", "concurrent_per_domain", 1),
     ("sentiment", "batch_size", 1),
@@ -228,7 +229,7 @@ MINIMUMS: tuple[tuple[str, str, float], ...] = (
 )
 # (section, field, greatest allowed value): beyond these a value is a typo (or 1e309), not a choice
 MAXIMUMS: tuple[tuple[str, str, float], ...] = (
-    ("store", "es_shards", 1024), ("store", "es_replicas", 16),
+    ("store", "es_shards", 1024), ("store", "es_replicas", 16), ("store", "busy_timeout_seconds", 3600),
     ("crawl", "interval_seconds", 7 * 86400), ("crawl", "timeout_seconds", 86400), ("crawl", "max_pages", 10_000),
     ("crawl", "download_delay", 3600), ("crawl", "concurrent_per_domain", 64),
     ("sentiment", "batch_size", 100_000),

@@ -28,31 +28,46 @@ ALERT_LEASE = "alerts"
 DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 
 
-def alerts_job(config: str = "") -> dict[str, int]:
+def alerts_job(config: str = "") -> dict[str, Any]:
     """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds).
 
     The evaluation holds the OpsDB lease `alerts` (one evaluation at a time across processes and hosts; a
-    process that finds it held skips its turn); delivery claims messages, so every process delivers."""
+    process that finds it held skips its turn); delivery claims messages, so every process delivers. A store
+    that is down, locked, read-only or corrupt is logged as one clear error and reported in the result; the next
+    evaluation tries again."""
     from alerts.engine import run_once
     from alerts.outbox import deliver_due
     from yuqing.config import load_settings
+    from yuqing.errors import StoreError
     from yuqing.ops.leases import held
     from yuqing.wiring import shared_stores
 
     settings = load_settings(config or None)
-    index, ops = shared_stores(settings)
+    try:
+        index, ops = shared_stores(settings)
+    except StoreError as exc:
+        log.error("预警任务：存储不可用 alert evaluation skipped, store unavailable: %s", exc)
+        return {"fired": 0, "sent": 0, "error": f"store unavailable: {exc}"}
     fired: list[Any] = []
+    sent = 0
+    error = ""
     evaluated = False
     try:
         with held(ops, ALERT_LEASE) as mine:
             if mine:
                 evaluated = True
                 fired = run_once(index, ops, settings, datetime.now(UTC))
-    finally:  # mail already queued goes out even when this evaluation fails or another process evaluates
+    except StoreError as exc:
+        error = f"store unavailable: {exc}"
+        log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
+    try:  # mail already queued goes out even when this evaluation fails or another process evaluates
         sent = deliver_due(ops, settings, datetime.now(UTC))
+    except StoreError as exc:
+        error = error or f"store unavailable: {exc}"
+        log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
     if fired or sent:
         log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
-    return {"fired": len(fired), "sent": sent, "evaluated": int(evaluated)}
+    return {"fired": len(fired), "sent": sent, "evaluated": int(evaluated), **({"error": error} if error else {})}
 
 
 def add_alert_job(scheduler: Any, settings: Any, config: str = "") -> None:
@@ -83,7 +98,7 @@ def _config_path(settings: Any) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job, stop_scheduler
     from yuqing.commands import settings_from
     from yuqing.wiring import shared_stores
 
@@ -101,13 +116,13 @@ def run_command(args: argparse.Namespace) -> int:
     scheduler = build_scheduler(settings, blocking=True)
     add_crawl_jobs(scheduler, settings)
     add_alert_job(scheduler, settings)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
           f"alerts every {settings.alerts.interval_seconds}s; schedule and leases in the OpsDB", file=sys.stderr)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        stop_scheduler(scheduler, wait=False)
     return 0
 
 
@@ -180,7 +195,7 @@ def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler
+    from crawlers.schedule import add_crawl_jobs, build_scheduler, stop_scheduler
     from demo.scenario import load_scenario
     from demo.server import DemoSite
     from demo.smtp import MailServer, _free_port
@@ -225,8 +240,7 @@ def demo_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
-        scheduler.pause()
-        scheduler.shutdown(wait=True)  # running crawls finish; their subprocesses have their own timeout
+        stop_scheduler(scheduler)  # running crawls finish; their subprocesses have their own timeout
         try:
             alerts_job(str(config))  # a last evaluation and delivery so the totals are settled
         finally:

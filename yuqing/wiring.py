@@ -61,7 +61,7 @@ def open_ops(settings: Settings) -> OpsDB:
     """The OpsDB at settings.database_url (migrated on open)."""
     from yuqing.ops.sql import SqlOps
 
-    return SqlOps(settings.database_url)
+    return SqlOps.from_settings(settings)
 
 
 def open_stores(settings: Settings) -> Stores:

@@ -12,7 +12,13 @@ Every parser is `parser(body, url, *, now, meta=None) -> ParseResult` and does n
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+from lxml.etree import LxmlError
+
 from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
+from .common import UNFORESEEN
 from .heimao import parse_complaint as heimao_complaint
 from .heimao import parse_list as heimao_list
 from .weibo_mobile import parse_comments_show, parse_extend, parse_hotflow, parse_search, parse_show
@@ -25,7 +31,7 @@ from .zhihu import parse_search as zhihu_search
 from .zhihu_legacy import parse_legacy as zhihu_legacy
 from .zhihu_page import parse_page as zhihu_page
 
-PARSERS: dict[str, Parser] = {
+_PARSERS: dict[str, Parser] = {
     "weibo.search": parse_search,
     "weibo.extend": parse_extend,
     "weibo.show": parse_show,
@@ -44,5 +50,27 @@ PARSERS: dict[str, Parser] = {
     "heimao.list": heimao_list,
     "heimao.complaint": heimao_complaint,
 }
+
+# What a parser may raise while reading a page whose layout changed in a way it did not foresee (a list where an
+# object was, an empty document, a missing key); turned into a ParseError so the page is counted and logged as a
+# parse failure with the parser's name, never an exception that stops the spider.
+_UNFORESEEN = (*UNFORESEEN, LxmlError)
+
+
+def _guarded(key: str, parser: Parser) -> Parser:
+    @functools.wraps(parser)
+    def parse(body: bytes, url: str, *args: Any, **kwargs: Any) -> ParseResult:
+        try:
+            return parser(body, url, *args, **kwargs)
+        except ParseError:
+            raise
+        except _UNFORESEEN as exc:
+            what = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"[:200]
+            raise ParseError(f"{url}: changed layout, {key} could not read this page ({what})") from exc
+
+    return parse
+
+
+PARSERS: dict[str, Parser] = {key: _guarded(key, parser) for key, parser in _PARSERS.items()}
 
 __all__ = ["PARSERS", "Blocked", "PageRequest", "ParseError", "ParseResult", "Parser"]

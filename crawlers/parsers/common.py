@@ -43,6 +43,21 @@ def load_json(body: bytes | str, url: str, expected: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{url}: malformed or truncated JSON, expected {expected}: {exc}") from None
+    except RecursionError:
+        raise ParseError(f"{url}: JSON nested too deeply to be a {expected} (refused, not parsed)") from None
+
+
+def html_document(text: str, url: str, expected: str) -> Any:
+    """The parsed HTML document; an empty or unreadable page is a ParseError naming what was expected."""
+    import lxml.html
+    from lxml.etree import LxmlError
+
+    if not text.strip():
+        raise ParseError(f"{url}: empty page, expected {expected}")
+    try:
+        return lxml.html.document_fromstring(text)
+    except (LxmlError, ValueError) as exc:
+        raise ParseError(f"{url}: not a readable HTML page, expected {expected}: {exc}") from None
 
 
 def require_complete_html(text: str, url: str) -> None:
@@ -85,6 +100,20 @@ def with_query(url: str, **changes: object) -> str:
     kept = [pair for pair in pairs if unquote_plus(pair.split("=", 1)[0]) not in changes]
     added = [f"{quote(key, safe='')}={quote(str(value), safe='')}" for key, value in changes.items() if value is not None]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept + added), parts.fragment))
+
+
+# What reading an item (or a page) of a changed layout may raise besides our own errors.
+UNFORESEEN: tuple[type[BaseException], ...] = (AttributeError, TypeError, KeyError, IndexError, ValueError,
+                                               RecursionError)
+
+
+def unreadable(source: str, url: str, item: object, now: datetime, exc: BaseException) -> Rejected:
+    """A rejection for an item the parser could not read: the item is counted, the rest of the page kept."""
+    what = f"{type(exc).__name__}: {exc}"[:160]
+    try:
+        return reject(source, f"unreadable item ({what})", url, item, now)
+    except (TypeError, ValueError, RecursionError):
+        return reject(source, f"unreadable item ({what})", url, repr(item)[:500], now)
 
 
 def reject(source: str, reason: str, url: str, item: object, now: datetime) -> Rejected:

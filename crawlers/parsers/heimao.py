@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-
-import lxml.html
 
 from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import (
     as_str,
+    html_document,
     int_param,
     ip_region_in,
     load_json,
@@ -143,7 +141,7 @@ def _field(doc: Any, label: str) -> str:
 
 def _page(text: str, url: str, now: datetime, meta: Mapping[str, Any]) -> ParseResult:
     require_complete_html(text, url)
-    doc = lxml.html.document_fromstring(text)
+    doc = html_document(text, url, "a heimao complaint page")
     title_els = doc.xpath("//h1[contains(@class,'article')] | //div[contains(@class,'ts-d-question')]//h1")
     sn = _field(doc, "投诉编号") or (_SN.search(url) or [None, ""])[1]
     if not title_els or not sn:
@@ -179,10 +177,9 @@ _MARK = re.compile(r"\[(投诉对象|投诉要求|投诉问题|投诉进度)\]\s
 
 
 def _scraped_json(body: bytes, url: str, now: datetime, meta: Mapping[str, Any]) -> ParseResult:
-    try:
-        items = json.loads(decode(body))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"{url}: malformed or truncated JSON, expected a scraped heimao list: {exc}") from None
+    items = load_json(body, url, "a scraped heimao list")
+    if not isinstance(items, list):
+        raise ParseError(f"{url}: changed layout, a scraped heimao list is a JSON array, got {type(items).__name__}")
     posts: list[Post] = []
     rejected: list[Rejected] = []
     for item in items:

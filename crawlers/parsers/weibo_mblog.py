@@ -10,7 +10,7 @@ from typing import Any
 from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest
-from .common import as_str, looks_blocked, reject
+from .common import UNFORESEEN, as_str, looks_blocked, reject, unreadable
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .html import html_text
@@ -55,7 +55,17 @@ def user_fields(user: Any) -> dict[str, Any]:
 def mblog_post(
     mblog: Mapping[str, Any], url: str, now: datetime, *, source: str = "weibo", keyword: str = ""
 ) -> tuple[list[Post], list[PageRequest], list[Rejected]]:
-    """The post (and its retweeted original) of one mblog, plus a statuses/extend request when truncated."""
+    """The post (and its retweeted original) of one mblog, plus a statuses/extend request when truncated; an mblog
+    it cannot read is one rejected item (the rest of the page is kept)."""
+    try:
+        return _mblog_post(mblog, url, now, source=source, keyword=keyword)
+    except UNFORESEEN as exc:
+        return [], [], [unreadable(source, url, mblog, now, exc)]
+
+
+def _mblog_post(
+    mblog: Mapping[str, Any], url: str, now: datetime, *, source: str = "weibo", keyword: str = ""
+) -> tuple[list[Post], list[PageRequest], list[Rejected]]:
     posts: list[Post] = []
     requests: list[PageRequest] = []
     rejected: list[Rejected] = []

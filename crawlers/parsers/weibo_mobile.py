@@ -9,7 +9,19 @@ from typing import Any
 from yuqing.records import Post, Rejected
 
 from .base import PageRequest, ParseError, ParseResult
-from .common import as_list, as_map, as_str, int_param, load_json, query, reject, require, with_query
+from .common import (
+    UNFORESEEN,
+    as_list,
+    as_map,
+    as_str,
+    int_param,
+    load_json,
+    query,
+    reject,
+    require,
+    unreadable,
+    with_query,
+)
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .html import to_text
@@ -177,7 +189,10 @@ def _comments(items: list[Any], parent_id: str, url: str, now: datetime) -> tupl
             continue
         nested = item.get("comments") if isinstance(item.get("comments"), list) else []
         for entry in [item, *nested]:
-            result = _comment_post(entry, parent_id, url, now) if isinstance(entry, Mapping) else None
+            try:
+                result = _comment_post(entry, parent_id, url, now) if isinstance(entry, Mapping) else None
+            except UNFORESEEN as exc:
+                result = unreadable(SOURCE, url, entry, now, exc)
             if isinstance(result, Post) and result.post_id not in seen:
                 seen.add(result.post_id)
                 posts.append(result)

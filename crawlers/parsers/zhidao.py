@@ -15,12 +15,20 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import lxml.html
-
 from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, int_param, ip_region_in, looks_blocked, query, reject, require_complete_html, with_query
+from .common import (
+    as_str,
+    html_document,
+    int_param,
+    ip_region_in,
+    looks_blocked,
+    query,
+    reject,
+    require_complete_html,
+    with_query,
+)
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -44,7 +52,7 @@ def _doc(body: bytes, url: str) -> tuple[str, Any]:
     if looks_blocked(page_title) or "wappass.baidu.com" in text[:5000] or "百度安全验证" in text[:20000]:
         raise Blocked(f"{url}: zhidao showed a captcha/verification page ({page_title!r})")
     require_complete_html(text, url)
-    return page_title, lxml.html.document_fromstring(text)
+    return page_title, html_document(text, url, "a zhidao page")
 
 
 def _info_page(page_title: str, doc: Any, kind: str) -> ParseResult:

@@ -15,7 +15,7 @@ from typing import Any
 from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
-from .common import as_str, looks_blocked, query, reject
+from .common import UNFORESEEN, as_str, looks_blocked, query, reject, unreadable
 from .counts import parse_count
 from .dates import DateError, parse_date
 from .encoding import decode
@@ -67,6 +67,8 @@ def json_objects(body: bytes, url: str, expected: str) -> list[Any]:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise ParseError(f"{url}: malformed or truncated JSON, expected {expected}: {exc}") from None
+        except RecursionError:
+            raise ParseError(f"{url}: JSON nested too deeply to be a {expected} (refused, not parsed)") from None
         objects.append(obj)
         pos = end
         while pos < len(text) and text[pos] in " \t\r\n,":
@@ -130,7 +132,10 @@ def _collect(objs: Iterator[Mapping[str, Any]], url: str, now: datetime,
     rejected: list[Rejected] = []
     seen: set[str] = set()
     for obj in objs:
-        result = entity_post(obj, url, now, keyword=keyword)
+        try:
+            result = entity_post(obj, url, now, keyword=keyword)
+        except UNFORESEEN as exc:
+            result = unreadable(SOURCE, url, obj, now, exc)
         if isinstance(result, Rejected):
             rejected.append(result)
         elif result.post_id not in seen:

@@ -18,10 +18,10 @@ if not alerts:
 order = {"open": 0, "acknowledged": 1, "resolved": 2}
 alerts = sorted(alerts, key=lambda a: (order[a.status], -["blue", "yellow", "orange", "red"].index(a.severity),
                                        -a.opened_at.timestamp()))
-st.dataframe(pd.DataFrame([{
+ui.table(pd.DataFrame([{
     "编号": a.alert_id, "级别": SEVERITY_ZH[a.severity], "状态": ui.ALERT_STATUS_ZH[a.status], "标题": a.title,
     "规则": a.rule, "触发时间": local_str(a.opened_at), "数量": a.count, "基线": round(a.baseline, 1),
-    "处理人": a.resolved_by or a.acknowledged_by} for a in alerts]), hide_index=True, width="stretch")
+    "处理人": a.resolved_by or a.acknowledged_by} for a in alerts]))
 
 by_id = {a.alert_id: a for a in alerts}
 linked = st.query_params.get("alert", "")  # emails link to /alerts?alert=ID
@@ -95,11 +95,11 @@ if auth.allowed("admin"):
 trail = data.audit(f"alert:{a.alert_id}")
 if trail:
     st.markdown("**操作记录**")
-    st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": ui.action_zh(e.action), "说明": e.detail}
-                               for e in trail]), hide_index=True, width="stretch")
+    ui.table(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": ui.action_zh(e.action), "说明": e.detail}
+                               for e in trail]))
 
 active = data.silences()
 if active:
     st.markdown("**生效中的静默**")
-    st.dataframe(pd.DataFrame([{"规则": x.rule, "对象": x.key or "（整条规则）", "截至": local_str(x.until), "操作人": x.by,
-                                "原因": x.reason} for x in active]), hide_index=True, width="stretch")
+    ui.table(pd.DataFrame([{"规则": x.rule, "对象": x.key or "（整条规则）", "截至": local_str(x.until), "操作人": x.by,
+                                "原因": x.reason} for x in active]))

@@ -28,7 +28,7 @@ st.altair_chart(charts.volume_chart(charts.buckets_frame(o.by_platform, ui.PLATF
 left, right = st.columns(2)
 with left:
     st.subheader("运营商声量份额与净情感")
-    st.dataframe(o.operators_frame(ours), hide_index=True, width="stretch")
+    ui.table(o.operators_frame(ours))
 with right:
     st.subheader("触点 × 情感")
     if o.heat.empty:
@@ -46,7 +46,7 @@ def ranked(title: str, frame, label: str, everything: str) -> None:
     else:
         st.altair_chart(charts.ranked_bars(frame.head(15), label), width="stretch")
     with st.expander(everything):
-        st.dataframe(frame, hide_index=True, width="stretch")
+        ui.table(frame)
 
 
 left, right = st.columns(2)
@@ -56,7 +56,7 @@ with right:
     ranked("热词", o.keywords, "热词", "全部热词")
 
 st.subheader("热点事件")
-st.dataframe(o.events, hide_index=True, width="stretch")
+ui.table(o.events)
 
 st.subheader("最新帖子")
-st.dataframe(ui.posts_frame(o.latest), hide_index=True, width="stretch")
+ui.table(ui.posts_frame(o.latest))

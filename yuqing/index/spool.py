@@ -22,7 +22,7 @@ from typing import Any
 
 from yuqing.errors import StoreError, StoreUnavailable
 from yuqing.index.protocol import WriteResult
-from yuqing.index.recjson import from_json, to_json
+from yuqing.recjson import from_json, to_json
 from yuqing.records import Analysis, Post
 
 log = logging.getLogger(__name__)

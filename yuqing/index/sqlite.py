@@ -113,39 +113,55 @@ class SQLiteIndex(RollupMixin):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the SQLite post index {path}: {exc}") from exc
 
     @classmethod
     def from_settings(cls, settings: Any) -> SQLiteIndex:
-        return cls(settings.store.path)
+        return cls(settings.store.path, timeout=settings.store.busy_timeout_seconds)
 
     # ------------------------------------------------------------------ plumbing
+    def _unavailable(self, what: str, exc: sqlite3.Error) -> StoreError:
+        """SQLite's own errors as the index's: a locked, read-only, full, corrupt or closed file is unavailable;
+        anything else (a constraint) a plain store error."""
+        if isinstance(exc, sqlite3.IntegrityError):
+            return StoreError(f"SQLite {what} refused on {self.path}: {exc}")
+        return StoreUnavailable(f"SQLite post index {self.path}: {what} failed: {exc}")
+
+    def _rollback(self) -> None:
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # no transaction left to roll back (SQLite ends one itself on some errors)
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"SQLite post index {self.path} is busy or unwritable: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise self._unavailable("starting a write (busy, read-only or not a database?)", exc) from exc
             try:
                 yield self._db
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise self._unavailable("write", exc) from exc
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
                 try:
                     self._db.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    self._db.execute("ROLLBACK")
-                    raise StoreUnavailable(f"SQLite commit failed on {self.path}: {exc}") from exc
+                except sqlite3.Error as exc:
+                    self._rollback()
+                    raise self._unavailable("commit", exc) from exc
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"SQLite query failed: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise self._unavailable("query", exc) from exc
 
     def _migrate(self) -> None:
         """Apply missing migrations under one write lock, so processes opening a new file at once agree."""

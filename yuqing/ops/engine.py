@@ -20,20 +20,21 @@ __all__ = ["Transactions", "describe", "errors", "holder_is_dead", "make_engine"
 WRITE = "yuqing_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a SQLite file (created with its folder) or a PostgreSQL database."""
+def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
+    """An engine for a SQLite file (created with its folder; a write waits `busy_timeout` s for another process's
+    lock) or a PostgreSQL database."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
             dbapi_conn.execute("PRAGMA synchronous=NORMAL")
-            dbapi_conn.execute("PRAGMA busy_timeout=30000")
+            dbapi_conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:

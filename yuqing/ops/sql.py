@@ -20,18 +20,18 @@ from yuqing.ops.runs import RunsMixin
 class SqlOps(AlertsMixin, OutboxMixin, CasesMixin, PeopleMixin, RunsMixin):
     """The OpsDB on one SQL database; safe to share between the threads of a process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
         self.url = url
         with errors("open", url):
             try:
-                self.engine = make_engine(url)
+                self.engine = make_engine(url, busy_timeout=busy_timeout)
             except ImportError as exc:  # the driver of a configured scheme is missing
                 raise StoreUnavailable(f"OpsDB {describe(url)}: {exc}") from exc
             self.upgraded_from = migrations.migrate(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Any) -> SqlOps:
-        return cls(settings.database_url)
+        return cls(settings.database_url, busy_timeout=settings.store.busy_timeout_seconds)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -236,4 +236,7 @@ def status_command(args: argparse.Namespace) -> int:
         ops_state = f"reachable, {ops_info['schema']}" if ops_info["reachable"] else f"UNREACHABLE: {ops_info['error']}"
         print(f"OpsDB {ops_info['url']}: {ops_state}")
         print(f"spool {spool.directory}: {spool.segments} segments, {spool.items} posts waiting")
+    for name, part in (("post index", info), ("OpsDB", ops_info)):
+        if not part["reachable"]:
+            print(f"存储不可用 store unavailable ({name}): {part['error']}", file=sys.stderr)
     return 0 if info["reachable"] and ops_info["reachable"] else 1

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from yuqing.index.elastic.mappings import POST_PROPERTIES, RECORD_INDICES
-from yuqing.index.recjson import from_json, to_json
 from yuqing.index.tokens import index_tokens
+from yuqing.recjson import from_json, to_json
 from yuqing.records import Analysis, Post, StoredPost
 
 T = TypeVar("T")

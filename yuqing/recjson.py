@@ -1,6 +1,6 @@
 """Records to JSON-ready dicts and back: ISO times, tuples as lists, bytes as base64.
 
-Used by the spool (JSONL segments) and the Elasticsearch documents of events.
+Used by the spool of posts (JSONL segments), the local run log of crawl runs and the Elasticsearch documents.
 """
 
 from __future__ import annotations

@@ -60,11 +60,12 @@ def alerts_job(config: str = "") -> dict[str, Any]:
     except StoreError as exc:
         error = f"store unavailable: {exc}"
         log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
-    try:  # mail already queued goes out even when this evaluation fails or another process evaluates
-        sent = deliver_due(ops, settings, datetime.now(UTC))
-    except StoreError as exc:
-        error = error or f"store unavailable: {exc}"
-        log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
+    finally:  # mail already queued goes out even when this evaluation fails or another process evaluates
+        try:
+            sent = deliver_due(ops, settings, datetime.now(UTC))
+        except StoreError as exc:
+            error = error or f"store unavailable: {exc}"
+            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
     if fired or sent:
         log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
     return {"fired": len(fired), "sent": sent, "evaluated": int(evaluated), **({"error": error} if error else {})}

@@ -7,13 +7,20 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, text, update
 
 from yuqing.ops import tables as T
 from yuqing.ops.engine import Transactions, holder_is_dead
 from yuqing.records import CrawlRun, Rejected, SourceHealth, now_utc
 
 R, L = T.crawl_runs, T.job_leases
+# errors by kind summed per source inside the database (the runs' `errors` is a JSON object kind -> count)
+ERRORS_SQL = {
+    "postgresql": "SELECT source, e.key, sum(e.value::bigint) FROM crawl_runs, jsonb_each_text(errors) AS e "
+                  "GROUP BY source, e.key",
+    "sqlite": "SELECT source, e.key, sum(e.value) FROM crawl_runs, json_each(crawl_runs.errors) AS e "
+              "GROUP BY source, e.key",
+}
 
 
 class RunsMixin(Transactions):
@@ -43,9 +50,8 @@ class RunsMixin(Transactions):
             rows = conn.execute(totals).all()
             last = {r.run_id: r for r in conn.execute(select(R).where(R.c.run_id.in_([r[2] for r in rows])))}
             errors: dict[str, dict[str, int]] = {}
-            for source, errs in conn.execute(select(R.c.source, R.c.errors).where(R.c.errors != {})):
-                for kind, n in (errs or {}).items():
-                    errors.setdefault(source, {})[kind] = errors.get(source, {}).get(kind, 0) + int(n)
+            for source, kind, n in conn.execute(text(ERRORS_SQL[self.engine.dialect.name])):
+                errors.setdefault(source, {})[kind] = int(n)
         for source, runs, last_id, pages, found, new, rejected, ok_at, post_at in rows:
             lr = last[last_id]
             out.append(SourceHealth(

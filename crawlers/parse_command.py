@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from yuqing.vocab import PLATFORMS
+
 
 def register(sub: Any) -> None:
     parse = sub.add_parser("parse", help="parse a saved page and print its posts as JSON lines")
     parse.add_argument("file", help="the saved page (JSON or HTML, any encoding)")
-    parse.add_argument("--platform", choices=("weibo", "zhihu", "zhidao", "heimao"), help="default: guessed")
+    parse.add_argument("--platform", choices=PLATFORMS, help="default: guessed")
     parse.add_argument("--kind", help="page kind, e.g. search, extend, question (with --platform); default: guessed")
     parse.add_argument("--url", default="", help="the page's URL (some parsers read ids and paging from it)")
     parse.add_argument("--now", default="", help="ISO time that anchors relative dates like 5分钟前 (default: now)")

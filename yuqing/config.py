@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from yuqing.vocab import PLATFORMS
+
 DEFAULT_FILE = "yuqing.toml"
 SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
                  ("crawl", "zhihu_cookie"), ("crawl", "proxy"), ("dashboard", "cookie_secret"),
@@ -59,7 +61,7 @@ class DatabaseSettings:
 class CrawlSettings:
     interval_seconds: int = 600
     timeout_seconds: int = 300
-    sources: tuple[str, ...] = ("weibo", "zhihu", "zhidao", "heimao")
+    sources: tuple[str, ...] = PLATFORMS
     watchlist: str = "crawlers/watchlist.toml"
     weibo_base_url: str = "https://m.weibo.cn"
     zhihu_base_url: str = "https://www.zhihu.com"
@@ -285,7 +287,7 @@ def _validate(s: Settings, origins: Mapping[tuple[str, str], str] | None = None)
     if s.smtp.starttls and s.smtp.ssl:
         raise bad("smtp", "starttls", "choose starttls or ssl, not both")
     for src in s.crawl.sources:
-        if src not in ("weibo", "zhihu", "zhidao", "heimao"):
+        if src not in PLATFORMS:
             raise bad("crawl", "sources", f"unknown source {src!r}")
     if s.alerts.quiet_hours and not re.fullmatch(r"(?:[01]?\d|2[0-3]):[0-5]\d-(?:[01]?\d|2[0-3]):[0-5]\d",
                                                  s.alerts.quiet_hours.strip()):

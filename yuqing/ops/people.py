@@ -16,6 +16,7 @@ from yuqing.ops.engine import Transactions
 from yuqing.records import LoginFailures, User
 
 S, F = T.sessions, T.login_failures
+SESSION_KEEP = timedelta(days=30)  # expired sessions are kept this long (who was logged in when), then deleted
 
 
 class PeopleMixin(Transactions):
@@ -47,6 +48,7 @@ class PeopleMixin(Transactions):
         with self._write("start session") as conn:
             conn.execute(S.insert().values(token_hash=token_hash, username=username, created_at=created_at,
                                            expires_at=expires_at, ended_at=None))
+            conn.execute(S.delete().where(S.c.expires_at < created_at - SESSION_KEEP))  # long dead: forgotten
 
     def session_user(self, token_hash: str, now: datetime) -> User | None:
         U = T.users

@@ -175,6 +175,7 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie's token; the token is never stored
     _text("username"), _time("created_at", nullable=False), _time("expires_at", nullable=False), _time("ended_at"),
     Index("ix_sessions_user", "username"),
+    Index("ix_sessions_expires", "expires_at"),
 )
 
 # One-time codes a browser exchanges for its HttpOnly session cookie (dashboard/web.py): single use, 60 s.

@@ -4,7 +4,6 @@ deliverers claiming one outbox never get the same message."""
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from yuqing.records import OutboxMessage
 
 PROCESSES, PER_PROCESS = 4, 5
 PASSWORD = "correct-horse-battery"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -24,28 +24,25 @@ def _url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("pg_url").replace("postgresql://", "postgresql+psycopg://")
 
 
-def _failed_logins(url: str, start_at: float) -> list[str]:
-    """One process: PER_PROCESS wrong passwords for alice at once (a thread each), from `start_at`."""
-    import threading
-    from datetime import UTC, datetime
+def run_workers(mode: str, url: str, args: list[str], lead: float = 4.0) -> list[dict[str, Any]]:
+    """One `python -m tests.ops.worker` process per element of `args`, all starting their work `lead` seconds from
+    now (every process is up and connected by then); their JSON results."""
+    import json
+    import os
+    import subprocess
+    import sys
 
-    from dashboard import throttle
-    from yuqing.ops.sql import SqlOps
-
-    ops = SqlOps(url)
-    messages: list[str] = []
-    time.sleep(max(0.0, start_at - time.time()))
-
-    def one() -> None:
-        messages.append(throttle.attempt(ops, "alice", "wrong-password", datetime.now(UTC)).message)
-
-    threads = [threading.Thread(target=one) for _ in range(PER_PROCESS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    ops.close()
-    return messages
+    start_at = str(time.time() + lead)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.ops.worker", mode, url, start_at, *([a] if a else [])],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for a in args]
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=300)
+        assert p.returncode == 0, stderr[-3000:]
+        out.append(json.loads(stdout.strip().splitlines()[-1]))
+    return out
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -59,10 +56,8 @@ def test_twenty_concurrent_failed_logins_from_four_processes_are_all_counted(
     url = _url(backend, tmp_path, request)
     ops = SqlOps(url)
     users.add_user(ops, "alice", PASSWORD, "responder")
-    start_at = time.time() + 3.0  # every process is up and connected before the first attempt
-    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
-        results = pool.starmap(_failed_logins, [(url, start_at)] * PROCESSES)
-    messages = [m for per in results for m in per]
+    results = run_workers("logins", url, [str(PER_PROCESS)] * PROCESSES)
+    messages = [m for per in results for m in per["messages"]]
     stored = ops.login_failures(throttle.user_key("alice"))
     locks = [e for e in ops.list_audit(target="user:alice") if e.action == "login_lock"]
     now = datetime.now(UTC)
@@ -77,23 +72,6 @@ def test_twenty_concurrent_failed_logins_from_four_processes_are_all_counted(
     ops.close()
 
 
-def _claim_all(url: str, owner: str, start_at: float) -> list[int]:
-    from datetime import UTC, datetime, timedelta
-
-    from yuqing.ops.sql import SqlOps
-
-    ops = SqlOps(url)
-    got: list[int] = []
-    time.sleep(max(0.0, start_at - time.time()))
-    while True:
-        batch = ops.claim_messages(datetime.now(UTC), owner, limit=7, lease=timedelta(minutes=10))
-        if not batch:
-            break
-        got += [m.message_id for m in batch]  # type: ignore[misc]
-    ops.close()
-    return got
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_four_deliverers_never_claim_the_same_message(backend: str, tmp_path: Path,
                                                       request: pytest.FixtureRequest) -> None:
@@ -102,9 +80,7 @@ def test_four_deliverers_never_claim_the_same_message(backend: str, tmp_path: Pa
     url = _url(backend, tmp_path, request)
     ops = SqlOps(url)
     ids = {ops.enqueue(OutboxMessage(to=(f"s{i}@example.cn",), subject=f"预警 {i}", text="t")) for i in range(300)}
-    start_at = time.time() + 3.0
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        claimed: list[Any] = pool.starmap(_claim_all, [(url, f"host-{n}:{n}", start_at) for n in range(4)])
+    claimed = [r["claimed"] for r in run_workers("claims", url, [f"host-{n}:{n}" for n in range(4)])]
     every = [mid for per in claimed for mid in per]
     assert sorted(every) == sorted(ids)  # each message claimed exactly once
     assert sum(1 for per in claimed if per) >= 2  # the claims really were spread over several processes

@@ -105,20 +105,10 @@ def test_a_database_from_main_upgrades_in_place_with_nothing_lost(old_db: Path) 
         assert ops.upgraded_from == 10 and len(ops.list_alerts()) == 4
 
 
-def _open(path: str) -> int:
-    from yuqing.ops.sql import SqlOps
-
-    ops = SqlOps(f"sqlite:///{path}")
-    n = len(ops.list_audit())
-    ops.close()
-    return n
-
-
 def test_processes_opening_an_old_database_at_once_upgrade_it_once(old_db: Path) -> None:
-    import multiprocessing
+    from tests.ops.test_concurrency import run_workers
 
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        counts = pool.map(_open, [str(old_db)] * 4)
+    counts = [r["audit"] for r in run_workers("open", f"sqlite:///{old_db}", [""] * 4, lead=3.0)]
     assert counts == [6, 6, 6, 6]  # every process sees the upgraded tables, nothing copied twice
     with sqlite3.connect(old_db) as conn:
         assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 6

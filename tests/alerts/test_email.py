@@ -310,3 +310,48 @@ def test_daily_report_at_half_past_counts_hours_and_lists_only_its_events(store,
     assert data["negative"] == 14 and data["hourly_text"] != "无"
     assert sum(int(part.split("时")[1]) for part in data["hourly_text"].split()) == 14
     assert [e.event_id for e in data["events"]] == ["in"]
+
+
+def test_a_deliverer_killed_mid_delivery_loses_and_doubles_nothing(store, settings, smtp_server, tmp_path) -> None:
+    """A real delivering process is SIGKILLed while a slow server takes its batch; a restart on this host takes
+    over the dead process's lease at once (not after the 10-minute lease) and every message arrives exactly once."""
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from collections import Counter
+
+    from yuqing.records import OutboxMessage
+
+    for i in range(12):
+        store.enqueue(OutboxMessage(to=(f"u{i}@example.test",), subject=f"第{i}封", text="正文",
+                                          dedup_key=f"k:{i}", created_at=NOW))
+    original = smtp_server.inbox.handle_DATA
+
+    async def slow(server, session, envelope):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.3)
+        return await original(server, session, envelope)
+
+    smtp_server.inbox.handle_DATA = slow  # type: ignore[method-assign]
+    script = ("import sys; from datetime import datetime; from alerts.outbox import deliver_due; "
+              "from yuqing.config import Settings; from yuqing.wiring import open_ops; "
+              f"s = Settings().replace(store={{'path': {settings.store.path!r}}}, smtp={{'host': '127.0.0.1', "
+              f"'port': {settings.smtp.port}, 'sender': 'yuqing@example.test', 'timeout_seconds': 5.0}}); "
+              f"deliver_due(open_ops(s), s, datetime.fromisoformat({NOW.isoformat()!r}), limit=12)")
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while len(smtp_server.inbox.messages) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # mid-batch: some sent, one in flight, the rest still leased to it
+    proc.wait(10)
+    held = [m for m in store.list_outbox() if m.sent_at is None]
+    assert held, "the killed process had nothing left in flight"
+    sent = deliver_due(store.ops, settings, NOW)  # the same instant: no lease has run out
+    time.sleep(0.5)
+    received = Counter(m["Subject"] for _, _, m in smtp_server.inbox.messages)
+    assert sorted(received) == sorted(f"第{i}封" for i in range(12)), received
+    doubled = {k: v for k, v in received.items() if v > 1}
+    assert doubled == {}  # the one in flight was never accepted: the server dropped it with the connection
+    assert sent == len(held) and all(m.sent_at is not None for m in store.list_outbox())

@@ -1,8 +1,8 @@
 """A database written by yuqing before the store split upgrades in place with nothing lost.
 
-tests/fixtures/main_stores/yuqing-main.db was written by main's code (tests/fixtures/main_stores/make.py): posts
-and every operational record, with the `state` keys the old code kept as JSON (sessions, grants, failed logins,
-digest marks, crawl cursors, first sightings). Opening it with today's code converts all of it into the new
+tests/fixtures/main_stores/yuqing-main.db (ops schema 2) and yuqing-main-ops1.db (ops schema 1) were written by
+main's code (tests/fixtures/main_stores/make.py): posts and every operational record, with the `state` keys the
+old code kept as JSON (sessions, grants, failed logins, digest marks, crawl cursors, first sightings). Opening it with today's code converts all of it into the new
 tables, in one transaction, once, even when several processes open it at the same moment.
 """
 
@@ -25,12 +25,22 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "main_stores"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def old_db(tmp_path: Path) -> Path:
+@pytest.fixture(params=[2, 1], ids=["ops2", "ops1"])
+def old_db(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     path = tmp_path / "var" / "yuqing.db"
     path.parent.mkdir()
-    shutil.copy(FIXTURES / "yuqing-main.db", path)
+    shutil.copy(FIXTURES / ("yuqing-main.db" if request.param == 2 else "yuqing-main-ops1.db"), path)
     return path
+
+
+def version_of(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT version FROM schema_version WHERE component='ops'").fetchone()[0])
+
+
+def token_of(path: Path, which: str = "sqlite") -> str:
+    name = "session-tokens.json" if version_of(path) >= 2 else "session-tokens-ops1.json"
+    return str(json.loads((FIXTURES / name).read_text())[which])
 
 
 def tables(path: Path) -> set[str]:
@@ -42,10 +52,12 @@ def test_a_database_from_main_upgrades_in_place_with_nothing_lost(old_db: Path) 
     from dashboard import sessions, throttle
 
     assert "state" in tables(old_db) and "session_grants" not in tables(old_db)
+    before = version_of(old_db)
+    token = token_of(old_db)
     settings = Settings().replace(store={"path": str(old_db)})
     assert settings.database_url == f"sqlite:///{old_db}"  # the default: the same file
     with open_stores(settings) as (index, ops):
-        assert ops.upgraded_from == 1 and "schema 10" in ops.describe()
+        assert ops.upgraded_from == before and "schema 10" in ops.describe()
         # posts, corrections and events are the index's and untouched
         assert index.count_posts(PostQuery()) == 6
         assert index.get_post("weibo", "p1").label == "neutral"
@@ -68,7 +80,10 @@ def test_a_database_from_main_upgrades_in_place_with_nothing_lost(old_db: Path) 
             1, "SMTP 421", (("chart.png", "image/png", b"\x89PNG..."),))
         assert outbox[1].dedup_key == "alert:1:1:orange:0" and outbox[1].html == "<p>正文</p>"
         assert outbox[2].sent_at == NOW + timedelta(minutes=1) and outbox[3].sent_at is None
-        assert [m.message_id for m in ops.due_messages(NOW + timedelta(minutes=5))] == [1, 3]
+        if before >= 2:  # the 日报 was leased to a process that was killed: its holder is kept, the lease runs on
+            assert outbox[3].owner.count(":") == 1 and outbox[3].next_attempt_at == NOW + timedelta(minutes=10)
+            assert [m.message_id for m in ops.due_messages(NOW + timedelta(minutes=5))] == [1]
+        assert [m.message_id for m in ops.due_messages(NOW + timedelta(minutes=11))] == [1, 3]
         cases = ops.list_cases()
         assert [(c.case_id, c.status, c.assignee) for c in cases] == [(1, "assigned", "alice"), (2, "replied", "alice")]
         assert cases[1].reply_text == "您好，已安排抢修"
@@ -82,7 +97,6 @@ def test_a_database_from_main_upgrades_in_place_with_nothing_lost(old_db: Path) 
         assert [(u.username, u.role, u.display_name) for u in ops.list_users()] == [
             ("admin", "admin", ""), ("alice", "responder", "小李")]
         # the state keys, each in its table
-        token = json.loads((FIXTURES / "session-tokens.json").read_text())["sqlite"]
         assert sessions.resume(ops, token, NOW + timedelta(hours=1))["username"] == "alice"
         assert sessions.resume(ops, token, NOW + timedelta(hours=13)) is None
         alice, mallory = (throttle.status(ops, name, NOW + timedelta(minutes=1)) for name in ("alice", "mallory"))
@@ -122,15 +136,15 @@ def test_the_old_database_copies_to_postgresql(old_db: Path, pg_url: str) -> Non
     from yuqing.ops.sql import SqlOps
     from yuqing.ops.transfer import copy_database
 
+    token = token_of(old_db)
     target = SqlOps(pg_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         copied = copy_database(f"sqlite:///{old_db}", target)
         assert copied["alerts"] == 3 and copied["audit"] == 6 and copied["sessions"] == 1
         assert copy_database(f"sqlite:///{old_db}", target)["alerts"] == 0  # resumable: what moved is skipped
-        token = json.loads((FIXTURES / "session-tokens.json").read_text())["sqlite"]
         assert sessions.resume(target, token, NOW + timedelta(hours=1))["username"] == "alice"
         assert target.get_mark(2, "hourly") == "hourly:2:20261124T01"
         assert target.save_alert(Alert("r", "k", "red", "t", "x", NOW)).alert_id == 4  # sequences moved on
-        assert [m.message_id for m in target.due_messages(NOW + timedelta(minutes=5))] == [1, 3]
+        assert [m.message_id for m in target.due_messages(NOW + timedelta(minutes=11))] == [1, 3]
     finally:
         target.close()

@@ -1,4 +1,4 @@
-"""Upgrading the operational tables of an older yuqing SQLite file (ops schema 1) in place.
+"""Upgrading the operational tables of an older yuqing SQLite file (ops schema 1 or 2) in place.
 
 Those tables kept each alert, subscriber, case, crawl run and user as a JSON `doc` (times as epoch seconds),
 and a key/value `state` table held what had no table of its own. Every record is copied into the new tables
@@ -119,7 +119,8 @@ def copy(conn: Connection, names: list[str]) -> dict[str, int]:
              "recipients": json.loads(r["recipients"]), "subject": r["subject"],
              "payload": {"text": r["text"], "html": r["html"], "attachments": json.loads(r["attachments"] or "[]")},
              "created_at": _dt(r["created_at"]), "attempts": r["attempts"], "next_attempt_at": _dt(r["next_attempt_at"]),
-             "sent_at": _dt(r["sent_at"]), "last_error": r["last_error"] or "", "owner": ""}
+             "sent_at": _dt(r["sent_at"]), "last_error": r["last_error"] or "",
+             "owner": r.get("claimed_by") or ""}  # ops schema 2 recorded the lease holder
             for r in _rows(conn, "outbox", "message_id")])
     if "state" in names:
         counts.update(_state(conn))

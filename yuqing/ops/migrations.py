@@ -25,7 +25,8 @@ from yuqing.ops.engine import WRITE
 log = logging.getLogger(__name__)
 
 COMPONENT = "ops"
-NEW_STYLE = 10  # versions below are the old SQLite-only ops schema (yuqing/store/sqlite_ops.py, version 1)
+NEW_STYLE = 10  # versions below are the old SQLite-only ops schema (yuqing/store/sqlite_ops.py: 1, and 2 with
+#               the outbox's `claimed_by`)
 LATEST = 10
 LOCK_KEY = 0x79757169  # "yuqi": pg_advisory_xact_lock key of the OpsDB migrations
 STEPS: dict[int, Callable[[Connection], None]] = {}  # version -> step from version - 1 (none yet)

@@ -160,21 +160,34 @@ def test_upgrading_a_version_1_file_fills_the_rollup_from_existing_posts(tmp_pat
     new.close()
 
 
-def _open_and_write(args: tuple[str, int]) -> int:
-    path, i = args
-    s = SQLiteIndex(path)
-    s.upsert_posts([(post(1000 + i, f"进程{i}写入"), None)])
-    n = s.count_posts(PostQuery())
-    s.close()
-    return n
+OPEN_AND_WRITE = """
+import sys
+from datetime import UTC, datetime
+from yuqing.index import PostQuery
+from yuqing.index.sqlite import SQLiteIndex
+from yuqing.records import Post
+path, i = sys.argv[1], int(sys.argv[2])
+s = SQLiteIndex(path)
+s.upsert_posts([(Post("weibo", str(1000 + i), f"进程{i}写入", datetime.now(UTC)), None)])
+print(s.count_posts(PostQuery()))
+s.close()
+"""
 
 
 def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path) -> None:
-    import multiprocessing
+    """Four processes (plain subprocesses: a spawn Pool would run the __main__ an earlier AppTest left behind)."""
+    import subprocess
+    import sys
 
     path = str(tmp_path / "race.db")
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        counts = pool.map(_open_and_write, [(path, i) for i in range(4)])
+    root = Path(__file__).resolve().parents[2]
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AND_WRITE, path, str(i)], cwd=root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(4)]
+    counts = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
+        counts.append(int(out.strip().splitlines()[-1]))
     assert all(n >= 1 for n in counts)
     s = SQLiteIndex(path)
     assert s.count_posts(PostQuery()) == 4

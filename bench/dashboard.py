@@ -25,7 +25,7 @@ from yuqing.ops.sql import SqlOps  # noqa: E402
 from yuqing.records import Alert, Analysis, Event, Post  # noqa: E402
 
 OPERATORS = ("中国电信", "中国移动", "中国联通", "中国广电")
-PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao")
+PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
 TOUCHPOINTS = ("网络信号", "宽带", "资费账单", "客服热线", "营业厅", "装维上门", "营销短信与骚扰", "套餐与合约", "5G",
                "携号转网与销户", "App与线上渠道", "国际漫游", "其他")
 PROVINCES = ("广东", "北京", "上海", "江苏", "浙江", "四川", "湖北", "山东", "河南", "福建", "湖南", "安徽", "河北", "陕西",
@@ -47,7 +47,7 @@ def generate(n: int, seed: int = 7):
         tps = tuple(rnd.sample(TOUCHPOINTS, rnd.choice((1, 1, 2))))
         province = rnd.choice(PROVINCES)
         phrase = rnd.choice(PHRASES)
-        platform = rnd.choices(PLATFORMS, weights=(6, 2, 1, 1))[0]
+        platform = rnd.choices(PLATFORMS, weights=(6, 2, 1, 1, 1, 1))[0]
         post = Post(platform=platform, post_id=f"b{i}", text=f"{op}{phrase}，{province}用户第{i % 997}次反映",
                     published_at=NOW - timedelta(seconds=rnd.randrange(90 * 86400)),
                     kind="question" if platform == "zhidao" else "post", author_name=f"u{i % 50000}",

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from crawlers.runner import page_count
-from yuqing.vocab import PLATFORMS
 
 SUMMARY_HELP = """\
 The last stdout line is one JSON summary of the run: posts_found (posts the crawl saw), posts_new (not stored
@@ -21,7 +20,9 @@ def register(sub: Any) -> None:
     crawl = sub.add_parser("crawl", help="crawl one source once (the scheduler does this every N seconds)",
                            description="Crawl one source once, under its lock, and record the run.",
                            epilog=SUMMARY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    crawl.add_argument("source", choices=PLATFORMS)
+    from crawlers.runner import SPIDERS
+
+    crawl.add_argument("source", choices=tuple(SPIDERS))
     crawl.add_argument("--max-pages", type=page_count, default=None, metavar="N",
                        help="pages per query, at least 1 (default: [crawl] max_pages)")
     crawl.add_argument("--keywords", default="", help="comma-separated search words (default: the watchlist)")

@@ -1,4 +1,5 @@
-"""Downloader middlewares: secrets from the environment, Zhihu login, exponential backoff when blocked."""
+"""Downloader middlewares: secrets from the environment, Zhihu login, Heimao and Bilibili request signing,
+exponential backoff when blocked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 
 log = logging.getLogger(__name__)
-BLOCK_STATUSES = (418, 432, 403)
+BLOCK_STATUSES = (418, 432, 403, 412)  # 412: Bilibili's 安全风控 refusal
 
 
 async def pause(seconds: float) -> None:
@@ -32,7 +33,7 @@ def close_source(crawler: Any, reason: str) -> None:
 
 
 class SecretsMiddleware:
-    """Cookie and proxy from the environment (YUQING_CRAWL_WEIBO_COOKIE, _ZHIHU_COOKIE, _PROXY); never logged."""
+    """Cookie and proxy from the environment (YUQING_CRAWL_<SOURCE>_COOKIE, YUQING_CRAWL_PROXY); never logged."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -96,7 +97,7 @@ class ZhihuAuthMiddleware:
 
 
 class BackoffMiddleware:
-    """418 / 432 / 403: retry with exponential backoff; after YUQING_BLOCK_RETRIES the source is unhealthy.
+    """418 / 432 / 403 / 412: retry with exponential backoff; after YUQING_BLOCK_RETRIES the source is unhealthy.
 
     Requests carrying meta["backoff_delay"] (set here or by a spider after a captcha page) wait that long first.
     """
@@ -168,4 +169,34 @@ class HeimaoSignMiddleware:
         self.crawler.stats.inc_value("yuqing/heimao_signed")
         # the signed request goes back through the scheduler and this chain; the backoff wait is already over
         meta = {**request.meta, "heimao_signed": [url, attempt], "backoff_delay": 0}
+        return request.replace(url=url, meta=meta, dont_filter=True)
+
+
+class BilibiliSignMiddleware:
+    """Signs Bilibili's WBI requests (crawlers.bilibili_sign) with the keys the spider read from the nav API, when
+    the scheduler releases them (wts is the time of sending); a retry after a block is signed afresh. Without keys
+    (nav unreadable) requests go out unsigned and the site's -352 marks the source unhealthy."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> BilibiliSignMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> Request | None:
+        import time
+
+        from crawlers.bilibili_sign import needs_signature, sign_url
+
+        spider = self.crawler.spider
+        keys = getattr(spider, "wbi_keys", None)
+        if getattr(spider, "name", "") != "bilibili" or not keys or not needs_signature(request.url):
+            return None
+        attempt = int(request.meta.get("block_attempt", 0))
+        if request.meta.get("wbi_signed") == [request.url, attempt]:
+            return None  # signed on its way here: send it
+        url = sign_url(request.url, keys[0], keys[1], int(time.time()))
+        self.crawler.stats.inc_value("yuqing/wbi_signed")
+        meta = {**request.meta, "wbi_signed": [url, attempt], "backoff_delay": 0}
         return request.replace(url=url, meta=meta, dont_filter=True)

@@ -1,4 +1,4 @@
-"""`yuqing parse FILE`: run a parser on a saved page and print one JSON object per post."""
+"""`yuqing parse FILE`: run a parser on a saved page and print one JSON object per post (per entry for a hot list)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from yuqing.vocab import PLATFORMS
 
 
 def register(sub: Any) -> None:
-    parse = sub.add_parser("parse", help="parse a saved page and print its posts as JSON lines")
+    parse = sub.add_parser("parse", help="parse a saved page and print its posts (or hot-list entries) as JSON lines")
     parse.add_argument("file", help="the saved page (JSON or HTML, any encoding)")
-    parse.add_argument("--platform", choices=PLATFORMS, help="default: guessed")
-    parse.add_argument("--kind", help="page kind, e.g. search, extend, question (with --platform); default: guessed")
+    parse.add_argument("--platform", choices=(*PLATFORMS, "hotlist"), help="default: guessed")
+    parse.add_argument("--kind", help="page kind, e.g. search, extend, question, thread (with --platform; for "
+                                      "--platform hotlist the board: weibo, baidu, zhihu, douyin); default: guessed")
     parse.add_argument("--url", default="", help="the page's URL (some parsers read ids and paging from it)")
     parse.add_argument("--now", default="", help="ISO time that anchors relative dates like 5分钟前 (default: now)")
     parse.set_defaults(func=parse_file)
@@ -41,7 +42,7 @@ def _key(body: bytes, url: str, platform: str | None, kind: str | None) -> str:
 
 def parse_file(args: argparse.Namespace) -> int:
     from crawlers.parsers import PARSERS, Blocked, ParseError
-    from crawlers.parsers.export import post_dict
+    from crawlers.parsers.export import entry_dict, post_dict
 
     path = Path(args.file)
     try:
@@ -68,9 +69,12 @@ def parse_file(args: argparse.Namespace) -> int:
         return 1
     for post in result.posts:
         print(json.dumps(post_dict(post), ensure_ascii=False))
+    for entry in result.entries:
+        print(json.dumps(entry_dict(entry), ensure_ascii=False))
     for rejected in result.rejected:
         print(f"rejected ({rejected.stage}): {rejected.reason}", file=sys.stderr)
     cursor = json.dumps(dict(result.cursor), ensure_ascii=False, default=str)
-    print(f"{key}: {len(result.posts)} posts, {len(result.rejected)} rejected, {len(result.requests)} follow-up "
+    found = f"{len(result.entries)} entries" if key.startswith("hotlist.") else f"{len(result.posts)} posts"
+    print(f"{key}: {found}, {len(result.rejected)} rejected, {len(result.requests)} follow-up "
           f"requests, cursor {cursor}", file=sys.stderr)
     return 0

@@ -28,6 +28,8 @@ SPIDERS = {
     "zhihu": "crawlers.spiders.zhihu:ZhihuSpider",
     "zhidao": "crawlers.spiders.zhidao:ZhidaoSpider",
     "heimao": "crawlers.spiders.heimao:HeimaoSpider",
+    "tieba": "crawlers.spiders.tieba:TiebaSpider",
+    "bilibili": "crawlers.spiders.bilibili:BilibiliSpider",
 }
 EXIT_BUSY = 75
 CLEAN_STOP = "stopped-cleanly"

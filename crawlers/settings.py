@@ -38,6 +38,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.SecretsMiddleware": 350,
     "crawlers.middlewares.ZhihuAuthMiddleware": 570,  # sees a 401/403 before the backoff retries it
     "crawlers.middlewares.HeimaoSignMiddleware": 580,  # signs after the backoff wait, just before sending
+    "crawlers.middlewares.BilibiliSignMiddleware": 585,  # the same for Bilibili's WBI signature
     "crawlers.middlewares.BackoffMiddleware": 560,
 }
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}
@@ -46,7 +47,7 @@ ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}
 YUQING_CONFIG = ""  # settings file for the spider and pipeline ("" = $YUQING_CONFIG / ./yuqing.toml)
 YUQING_MAX_PAGES = 10  # pages per query per run
 YUQING_WEIBO_PAGE_CAP = 50  # the search API never shows more pages than this
-YUQING_BLOCK_RETRIES = 3  # 418/432/403/captcha: retries with exponential backoff before the source is unhealthy
+YUQING_BLOCK_RETRIES = 3  # 418/432/403/412/captcha: retries with exponential backoff before the source is unhealthy
 YUQING_BACKOFF_BASE_SECONDS = 30.0
 YUQING_PARSE_RETRIES = 3  # truncated or unknown pages are fetched again this many times
 YUQING_PIPELINE_BATCH = 200

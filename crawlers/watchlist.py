@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yuqing.vocab import HOT_BOARDS
+
 DEFAULT_PATH = Path(__file__).with_name("watchlist.toml")
 
 
@@ -48,6 +50,17 @@ class Source:
     keywords: tuple[str, ...] = ()
     interval_seconds: int = 600
     enabled: bool = True
+    bars: tuple[str, ...] = ()  # tieba: the bars (贴吧) whose thread lists are read, e.g. 中国电信, 郑州
+
+
+@dataclass(frozen=True)
+class HotLists:
+    """[hotlists]: which boards are polled, how often, and the words that make an entry ours besides the
+    operators (crawlers.hotmatch)."""
+
+    boards: tuple[str, ...] = ()
+    interval_seconds: int = 300
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class Watchlist:
     context: tuple[str, ...] = ()
     window: int = 12
     sources: Mapping[str, Source] = field(default_factory=dict)
+    hotlists: HotLists = field(default_factory=HotLists)
 
     def match(self, text: str) -> tuple[str, ...]:
         """Canonical names of the operators `text` is about, in watchlist order."""
@@ -92,6 +106,10 @@ class Watchlist:
 
     def enabled_sources(self) -> tuple[str, ...]:
         return tuple(name for name, src in self.sources.items() if src.enabled)
+
+    def bars_for(self, source: str) -> tuple[str, ...]:
+        src = self.sources.get(source)
+        return src.bars if src else ()
 
 
 def _contains(text: str, word: str) -> bool:
@@ -136,11 +154,35 @@ def build_watchlist(data: Mapping[str, Any], origin: str = "watchlist") -> Watch
         interval = spec.get("interval_seconds", 600)
         if not isinstance(interval, int) or interval < 30:
             raise WatchlistError(f"{where}.interval_seconds must be an integer >= 30")
+        unknown = set(spec) - {"enabled", "interval_seconds", "keywords", "bars"}
+        if unknown:
+            raise WatchlistError(f"{where} has unknown keys {sorted(unknown)}")
         sources[name] = Source(name=name, keywords=_strings(spec.get("keywords"), f"{where}.keywords"),
-                               interval_seconds=interval, enabled=bool(spec.get("enabled", True)))
+                               interval_seconds=interval, enabled=bool(spec.get("enabled", True)),
+                               bars=_strings(spec.get("bars"), f"{where}.bars"))
     return Watchlist(operators=tuple(operators),
                      context=tuple(normalise(w) for w in _strings(context.get("words"), f"{origin}: context.words")),
-                     window=window, sources=sources)
+                     window=window, sources=sources, hotlists=_hotlists(data.get("hotlists"), origin))
+
+
+def _hotlists(spec: Any, origin: str) -> HotLists:
+    if spec is None:
+        return HotLists()
+    where = f"{origin}: hotlists"
+    if not isinstance(spec, Mapping):
+        raise WatchlistError(f"{where} must be a table")
+    unknown = set(spec) - {"boards", "interval_seconds", "words"}
+    if unknown:
+        raise WatchlistError(f"{where} has unknown keys {sorted(unknown)}")
+    boards = _strings(spec.get("boards"), f"{where}.boards")
+    wrong = [b for b in boards if b not in HOT_BOARDS]
+    if wrong:
+        raise WatchlistError(f"{where}.boards: unknown boards {wrong} (known: {', '.join(HOT_BOARDS)})")
+    interval = spec.get("interval_seconds", 300)
+    if not isinstance(interval, int) or isinstance(interval, bool) or interval < 30:
+        raise WatchlistError(f"{where}.interval_seconds must be an integer >= 30")
+    return HotLists(boards=boards, interval_seconds=interval,
+                    words=tuple(normalise(w) for w in _strings(spec.get("words"), f"{where}.words") if w))
 
 
 def _resolve(path: str | Path | None) -> Path:

@@ -178,6 +178,11 @@ def audit(target: str = "", limit: int = 200) -> list[AuditEntry]:
     return _cached("list_audit", target=target, limit=limit, fresh=True, which="ops")
 
 
+def outbox(limit: int = 200) -> list[Any]:
+    """The newest outbox messages (sent or waiting, with their last error), for the delivery section of 预警."""
+    return _cached("list_outbox", limit=limit, fresh=True, which="ops")
+
+
 def source_health() -> list[Any]:
     """Each source's health, with crawl failures still waiting in the local run log (OpsDB unavailable) counted."""
     from yuqing.ops import runlog

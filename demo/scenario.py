@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from demo.hotlists import HotScript, load_hotlists
 from demo.model import DemoPost
 from yuqing.vocab import PLATFORMS
 
@@ -66,6 +67,7 @@ class Scenario:
     faults: Faults = field(default_factory=Faults)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-platform renderer options
     duration: timedelta = timedelta(hours=1)
+    hot: HotScript = field(default_factory=HotScript)  # the hot lists (demo.hotlists)
 
     def placed(self, start: datetime) -> list[DemoPost]:
         """Every post with its real publication time for a run started at `start`, oldest first."""
@@ -78,8 +80,14 @@ class Scenario:
             return start + offset
         return start + offset / self.speed
 
+    def elapsed(self, start: datetime, now: datetime) -> timedelta:
+        """Scenario time since the start at real time `now` (the inverse of `arrival` for the future)."""
+        return (now - start) * self.speed if now > start else now - start
+
     def with_faults(self, faults: Faults) -> Scenario:
-        return Scenario(self.name, self.speed, self.posts, faults, self.options, self.duration)
+        import dataclasses
+
+        return dataclasses.replace(self, faults=faults)
 
 
 def _replace_at(post: DemoPost, at: datetime) -> DemoPost:
@@ -124,7 +132,8 @@ def _post_from(entry: dict[str, Any], where: str, defaults: dict[str, Any]) -> S
 
 
 def _generated(spec: dict[str, Any], where: str, rng: random.Random) -> list[ScriptedPost]:
-    """Ordinary chatter: templates x cities x users at random times in [start, end)."""
+    """Ordinary chatter: templates x cities x users at random times in [start, end); `kind`, `extra` (e.g. a Tieba
+    bar) and `titled: true` (the text's start as title, for threads and videos) apply to every generated post."""
     count = int(spec.get("count", 0))
     start = parse_offset(spec.get("from", "-24h"), where)
     end = parse_offset(spec.get("to", "0s"), where)
@@ -144,6 +153,9 @@ def _generated(spec: dict[str, Any], where: str, rng: random.Random) -> list[Scr
         offset = start + timedelta(seconds=rng.random() * span)
         entry = {
             "platform": spec.get("platform", "weibo"),
+            "kind": spec.get("kind", "post"),
+            "extra": dict(spec.get("extra") or {}),
+            "title": text[:24] if spec.get("titled") else "",  # threads and videos need a title
             "id": str(base_id + i * 7919 + rng.randrange(7000)),
             "text": text,
             "at": offset.total_seconds(),
@@ -207,5 +219,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"{p}: faults: unknown kinds {sorted(unknown)} (known: {', '.join(FAULT_KINDS)})")
     faults = Faults(rates, float(f.get("slow_seconds", 1.5)), int(f.get("max_per_url", 2)), int(f.get("seed", 0)))
     duration = parse_offset(raw.get("duration", "1h"), f"{p}: duration")
+    try:
+        hot = load_hotlists(raw.get("hotlists"), str(p), parse_offset)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(str(exc)) from None
     return Scenario(str(raw.get("name", p.stem)), speed, tuple(posts), faults, dict(raw.get("platforms") or {}),
-                    duration)
+                    duration, hot)

@@ -1,4 +1,5 @@
-"""The demo site: one loopback HTTP server per platform, serving the scenario's posts as they arrive.
+"""The demo site: one loopback HTTP server per platform, serving the scenario's posts as they arrive, and one
+serving the scenario's hot lists (demo.hotlists: the four boards at their real paths).
 
 Each platform gets its own port so its base URL behaves like the real host (absolute paths
 such as /api/... resolve against it). Renderers live in demo.platforms.<platform> with
@@ -21,12 +22,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from demo import hotlists
 from demo.model import DemoPost, Response
 from demo.scenario import FAULT_KINDS, Faults, Scenario
 from yuqing.vocab import PLATFORMS
 
 log = logging.getLogger(__name__)
 ROBOTS = b"User-agent: *\nDisallow: /private/\nCrawl-delay: 1\n"
+HOT = "hotlist"  # the server of the four hot boards
 _REASONS = {418: "I'm a teapot", 432: "", 403: "Forbidden", 500: "Internal Server Error"}
 
 
@@ -70,6 +73,13 @@ class FaultInjector:
             return ""
 
 
+def _unsigned(raw_path: str) -> str:
+    """The request without per-send signature parameters (a retry is signed afresh but is the same request)."""
+    parts = urlsplit(raw_path)
+    kept = [pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0] not in ("w_rid", "wts")]
+    return parts.path + ("?" + "&".join(kept) if kept else "")
+
+
 def _layout_changed(resp: Response) -> Response:
     if "json" in resp.content_type:
         return Response(200, b'{"ok":1,"result":{"list":[],"version":"v9"}}', resp.content_type)
@@ -89,6 +99,7 @@ class DemoSite:
         self.renderers = load_renderers()
         self.faults = FaultInjector(scenario.faults)
         self.requests: Counter[str] = Counter()
+        self.paths: Counter[tuple[str, str]] = Counter()  # (platform, path?query without signature) -> requests
         self.host = host
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._threads: list[threading.Thread] = []
@@ -102,18 +113,24 @@ class DemoSite:
         if parts.path == "/robots.txt":
             return Response(200, ROBOTS, "text/plain; charset=utf-8")
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        now = self.clock()
+        if platform == HOT:
+            resp = hotlists.handle(parts.path, self.scenario.hot, self.scenario.elapsed(self.start, now),
+                                   lambda offset: self.scenario.arrival(self.start, offset), now)
+            return resp or Response(404, b'{"ok":0,"msg":"not found"}')
         handler = self.renderers.get(platform)
         options: dict[str, Any] = dict(self.scenario.options.get(platform) or {})
-        now = self.clock()
         resp = handler(parts.path, query, self.visible(platform, now), now, **options) if handler else None
         return resp or Response(404, b"<html><body>404 Not Found</body></html>", "text/html; charset=utf-8")
 
     def serve(self, platform: str, raw_path: str) -> Response:
         """respond() with the scenario's faults applied."""
         self.requests[platform] += 1
+        unsigned = _unsigned(raw_path)
+        self.paths[(platform, unsigned)] += 1
         if urlsplit(raw_path).path == "/robots.txt":
             return self.respond(platform, raw_path)
-        kind = self.faults.draw(f"{platform}:{raw_path}")
+        kind = self.faults.draw(f"{platform}:{unsigned}")
         if kind in ("http_418", "http_432", "http_403", "http_500"):
             status = int(kind[5:])
             return Response(status, b"" if status == 418 else f"<html><body>{status}</body></html>".encode(),
@@ -153,8 +170,8 @@ class DemoSite:
         return Handler
 
     def start_servers(self) -> dict[str, str]:
-        """Listen on free loopback ports; returns platform -> base URL."""
-        for platform in PLATFORMS:
+        """Listen on free loopback ports; returns platform -> base URL (the hot lists' are in `board_urls`)."""
+        for platform in (*PLATFORMS, HOT):
             server = ThreadingHTTPServer((self.host, 0), self._handler(platform))
             server.daemon_threads = True
             self._servers[platform] = server
@@ -165,7 +182,13 @@ class DemoSite:
 
     @property
     def base_urls(self) -> dict[str, str]:
-        return {p: f"http://{self.host}:{s.server_address[1]}" for p, s in self._servers.items()}
+        return {p: f"http://{self.host}:{s.server_address[1]}" for p, s in self._servers.items() if p != HOT}
+
+    @property
+    def board_urls(self) -> dict[str, str]:
+        """Hot board -> base URL (one server answers all four at their real paths)."""
+        server = self._servers.get(HOT)
+        return {b: f"http://{self.host}:{server.server_address[1]}" for b in hotlists.BOARDS} if server else {}
 
     def crawl_env(self) -> dict[str, str]:
         """YUQING_CRAWL_*_BASE_URL variables pointing a crawler at this site."""
@@ -196,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     with DemoSite(load_scenario(args.scenario)) as site:
-        for platform, url in site.base_urls.items():
+        for platform, url in {**site.base_urls, HOT: next(iter(site.board_urls.values()), "")}.items():
             print(f"{platform}: {url}", flush=True)
         try:
             while True:

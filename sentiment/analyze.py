@@ -13,7 +13,7 @@ from sentiment.models import SentimentModel, get_model, resolve
 from sentiment.regions import locate
 from sentiment.segment import cut
 from sentiment.text import mentions, normalize
-from sentiment.topics import Taxonomy, detect_operators, influence, keywords, load_taxonomy, risk_flags
+from sentiment.topics import Taxonomy, about_operator, detect_operators, influence, keywords, load_taxonomy, risk_flags
 from yuqing.records import Analysis, Event, Post, now_utc
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "models" / "thresholds.json"
@@ -76,31 +76,52 @@ class Analyzer:
                 out.extend(self.model.predict_proba(texts[chunk]))
         return out
 
+    def labels(self, texts: Sequence[str], words: Sequence[list[str]], domain: Sequence[bool],
+               risky: Sequence[bool]) -> tuple[list[str], list[float]]:
+        """Labels and scores for normalised texts: a three-way model labels them itself (posts about an operator
+        through its telecom layer); other models' scores are cut by the neutral band."""
+        predict_labels = getattr(self.model, "predict_labels", None)
+        if predict_labels is None:
+            scores = self.scores(texts, words)
+            return [label_for(s, self.band) for s in scores], scores
+        labels: list[str] = []
+        scores: list[float] = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = slice(start, start + self.batch_size)
+            lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk])
+            labels.extend(lab)
+            scores.extend(sc)
+        return labels, scores
+
     def analyze(self, posts: Sequence[Post], known_events: Sequence[Event] = ()) -> tuple[list[Analysis], list[Event]]:
         """One Analysis per post (same order) and the events these posts created or grew."""
         if not posts:
             return [], []
         texts = [normalize(f"{p.title} {p.text}" if p.title else p.text) for p in posts]
         words = [cut(t) for t in texts]
-        scores = self.scores(texts, words)
+        named = [mentions(p.text) for p in posts]  # normalisation drops @mentions: who a post calls on is read here
+        operators = [tuple(p.operators) or detect_operators(" ".join([t, *m]))
+                     for p, t, m in zip(posts, texts, named, strict=True)]
+        domain = [bool(ops) or about_operator(t) for ops, t in zip(operators, texts, strict=True)]
+        risks = [risk_flags(t, m) for t, m in zip(texts, named, strict=True)]
+        labels, scores = self.labels(texts, words, domain, [bool(r) for r in risks])
         hashes = events_mod.simhashes(texts)
         now = self.clock()
         rows = []
         items = []
-        for post, text, ws, score, sh in zip(posts, texts, words, scores, hashes, strict=True):
-            label = label_for(score, self.band)
+        for post, text, ws, label, score, sh, ops, risk in zip(posts, texts, words, labels, scores, hashes, operators,
+                                                               risks, strict=True):
             touch = self.taxonomy.match(text)
-            operators = tuple(post.operators) or detect_operators(" ".join([text, *mentions(post.text)]))
             province, city = locate(text, post.ip_region)
             keys = keywords(ws)
             rows.append(dict(
                 label=label, score=round(float(score), 4), model=self.model.name, model_version=self.model.version,
-                touchpoints=touch, operators=operators, province=province, city=city, risk_flags=risk_flags(text),
+                touchpoints=touch, operators=ops, province=province, city=city, risk_flags=risk,
                 influence=influence(post.author_followers, post.author_verified, post.reposts, post.comments,
                                     post.likes),
                 keywords=keys, simhash=sh, analyzed_at=now,
             ))
-            items.append(events_mod.Item(post, sh, keys, operators, touch, city, label == "negative", province))
+            items.append(events_mod.Item(post, sh, keys, ops, touch, city, label == "negative", province))
         event_ids, events = events_mod.group(items, known_events)
         return [Analysis(event_id=eid, **row) for row, eid in zip(rows, event_ids, strict=True)], events
 

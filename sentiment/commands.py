@@ -1,4 +1,4 @@
-"""`yuqing sentiment train|eval|export-corrections`."""
+"""`yuqing sentiment train|eval|analyze|reanalyze|export-corrections`."""
 
 from __future__ import annotations
 
@@ -20,16 +20,35 @@ def register(sub: Any) -> None:
     tr.add_argument("--out", default="", help="where to write model files (default: the shipped sentiment/models/)")
     tr.add_argument("--holdout-dir", default="",
                     help="hold back 20%% of each set: write them here as label,text CSVs and train without them")
+    tr.add_argument("--models", default="all",
+                    help="which models to rebuild: all (default), or a comma list of linear3, linear, snownlp-weibo "
+                         "(linear and snownlp-weibo are rebuilt together); none with --splits-dir")
+    tr.add_argument("--splits-dir", default="",
+                    help="write the three-way model's dev and final splits here as label,text CSVs (for eval)")
     tr.set_defaults(func=train_command)
 
     ev = ssub.add_parser("eval", help="accuracy, macro-F1 and posts/s on a label,text CSV (1 positive, 0 negative; "
                                       "or negative/neutral/positive, scored with each model's neutral band)")
-    ev.add_argument("--data", required=True, help="CSV with header label,text")
+    ev.add_argument("--data", required=True, help="CSV with header label,text; or a telecom label file "
+                                                  "(sentiment/dev/telecom_dev_labels.jsonl: ids joined with --texts) "
+                                                  "for the whole analysis: complaints, touchpoints, escalation, churn")
+    ev.add_argument("--texts", default="", help="with a telecom label file: the CSV of id,customer_first_turn "
+                                                "(default: ../shared/data/telecom/stc3_test_operator_threads.csv)")
     ev.add_argument("--model", default="", help="model name (default: [sentiment] model in the settings, "
                                                  "which defaults to the best measured)")
     ev.add_argument("--compare", action="store_true", help="run every model on the same file and print a table")
     ev.add_argument("--model-dir", default="", help="read model files from here (default: the shipped ones)")
     ev.set_defaults(func=eval_command)
+
+    an = ssub.add_parser("analyze", help="the whole analysis of each row of your own file, one JSON object per row "
+                                         "in input order (label, score, touchpoints, operators, province, city, "
+                                         "risk_flags, keywords)")
+    an.add_argument("--input", required=True, help="a CSV with a `text` column, JSON lines with `text`, or plain "
+                                                   "lines (one post a line); - reads standard input")
+    an.add_argument("--format", choices=("auto", "csv", "jsonl", "lines"), default="auto",
+                    help="input format (default: by the file name, else by the first line)")
+    an.add_argument("--model", default="", help="model name (default: [sentiment] model in the settings)")
+    an.set_defaults(func=analyze_command)
 
     re_ = ssub.add_parser("reanalyze", help="analyze stored posts again with the configured model: those stored "
                                            "without analysis, or analyzed by another model version")
@@ -51,11 +70,27 @@ def train_command(args: argparse.Namespace) -> int:
 
     from sentiment.models import MODEL_DIR
     from sentiment.training import train_all
+    from sentiment.training3 import train_linear3
 
+    wanted = {m.strip() for m in args.models.split(",") if m.strip()}
+    unknown = wanted - {"all", "linear3", "linear", "snownlp-weibo", "none"}
+    if unknown:
+        print(f"error: --models: unknown {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     try:
-        data_dir = Path(args.data_dir) if args.data_dir else Path(__file__).resolve().parents[2] / "shared" / "data"
-        report = train_all(data_dir, Path(args.out) if args.out else MODEL_DIR,
-                           holdout_dir=Path(args.holdout_dir) if args.holdout_dir else None)
+        from sentiment.devset import shared_data
+
+        data_dir = Path(args.data_dir) if args.data_dir else shared_data()
+        out = Path(args.out) if args.out else MODEL_DIR
+        report: dict = {}
+        if args.splits_dir:
+            from sentiment.training3 import write_splits
+
+            report["splits"] = [str(p) for p in write_splits(data_dir, Path(args.splits_dir))]
+        if wanted & {"all", "linear3"}:
+            report["linear3"] = train_linear3(data_dir, out)
+        if wanted & {"all", "linear", "snownlp-weibo"}:
+            report.update(train_all(data_dir, out, holdout_dir=Path(args.holdout_dir) if args.holdout_dir else None))
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -73,8 +108,12 @@ def eval_command(args: argparse.Namespace) -> int:
             from yuqing.commands import settings_from
 
             args.model = settings_from(args).sentiment.model
-        labels, texts, skipped = read_labelled(args.data)
         names = list(REGISTRY) if args.compare else [resolve(args.model)]
+        from sentiment.devset import is_label_file
+
+        if is_label_file(args.data):
+            return _eval_telecom(args, names)
+        labels, texts, skipped = read_labelled(args.data)
         if not labels and skipped:
             return _eval_three(args, names)
     except (OSError, ValueError, ConfigError) as exc:
@@ -116,21 +155,31 @@ def _label_values(path: str) -> set[str]:
 
 def _warn_training_overlap(texts: list[str]) -> None:
     """Say so on stderr when posts being scored are in the shared data the shipped models were trained on."""
-    from pathlib import Path
-
-    from sentiment.evaluate import read_labelled
+    from sentiment.devset import shared_data
+    from sentiment.text import normalize
     from sentiment.training import SETS
+    from sentiment.training3 import split_of
 
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment"
+    data = shared_data() / "sentiment"
     trained: set[str] = set()
-    for filename in SETS.values():
+    for filename in SETS.values():  # linear and snownlp-weibo learnt from all of these, linear3 from 80%
         if (data / filename).exists():
-            trained.update(read_labelled(data / filename)[1])
+            trained.update(_texts(data / filename))
+    # linear3 learnt from the train splits of the three-way sets too (never from their dev and final splits)
+    for filename, salt in (("nlpcc2013_emotion.csv", "nl"), ("smp2020_virus_train.csv", "")):
+        if (data / filename).exists():
+            trained.update(t for t in _texts(data / filename) if not salt or split_of(normalize(t), salt) < 0.8)
     seen = sum(1 for t in texts if t in trained)
     if seen:
         print(f"warning: {seen} of {len(texts)} posts are in the data the shipped models were trained on "
               f"({data}): their accuracy is not a held-out measure. For one, run `yuqing sentiment train --out DIR "
-              "--holdout-dir H` and evaluate H's files with --model-dir DIR.", file=sys.stderr)
+              "--holdout-dir H` and evaluate H's files with --model-dir DIR; for linear3, evaluate the files "
+              "`train --splits-dir D` writes.", file=sys.stderr)
+
+
+def _texts(path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [(row.get("text") or "").strip() for row in csv.DictReader(fh)]
 
 
 def _models(names: list[str], model_dir: str) -> Iterator[tuple[str, Any]]:
@@ -173,8 +222,85 @@ def _eval_three(args: argparse.Namespace, names: list[str]) -> int:
     for r in results:
         print(f"{r['model']:16} {r['n']:>5} {r['accuracy']:>7.4f} {r['macro_f1']:>7.4f} {r['binary_accuracy']:>8.4f} "
               f"{r['binary_macro_f1']:>7.4f} {r['negative_recall']:>8.4f} {r['positive_as_negative']:>8}")
+    for r in results:
+        _print_classes(r["model"], r["per_class"], r["confusion"])
     print(json.dumps({"data": str(args.data), "results": results}, ensure_ascii=False))
     return 0 if results else 2
+
+
+def _print_classes(model: str, per_class: dict, confusion: dict) -> None:
+    """Per-label precision/recall/F1 and the confusion matrix (rows: true label, columns: predicted)."""
+    labels = list(per_class)
+    print(f"\n{model}: per label")
+    print(f"  {'label':10} {'precision':>9} {'recall':>7} {'F1':>7} {'n':>6}")
+    for lab, m in per_class.items():
+        print(f"  {lab:10} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['support']:>6}")
+    print("  confusion (rows true, columns predicted)")
+    print("  " + " " * 10 + "".join(f"{lab:>10}" for lab in labels))
+    for gold in labels:
+        print(f"  {gold:10}" + "".join(f"{confusion[gold][p]:>10}" for p in labels))
+
+
+def _eval_telecom(args: argparse.Namespace, names: list[str]) -> int:
+    """The whole analysis of each model on a telecom label file joined with its texts: sentiment, complaints,
+    touchpoints (micro and per touchpoint), escalation and churn."""
+    from sentiment import devset
+    from sentiment.analyze import Analyzer
+    from sentiment.topics import load_taxonomy
+
+    try:
+        rows = devset.load(args.data, args.texts or None)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = []
+    for name, model in _models(names, args.model_dir):
+        band = _band(name, args.model_dir)
+        figures = devset.analyze_rows(rows, Analyzer(model, load_taxonomy(), band=band))
+        results.append({"model": name, "version": model.version, **figures})
+    print(f"{'model':16} {'n':>4} {'F1_3':>6} {'neg_rec':>7} {'compl->neg':>10} {'other->neg':>10} {'touch_F1':>8} "
+          f"{'esc_P':>6} {'esc_R':>6} {'churn_P':>7} {'churn_R':>7}")
+    for r in results:
+        c, t = r["complaints"], r["touchpoints"]["micro"]
+        print(f"{r['model']:16} {r['n']:>4} {r['sentiment']['macro_f1']:>6.3f} {r['sentiment']['negative_recall']:>7.3f} "
+              f"{c['labelled_negative']:>10.3f} {c['non_complaints_labelled_negative']:>10.3f} {t['f1']:>8.3f} "
+              f"{r['escalation']['precision']:>6.3f} {r['escalation']['recall']:>6.3f} "
+              f"{r['churn']['precision']:>7.3f} {r['churn']['recall']:>7.3f}")
+    for r in results:
+        _print_classes(r["model"], r["sentiment"]["per_class"], r["sentiment"]["confusion"])
+        print("  touchpoints (precision / recall / F1 / n)")
+        for tp, m in r["touchpoints"]["per_touchpoint"].items():
+            print(f"    {tp:12} {m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f} / {m['support']}")
+    print(json.dumps({"data": str(args.data), "results": results}, ensure_ascii=False))
+    return 0 if results else 2
+
+
+def analyze_command(args: argparse.Namespace) -> int:
+    """Rows of a user's file -> JSON lines on stdout; a bad row gets an error object on its line (exit 0)."""
+    from sentiment.analyze import Analyzer
+    from sentiment.analyze_file import run
+    from yuqing.commands import settings_from
+    from yuqing.config import ConfigError
+
+    try:
+        settings = settings_from(args)
+        if args.model:
+            settings = settings.replace(sentiment={"model": args.model})
+        analyzer = Analyzer.from_settings(settings)
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        errors = run(args.input, args.format, analyzer, sys.stdout, sys.stdin)
+    except FileNotFoundError:
+        print(f"error: {args.input}: no such file", file=sys.stderr)
+        return 2
+    except (ValueError, UnicodeDecodeError) as exc:
+        print(f"error: {args.input}: {exc}", file=sys.stderr)
+        return 2
+    if errors:
+        print(f"{errors} rows could not be analysed (their lines hold an error object)", file=sys.stderr)
+    return 0
 
 
 def _positive_days(value: str) -> float:

@@ -131,14 +131,48 @@ def three_label_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict:
 
 def evaluate_three(model, band: tuple[float, float], labels: Sequence[str], texts: Sequence[str]) -> dict:
     """Three-label metrics of a model with its neutral band (see three_label_metrics), plus posts/s."""
-    from sentiment.analyze import label_for
     from sentiment.segment import clear_cache
 
     clear_cache()
     start = time.perf_counter()
-    probs = model.predict_proba(list(texts))
+    pred, _ = model_labels(model, band, texts)
     elapsed = max(time.perf_counter() - start, 1e-9)
     out = {"model": model.name, "version": model.version, "band": list(band)}
-    out.update(three_label_metrics(labels, [label_for(p, band) for p in probs]))
+    out.update(three_label_metrics(labels, pred))
     out["posts_per_s"] = round(len(texts) / elapsed, 1)
+    out["per_class"] = per_class(labels, pred)
+    out["confusion"] = confusion(labels, pred)
     return out
+
+
+def per_class(gold: Sequence[str], pred: Sequence[str], classes: Sequence[str] = THREE) -> dict:
+    """Precision, recall, F1 and support of each label."""
+    out = {}
+    for cls in classes:
+        tp = sum(1 for a, b in zip(gold, pred, strict=True) if a == cls and b == cls)
+        fp = sum(1 for a, b in zip(gold, pred, strict=True) if a != cls and b == cls)
+        fn = sum(1 for a, b in zip(gold, pred, strict=True) if a == cls and b != cls)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        out[cls] = {"precision": round(p, 4), "recall": round(r, 4),
+                    "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "support": tp + fn}
+    return out
+
+
+def confusion(gold: Sequence[str], pred: Sequence[str], classes: Sequence[str] = THREE) -> dict[str, dict[str, int]]:
+    """{gold label: {predicted label: count}}."""
+    out = {g: dict.fromkeys(classes, 0) for g in classes}
+    for a, b in zip(gold, pred, strict=True):
+        if a in out and b in out[a]:
+            out[a][b] += 1
+    return out
+
+
+def model_labels(model, band: tuple[float, float], texts: Sequence[str]) -> tuple[list[str], list[float]]:
+    """Labels and scores of raw texts: a three-way model's own labels, or the score's place in the neutral band."""
+    from sentiment.analyze import label_for
+
+    if hasattr(model, "predict_raw"):
+        return model.predict_raw(list(texts))
+    probs = model.predict_proba(list(texts))
+    return [label_for(p, band) for p in probs], probs

@@ -6,11 +6,13 @@ import math
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from sentiment.segment import content_words
+from sentiment.text import mentions
 from yuqing.vocab import OTHER as OTHER  # the touchpoint of a post that matches none
 
 HERE = Path(__file__).resolve().parent
@@ -25,30 +27,62 @@ OPERATOR_PATTERNS = {
     "中国联通": r"中国联通|联通|10010|沃派|沃家|china\s?unicom",
 }
 
-# Words that mean a customer is taking it further (regulator, media, lawyer) or leaving.
+# Words that mean a customer is taking it further (regulator, consumer body, media, court) or leaving. Measured
+# on real posts to operators (sentiment/dev/telecom_dev_labels.jsonl): escalation there is mostly an appeal for
+# public exposure by @-mentioning a newspaper, TV, local-news or regulator account, so mentions are read too.
 RISK_PATTERNS = {
-    "escalation": r"工信部|(?<!\d)12300(?!\d)|(?<!\d)12315(?!\d)|(?<!\d)315(?!\d)|投诉到|投诉至|申诉到|媒体曝光|曝光|"
-                  r"律师|起诉|法院|消协|通管局|黑猫投诉|找记者|上新闻|举报",
-    "churn": r"携号转网|转网|销户|换运营商|换个运营商|注销号码|注销手机号|退网|销号|不用你们|再也不用|换移动|换联通|换电信",
+    "escalation": r"工信部|工信微报|通管局|通信管理局|(?<!\d)12300(?!\d)|(?<!\d)12315(?!\d)|(?<!\d)12321(?!\d)|"
+                  r"(?<![\d.])315(?![\d元块])|消协|消费者协会|消委会|消费者委员会|消保委|市场监管|工商局|黑猫投诉|"
+                  r"曝光|(?<!网友)爆料|媒体|记者|上新闻|电视台|报社|律师|起诉|法院|打官司|诉讼|仲裁|求转发|求扩散|帮忙转发|"
+                  r"投诉到(?:工信|消协|12|通管|工商|市场)|申诉到",
+    "churn": r"携号转网|转网|销户|销号|消号|销卡|消卡|弃号|换号|退网|注销(?:号码|手机号|账号|账户|宽带|了|掉)?|"
+             r"换(?:个|家)?运营商|换(?:成|到|去)?(?:移动|联通|电信|广电|别家|别的)|(?:投奔|改用|转投|去办)(?:移动|联通|电信|广电)|"
+             r"(?:就|我就|要)去(?:办)?(?:移动|联通|电信)|不用你们|再也不用|不会再用|再也不会用|再也不办|不再使用|不再用|"
+             r"拒绝(?:移动|联通|电信)|早知道|后悔|不幸(?:接入|办了|选了|用了)|到期就换|到期不续|不续约|不再续|"
+             r"拆机|退掉|解约|弃用|废掉|退订宽带|退宽带|不想用了|不打算用了|准备换|考虑换|换掉|用别家|去别家|改用别家|再见了?(?:电信|移动|联通)|(?:电信|移动|联通)再见",
 }
+# The operator advertising porting is not a customer leaving.
+_PORTING_NEWS = re.compile(r"推出|上线|推行|正式|政策|新规|宣布|将于|指南|流程|办理条件|活动|全国范围|试点")
+# @-mentioned accounts that are an audience outside the operator: media, regulators, consumer bodies, police.
+_OUTSIDE_ACCOUNT = re.compile(r"报$|日报|晚报|早报|都市报|商报|青年报|法制|周末|周刊|新闻|电视|卫视|(?<![A-Za-z])TV|CCTV|央视|广电|"
+                              r"广播|电台|频道|第一现场|头条|财经|新浪科技|腾讯科技|网易科技|人民网|新华|凤凰|澎湃|记者|媒体|"
+                              r"消费|消协|消委|投诉|工信|工商|12315|315|市场监管|政府|发布$|曝光|爆料|维权|"
+                              r"身边事|那些事|不知道的|事儿")
+_OPERATOR_ACCOUNT = re.compile(r"电信|移动|联通|客服|营业厅|10086|10010|10000|天翼|沃|和包")
 
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """Touchpoint names in display order and one regex that finds any of their words."""
+    """Touchpoint names in display order and one regex that finds any of their words.
+
+    A weak word (`weak` in the file) names its touchpoints only when none of their `unless` touchpoints is
+    named by a word of its own in the same post."""
 
     names: tuple[str, ...]
     pattern: re.Pattern[str]
     word_to_touchpoints: dict[str, tuple[str, ...]]
+    weak: dict[str, tuple[str, ...]] = field(default_factory=dict)  # weak word -> touchpoints
+    unless: dict[str, frozenset[str]] = field(default_factory=dict)  # touchpoint -> touchpoints that silence its weak words
 
     def match(self, text: str) -> tuple[str, ...]:
         """Every touchpoint whose words appear in `text`, in taxonomy order; (其他,) when none does."""
         found: set[str] = set()
+        weak: set[str] = set()
         for m in self.pattern.finditer(text.lower()):
-            found.update(self.word_to_touchpoints[m.group()])
+            word = m.group()
+            found.update(self.word_to_touchpoints.get(word, ()))
+            weak.update(self.weak.get(word, ()))
+        found.update(t for t in weak if not self.unless.get(t, frozenset()) & found)
         if not found:
             return (OTHER,)
         return tuple(n for n in self.names if n in found)
+
+
+def _word_list(path: Path, name: str, spec: dict, key: str, required: bool) -> list[str]:
+    words = spec.get(key, [] if not required else None)
+    if not isinstance(words, list) or (required and not words) or not all(isinstance(w, str) and w for w in words):
+        raise ValueError(f"{path}: [touchpoints.{name}] needs a {'non-empty ' if required else ''}list of {key}")
+    return words
 
 
 def load_taxonomy(path: str | Path = DEFAULT_TOUCHPOINTS) -> Taxonomy:
@@ -62,15 +96,23 @@ def load_taxonomy(path: str | Path = DEFAULT_TOUCHPOINTS) -> Taxonomy:
     if not isinstance(table, dict) or not table:
         raise ValueError(f"{path}: no [touchpoints.<name>] tables")
     word_map: dict[str, list[str]] = {}
+    weak_map: dict[str, list[str]] = {}
+    unless: dict[str, frozenset[str]] = {}
     for name, spec in table.items():
-        words = spec.get("words") if isinstance(spec, dict) else None
-        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+        if not isinstance(spec, dict):
             raise ValueError(f"{path}: [touchpoints.{name}] needs a non-empty list of words")
-        for w in words:
+        for w in _word_list(path, name, spec, "words", True):
             word_map.setdefault(w.lower(), []).append(name)
+        for w in _word_list(path, name, spec, "weak", False):
+            weak_map.setdefault(w.lower(), []).append(name)
+        others = _word_list(path, name, spec, "unless", False)
+        if unknown := [o for o in others if o not in table]:
+            raise ValueError(f"{path}: [touchpoints.{name}] unless names unknown touchpoints {unknown}")
+        unless[name] = frozenset(others)
     names = tuple(table) + ((OTHER,) if OTHER not in table else ())
-    alternation = "|".join(re.escape(w) for w in sorted(word_map, key=len, reverse=True))
-    return Taxonomy(names, re.compile(alternation), {w: tuple(v) for w, v in word_map.items()})
+    alternation = "|".join(re.escape(w) for w in sorted(set(word_map) | set(weak_map), key=len, reverse=True))
+    return Taxonomy(names, re.compile(alternation), {w: tuple(v) for w, v in word_map.items()},
+                    {w: tuple(v) for w, v in weak_map.items()}, unless)
 
 
 _OPERATOR_RE = re.compile("|".join(f"(?P<op{i}>{p})" for i, p in enumerate(OPERATOR_PATTERNS.values())), re.I)
@@ -86,9 +128,31 @@ def detect_operators(text: str) -> tuple[str, ...]:
     return tuple(n for n in _OPERATOR_NAMES if n in found)
 
 
-def risk_flags(text: str) -> tuple[str, ...]:
-    """("escalation",) when the author threatens regulator, media or court; ("churn",) when they are leaving."""
-    return tuple(flag for flag, rx in _RISK_RE.items() if rx.search(text))
+# Services only an operator sells: a post naming one of these is about an operator even when it names none.
+# (套餐, 流量 and 信号 are left out: restaurants sell 套餐, celebrities have 流量.)
+TELECOM_TERMS = re.compile(r"宽带|光猫|光纤|话费|营业厅|携号转网|基站|运营商|装维|机顶盒|iptv|手机卡|电话卡|副卡|流量包|流量费|"
+                           r"手机信号|没信号|无信号|信号差|销号|停机|彩铃|漫游|10086|10010|10000号|12300", re.I)
+
+
+def about_operator(text: str, raw: str = "") -> bool:
+    """Whether a post is about an operator: one is named in the normalised text or @-mentioned in the raw text,
+    or it names a service only operators sell. The telecom layer of the default model decides these posts."""
+    if TELECOM_TERMS.search(text) or _OPERATOR_RE.search(text):
+        return True
+    return any(_OPERATOR_RE.search(name) for name in mentions(raw)) if raw else False
+
+
+def risk_flags(text: str, names: Sequence[str] = ()) -> tuple[str, ...]:
+    """("escalation",) when the author threatens or calls on a regulator, consumer body, media or court (in the text
+    or by @-mentioning such an account, `names`); ("churn",) when they are leaving, switching or regret joining."""
+    flags = []
+    if _RISK_RE["escalation"].search(text) or any(
+            _OUTSIDE_ACCOUNT.search(n) and not _OPERATOR_ACCOUNT.search(n) for n in names):
+        flags.append("escalation")
+    churn = [m.group() for m in _RISK_RE["churn"].finditer(text)]
+    if churn and not (all("转网" in c for c in churn) and _PORTING_NEWS.search(text)):
+        flags.append("churn")
+    return tuple(flags)
 
 
 def influence(followers: int, verified: bool, reposts: int, comments: int, likes: int) -> float:

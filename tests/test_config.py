@@ -76,7 +76,7 @@ def test_config_check_command(tmp_path: Path) -> None:
 def test_example_settings_file_is_valid() -> None:
     example = Path(__file__).resolve().parents[1] / "yuqing.example.toml"
     s = load_settings(example, env={})
-    assert s.crawl.sources == ("weibo", "zhihu", "zhidao", "heimao")
+    assert s.crawl.sources == ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,8 @@ from yuqing.vocab import PLATFORMS
 
 DEFAULT_FILE = "yuqing.toml"
 SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
-                 ("crawl", "zhihu_cookie"), ("crawl", "proxy"), ("dashboard", "cookie_secret"),
-                 ("database", "password")}
+                 ("crawl", "zhihu_cookie"), ("crawl", "tieba_cookie"), ("crawl", "bilibili_cookie"),
+                 ("crawl", "proxy"), ("dashboard", "cookie_secret"), ("database", "password")}
 DATABASE_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
                     "postgresql+psycopg": "postgresql+psycopg"}
 ENV_ALIASES = {"YUQING_ES_URL": ("store", "es_url")}
@@ -67,6 +67,8 @@ class CrawlSettings:
     zhihu_base_url: str = "https://www.zhihu.com"
     zhidao_base_url: str = "https://zhidao.baidu.com"
     heimao_base_url: str = "https://tousu.sina.com.cn"
+    tieba_base_url: str = "https://tieba.baidu.com"
+    bilibili_base_url: str = "https://api.bilibili.com"
     max_pages: int = 10
     obey_robots: bool = True
     autothrottle: bool = True
@@ -74,6 +76,8 @@ class CrawlSettings:
     concurrent_per_domain: int = 2
     weibo_cookie: str = ""
     zhihu_cookie: str = ""
+    tieba_cookie: str = ""
+    bilibili_cookie: str = ""
     proxy: str = ""
     jobstore: str = "var/scheduler.db"
     zhihu_signer: str = ""  # "module:function" signing Zhihu requests; "" = the shipped crawlers.zhihu_sign:sign
@@ -246,7 +250,8 @@ PORTS = (("smtp", "port"), ("dashboard", "port"))
 NOT_BLANK: tuple[tuple[str, str], ...] = (
     ("store", "backend"), ("store", "path"), ("store", "es_prefix"), ("store", "spool_dir"),
     ("crawl", "watchlist"), ("crawl", "jobstore"), ("crawl", "weibo_base_url"), ("crawl", "zhihu_base_url"),
-    ("crawl", "zhidao_base_url"), ("crawl", "heimao_base_url"), ("sentiment", "model"), ("sentiment", "touchpoints"),
+    ("crawl", "zhidao_base_url"), ("crawl", "heimao_base_url"), ("crawl", "tieba_base_url"),
+    ("crawl", "bilibili_base_url"), ("sentiment", "model"), ("sentiment", "touchpoints"),
     ("alerts", "rules"), ("smtp", "host"), ("smtp", "sender"), ("dashboard", "base_url"), ("", "timezone"),
 )
 
@@ -288,7 +293,7 @@ def _validate(s: Settings, origins: Mapping[tuple[str, str], str] | None = None)
         raise bad("smtp", "starttls", "choose starttls or ssl, not both")
     for src in s.crawl.sources:
         if src not in PLATFORMS:
-            raise bad("crawl", "sources", f"unknown source {src!r}")
+            raise bad("crawl", "sources", f"unknown source {src!r} (known: {', '.join(PLATFORMS)})")
     if s.alerts.quiet_hours and not re.fullmatch(r"(?:[01]?\d|2[0-3]):[0-5]\d-(?:[01]?\d|2[0-3]):[0-5]\d",
                                                  s.alerts.quiet_hours.strip()):
         raise bad("alerts", "quiet_hours", f"expected HH:MM-HH:MM, got {s.alerts.quiet_hours!r}")

@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from yuqing.vocab import ALERT_STATUSES, CASE_STATUSES, KINDS, LABELS, PLATFORMS, ROLES, SEVERITIES, SUBSCRIBER_MODES
+from yuqing.vocab import (
+    ALERT_STATUSES,
+    CASE_STATUSES,
+    HOT_BOARDS,
+    KINDS,
+    LABELS,
+    PLATFORMS,
+    ROLES,
+    SEVERITIES,
+    SUBSCRIBER_MODES,
+)
 
 
 def utc(value: datetime) -> datetime:
@@ -308,6 +318,35 @@ class Rejected:
 
     def __post_init__(self) -> None:
         _freeze_times(self)
+
+
+@dataclass(frozen=True)
+class HotEntry:
+    """One entry of a hot list (微博热搜, 百度热搜, 知乎热榜, 抖音热榜) as the board showed it at one poll."""
+
+    board: str  # one of HOT_BOARDS
+    word: str  # the entry as shown, without Weibo's #…# marks
+    rank: int  # 1-based position among the ranked entries; 0 for a pinned entry above them (置顶)
+    heat: int = 0  # the board's own heat figure (热度), 0 when it shows none
+    url: str = ""
+    label: str = ""  # the board's badge: 新, 热, 爆, 沸 … ("" when none)
+    fetched_at: datetime | None = None
+    pinned: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)  # board-specific (category, question id, raw badge code)
+
+    def __post_init__(self) -> None:
+        if self.board not in HOT_BOARDS:
+            raise ValueError(f"unknown hot board {self.board!r}")
+        if not self.word.strip():
+            raise ValueError("hot entry without a word")
+        if self.rank < 0:
+            raise ValueError(f"negative rank {self.rank}")
+        _freeze_times(self)
+
+    @property
+    def key(self) -> str:
+        """The identity of an entry across polls: `board:word`."""
+        return f"{self.board}:{self.word}"
 
 
 @dataclass(frozen=True)

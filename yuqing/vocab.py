@@ -3,8 +3,11 @@ provinces and 其他. Pure constants, stdlib only; the one place they are spelle
 
 from __future__ import annotations
 
-PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao")
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉"}
+PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
+PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉", "tieba": "贴吧",
+               "bilibili": "B站"}
+HOT_BOARDS = ("weibo", "baidu", "zhihu", "douyin")  # hot lists (热搜/热榜) polled for the watched words
+HOT_BOARD_ZH = {"weibo": "微博热搜", "baidu": "百度热搜", "zhihu": "知乎热榜", "douyin": "抖音热榜"}
 KINDS = ("post", "repost", "comment", "answer", "question", "article", "complaint")
 
 LABELS = ("negative", "neutral", "positive")

@@ -3,11 +3,16 @@
 Every parser is `parser(body, url, *, now, meta=None) -> ParseResult` and does no I/O.
 - Ids: the platform's own id. Weibo posts use the numeric mid (weibo.cn bids are converted);
   Zhihu and Zhidao questions are `q<id>` and Zhihu articles `p<id>` (separate number sequences
-  that overlap with answer ids); an answer's parent_id is its question's post_id.
+  that overlap with answer ids); an answer's parent_id is its question's post_id. A Tieba thread is
+  `t<tid>` (its first floor), other floors and floor replies keep their post id. A Bilibili video is
+  `av<aid>`, its comments keep their rpid.
 - Cursors: weibo search {page, next_page, oldest}, hotflow {max_id, end}, zhihu {next, is_end},
-  zhidao {pn, next_pn}, heimao {page, next_page}; {end: True, reason} when the site says "no more".
+  zhidao {pn, next_pn}, heimao {page, next_page}, tieba search/forum {pn, next_pn}, tieba thread {thread_id,
+  page, pages, replies}, bilibili search {page, next_page, pages}, bilibili comments {is_end, next_offset}
+  or {page, next_page}; {end: True, reason} when the site says "no more".
 - Errors: ParseError for anything unknown (truncated JSON or HTML, changed layout), Blocked for
   login/captcha/rate-limit bodies, items that fail go to `rejected`.
+- Hot lists ("hotlist.<board>") hold no posts: their ParseResult.entries are HotEntry records in rank order.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from lxml.etree import LxmlError
 
+from . import bilibili, hotlist, tieba, tieba_thread
 from .base import Blocked, PageRequest, ParseError, Parser, ParseResult
 from .common import UNFORESEEN
 from .heimao import parse_complaint as heimao_complaint
@@ -49,6 +55,19 @@ _PARSERS: dict[str, Parser] = {
     "zhidao.question": zhidao_question,
     "heimao.list": heimao_list,
     "heimao.complaint": heimao_complaint,
+    "tieba.search": tieba.parse_search,
+    "tieba.forum": tieba.parse_forum,  # a bar's thread list (/f?kw=)
+    "tieba.thread": tieba_thread.parse_thread,
+    "tieba.replies": tieba_thread.parse_replies,  # p/totalComment: the floor replies (楼中楼) of a thread page
+    "tieba.comment": tieba_thread.parse_comment,  # p/comment: further floor replies of one floor
+    "bilibili.nav": bilibili.parse_nav,
+    "bilibili.search": bilibili.parse_search,
+    "bilibili.comments": bilibili.parse_comments,  # x/v2/reply/wbi/main, x/v2/reply and x/v2/reply/reply
+    # hot lists: no posts, ParseResult.entries (HotEntry in rank order)
+    "hotlist.weibo": hotlist.parse_weibo,
+    "hotlist.baidu": hotlist.parse_baidu,
+    "hotlist.zhihu": hotlist.parse_zhihu,
+    "hotlist.douyin": hotlist.parse_douyin,
 }
 
 # What a parser may raise while reading a page whose layout changed in a way it did not foresee (a list where an

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from yuqing.records import Post, Rejected
+from yuqing.records import HotEntry, Post, Rejected
 
 
 class ParseError(Exception):
@@ -40,6 +40,7 @@ class ParseResult:
     rejected: list[Rejected] = field(default_factory=list)
     page_kind: str = ""  # e.g. "weibo.search"
     cursor: Mapping[str, Any] = field(default_factory=dict)  # paging info: next page, max_id, is_end...
+    entries: list[HotEntry] = field(default_factory=list)  # hot-list pages: the board's entries, in rank order
 
 
 # A parser: (body, url, *, now, meta) -> ParseResult. `now` makes relative dates ("5分钟前") testable.

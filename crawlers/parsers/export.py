@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from yuqing.records import Post
+from yuqing.records import HotEntry, Post
 
 from .base import ParseResult
 
@@ -28,8 +28,15 @@ def post_dict(post: Post) -> dict[str, Any]:
     return {f.name: _plain(getattr(post, f.name)) for f in dataclasses.fields(post)}
 
 
+def entry_dict(entry: HotEntry) -> dict[str, Any]:
+    """Every field of a hot-list entry; datetimes as ISO 8601 strings."""
+    return {f.name: _plain(getattr(entry, f.name)) for f in dataclasses.fields(entry)}
+
+
 def result_dict(result: ParseResult) -> dict[str, Any]:
-    """A whole parse result: posts, follow-up requests (meta posts by key), rejects and cursor."""
+    """A whole parse result: posts, follow-up requests (meta posts by key), rejects and cursor; hot-list
+    entries when the page has any."""
+    entries = {"entries": [entry_dict(e) for e in result.entries]} if result.entries else {}
     return {
         "page_kind": result.page_kind,
         "posts": [post_dict(p) for p in result.posts],
@@ -38,4 +45,5 @@ def result_dict(result: ParseResult) -> dict[str, Any]:
                      for r in result.requests],
         "rejected": [{"stage": r.stage, "reason": r.reason} for r in result.rejected],
         "cursor": _plain(dict(result.cursor)),
+        **entries,
     }

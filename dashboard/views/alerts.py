@@ -10,6 +10,12 @@ from yuqing.timefmt import local_str
 from yuqing.vocab import PROVINCES, SEVERITY_ZH
 
 ui.page_header("预警")
+stuck = [m for m in data.outbox(limit=200) if m.sent_at is None and m.last_error]
+if stuck:  # SMTP down, a refused login, a bad address: never silent
+    st.warning(f"有 {len(stuck)} 封预警邮件尚未送达，正在按退避策略重试（详见下表；命令行 `yuqing alerts outbox`）。")
+    with st.expander("通知投递：未送达的邮件", expanded=False):
+        ui.table(pd.DataFrame([{"编号": m.message_id, "收件人": "、".join(m.to), "主题": m.subject, "已尝试": m.attempts,
+                                "下次重试": local_str(m.next_attempt_at), "最近错误": m.last_error} for m in stuck]))
 alerts = data.alerts(limit=200)
 if not alerts:
     st.info("暂无预警。")

@@ -21,7 +21,7 @@ from yuqing.run import alerts_job
 BAD = [
     (["--mode", "daily", "--daily-at", "25:99"], ["日报时间 25:99 无效", "00:00 至 23:59"]),
     (["--daily-at", "8点"], ["日报时间 8点 无效"]),
-    (["--platforms", "twitter"], ["未知平台 twitter", "weibo（微博）、zhihu（知乎）、zhidao（百度知道）、heimao（黑猫投诉）"]),
+    (["--platforms", "twitter"], ["未知平台 twitter", "weibo（微博）、zhihu（知乎）、zhidao（百度知道）、heimao（黑猫投诉）、tieba（贴吧）、bilibili（B站）"]),
     (["--touchpoints", "飞机"], ["未知触点 飞机", "网络信号、宽带", "其他"]),
     (["--rules", "不存在的规则"], ["未知规则 不存在的规则", "升级投诉苗头", "数据源断流", "规则类型：", "flatline"]),
     (["--operators", "中国电讯"], ["未知运营商 中国电讯", "可选：中国电信、中国移动、中国联通"]),

@@ -99,3 +99,14 @@ def test_max_pages_error_message(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["crawl", "heimao", "--max-pages", "0"])
     assert "argument --max-pages: must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_every_source_can_be_crawled_by_name_and_others_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from yuqing.cli import build_parser
+    from yuqing.vocab import PLATFORMS
+
+    for source in PLATFORMS:
+        assert build_parser().parse_args(["crawl", source]).source == source
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["crawl", "douyin"])
+    assert "invalid choice: 'douyin'" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""End to end over loopback: the demo site (with faults) -> `python -m crawlers.runner` per platform -> SQLite.
+"""End to end over loopback: the demo site (with faults) -> `python -m crawlers.runner` per platform -> SQLite
+(all six sources, Tieba's bars and threads and Bilibili's signed search and comments included).
 
 Every scripted post a search can find is stored exactly once, a second run stores nothing new,
 and a crawl killed half-way resumes with nothing lost.
@@ -57,7 +58,10 @@ def child_env(config: Path) -> dict[str, str]:
     return {**env, "YUQING_CONFIG": str(config)}
 
 
-def crawl_all(config: Path, sources: tuple[str, ...] = ("weibo", "zhihu", "zhidao", "heimao")) -> dict[str, Any]:
+ALL = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
+
+
+def crawl_all(config: Path, sources: tuple[str, ...] = ALL) -> dict[str, Any]:
     procs = {s: subprocess.Popen([sys.executable, "-m", "crawlers.runner", s, *SCRAPY], cwd=ROOT, env=child_env(config),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for s in sources}
     out = {}
@@ -91,6 +95,10 @@ def findable(site: DemoSite) -> set[str]:
 def key_of(p: DemoPost) -> str:
     if p.platform in ("zhidao",) and p.kind == "question":
         return f"zhidao:q{p.post_id}"
+    if p.platform == "tieba" and p.kind == "post":
+        return f"tieba:t{p.post_id}"
+    if p.platform == "bilibili" and p.kind == "post":
+        return f"bilibili:av{p.post_id}"
     return f"{p.platform}:{p.post_id}"
 
 
@@ -102,7 +110,7 @@ def stored_keys(config: Path) -> list[str]:
         store.close()
 
 
-def test_all_four_platforms_with_faults_every_scripted_post_once(tmp_path: Path) -> None:
+def test_all_platforms_with_faults_every_scripted_post_once(tmp_path: Path) -> None:
     with DemoSite(scenario(FAULTS), start=START) as site:
         config = write_config(tmp_path, site.base_urls)
         Both(*open_stores(load_settings(config))).close()  # as `yuqing run` does: migrate once, then start the crawls
@@ -133,7 +141,7 @@ def test_all_four_platforms_with_faults_every_scripted_post_once(tmp_path: Path)
         store = Both(*open_stores(load_settings(config)))
         try:
             health = {h.source: h for h in store.source_health()}
-            assert set(health) == {"weibo", "zhihu", "zhidao", "heimao"}
+            assert set(health) == set(ALL)
             assert all(h.runs == 2 and h.healthy and h.last_success_at for h in health.values())
             assert store.count_posts(PostQuery(platforms=("weibo",))) == sum(k.startswith("weibo:") for k in keys)
         finally:

@@ -81,3 +81,27 @@ def test_blocked_page_exit_code(tmp_path: Path) -> None:
     page.write_text('{"ok":-100,"url":"https://passport.weibo.cn/signin/welcome"}', encoding="utf-8")
     proc = run(str(page), "--platform", "weibo", "--kind", "search")
     assert proc.returncode == 3 and "blocked" in proc.stderr
+
+
+NEW = sorted(p for d in ("tieba", "bilibili", "hotlist") for p in (ROOT / "tests" / "fixtures" / d).glob("*")
+             if not p.name.endswith(".expected.json"))
+
+
+@pytest.mark.parametrize("path", NEW, ids=lambda p: p.name)
+def test_saved_pages_of_the_new_sources_parse_without_their_url(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from yuqing.cli import main
+
+    code = main(["parse", str(path), "--now", NOW])
+    out, err = capsys.readouterr()
+    if path.name == "comment_fragment_today.html":  # a fragment names neither thread nor floor
+        assert code == 1 and "pass its url" in err
+        url = "https://tieba.baidu.com/p/comment?tid=9288123456&pid=151390013001&pn=2"
+        assert main(["parse", str(path), "--now", NOW, "--url", url]) == 0
+        out = capsys.readouterr().out
+    else:
+        assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    if path.name == "nav_today.json":  # the WBI keys: no posts
+        assert lines == []
+        return
+    assert lines and all(line.get("post_id") or line.get("board") for line in lines)

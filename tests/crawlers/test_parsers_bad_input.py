@@ -20,8 +20,10 @@ from tests.conftest import FIXTURES
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 URL = "https://example.test/page?id=1"
 JSON_PARSERS = ["weibo.search", "weibo.extend", "weibo.show", "weibo.hotflow", "weibo.comments_show",
-                "weibo.mymblog", "zhihu.search", "zhihu.answers", "heimao.list"]
-HTML_PARSERS = ["weibo.wap", "weibo.web2017", "zhihu.legacy", "zhidao.search", "zhidao.question", "heimao.complaint"]
+                "weibo.mymblog", "zhihu.search", "zhihu.answers", "heimao.list", "bilibili.nav", "bilibili.search",
+                "bilibili.comments", "tieba.replies"]
+HTML_PARSERS = ["weibo.wap", "weibo.web2017", "zhihu.legacy", "zhidao.search", "zhidao.question", "heimao.complaint",
+                "tieba.search", "tieba.forum", "tieba.thread", "tieba.comment"]
 
 
 def mblog(text: str, **extra: object) -> dict:
@@ -47,7 +49,8 @@ def test_html_instead_of_json(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["weibo.search", "weibo.show", "weibo.hotflow", "weibo.mymblog", "zhihu.search",
-                                 "zhihu.answers", "heimao.list"])
+                                 "zhihu.answers", "heimao.list", "bilibili.nav", "bilibili.search", "bilibili.comments",
+                                 "tieba.replies"])
 def test_changed_layout_is_a_clear_parse_error(key: str) -> None:
     with pytest.raises(ParseError, match="changed layout") as info:
         PARSERS[key](b'{"ok": 1, "result": {"status": {"code": 0}}, "data": {"items": []}, "paging": {}}', URL, now=NOW)
@@ -76,6 +79,13 @@ def test_ok0_is_an_honest_end_not_an_error() -> None:
     ("heimao.list", '{"result":{"status":{"code":-1,"msg":"签名错误"}}}'),
     ("zhidao.question", "<html><title>百度安全验证</title><body>请完成下方验证</body></html>"),
     ("weibo.wap", "<html><title>新浪通行证</title><body>请先登录 passport.weibo.cn</body></html>"),
+    ("bilibili.search", '{"code":-352,"message":"-352","ttl":1,"data":{"v_voucher":"voucher_8d3e2f"}}'),
+    ("bilibili.search", '{"code":0,"message":"0","ttl":1,"data":{"v_voucher":"voucher_8d3e2f"}}'),
+    ("bilibili.comments", '{"code":-412,"message":"请求被拦截","ttl":1,"data":null}'),
+    ("bilibili.comments", '{"code":-403,"message":"访问权限不足","ttl":1}'),
+    ("bilibili.comments", '{"code":-799,"message":"请求过于频繁，请稍后再试","ttl":1}'),
+    ("bilibili.nav", '{"code":-412,"message":"请求被拦截","ttl":1}'),
+    ("bilibili.search", "<html><body><h1>412</h1>由于触发哔哩哔哩安全风控策略，该次访问请求被拒绝。</body></html>"),
 ])
 def test_block_pages_raise_blocked(key: str, body: str) -> None:
     with pytest.raises(Blocked):
@@ -155,6 +165,8 @@ def test_full_text_link_is_flagged_and_removed() -> None:
 @pytest.mark.parametrize(("key", "fixture", "url"), [
     ("zhidao.question", "zhidao/question_today_gbk.html", "https://zhidao.baidu.com/question/2260123456789012345.html"),
     ("heimao.complaint", "heimao/complaint_page_today.html", "https://tousu.sina.com.cn/complaint/view/17391234501/"),
+    ("tieba.thread", "tieba/thread_page_today.html", "https://tieba.baidu.com/p/9288123456"),
+    ("tieba.search", "tieba/search_res_today_gbk.html", "https://tieba.baidu.com/f/search/res?qw=x&pn=1"),
 ])
 def test_html_cut_in_half_is_a_parse_error_not_a_short_page(key: str, fixture: str, url: str) -> None:
     body = (FIXTURES / fixture).read_bytes()

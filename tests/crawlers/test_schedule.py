@@ -28,7 +28,7 @@ def test_jobs_persist_with_explicit_ids_and_limits(tmp_path: Path) -> None:
     first.start(paused=True)
     ids = schedule.add_crawl_jobs(first, settings, config="/etc/yuqing.toml")
     first.shutdown(wait=False)
-    assert ids == ["crawl:weibo", "crawl:zhihu", "crawl:zhidao", "crawl:heimao"]
+    assert ids == ["crawl:weibo", "crawl:zhihu", "crawl:zhidao", "crawl:heimao", "crawl:tieba", "crawl:bilibili"]
 
     again = schedule.build_scheduler(settings)  # a restarted `yuqing run` finds them in var/scheduler.db
     again.start(paused=True)
@@ -40,7 +40,7 @@ def test_jobs_persist_with_explicit_ids_and_limits(tmp_path: Path) -> None:
         assert job.trigger.interval.total_seconds() == 30
         assert job.kwargs["source"] == "weibo" and job.kwargs["config"] == "/etc/yuqing.toml"
         schedule.add_crawl_jobs(again, settings)  # adding again replaces, never duplicates
-        assert len(again.get_jobs()) == 4
+        assert len(again.get_jobs()) == len(ids)
     finally:
         again.shutdown(wait=False)
 

@@ -93,7 +93,9 @@ def test_telecom_customer_service_transcripts_mention_china_mobile() -> None:
 def test_sources_keywords_and_intervals() -> None:
     assert W.keywords_for("weibo")[:3] == (T, M, U)
     assert W.interval_for("zhidao") == 3600 and W.interval_for("nowhere", 42) == 42
-    assert set(W.enabled_sources()) == {"weibo", "zhihu", "zhidao", "heimao"}
+    assert set(W.enabled_sources()) == {"weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili"}
+    assert W.bars_for("tieba") == ("中国电信", "中国移动", "中国联通", "郑州") and W.bars_for("weibo") == ()
+    assert set(W.hotlists.boards) == {"weibo", "baidu", "zhihu", "douyin"} and "断网" in W.hotlists.words
     assert load_watchlist("crawlers/watchlist.toml") == W == load_watchlist(DEFAULT_PATH)
 
 
@@ -103,6 +105,10 @@ def test_sources_keywords_and_intervals() -> None:
     ('[operators."X"]\nnmes = ["x"]\n', "unknown keys"),
     ('[operators."X"]\nnames = ["x"]\n[sources.weibo]\ninterval_seconds = 1\n', "interval_seconds must be"),
     ("not toml = = =", "not valid TOML"),
+    ('[operators."X"]\nnames = ["x"]\n[sources.tieba]\nbar = ["郑州"]\n', "sources.tieba has unknown keys"),
+    ('[operators."X"]\nnames = ["x"]\n[hotlists]\nboards = ["weibo", "toutiao"]\n', "unknown boards"),
+    ('[operators."X"]\nnames = ["x"]\n[hotlists]\ninterval_seconds = 5\n', "hotlists.interval_seconds"),
+    ('[operators."X"]\nnames = ["x"]\n[hotlists]\nwords = "断网"\n', "hotlists.words must be a list"),
 ])
 def test_bad_files_name_the_field(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "watchlist.toml"

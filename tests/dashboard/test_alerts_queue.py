@@ -153,3 +153,15 @@ def test_alert_scope_without_its_rule_or_for_an_event_rule():
     rule = alert_scope.rule_config(doc, "a")
     view = alert_scope.alert_scope(a, rule, NOW, frozenset())
     assert view.chart.operators == ("中国联通",) and view.window.since == NOW - timedelta(minutes=15)
+
+
+def test_mail_that_could_not_be_delivered_shows_on_the_alerts_page(filled):
+    from yuqing.records import OutboxMessage
+
+    mid = filled.enqueue(OutboxMessage(to=("duty@example.com",), subject="【红色预警】中国电信 断网负面激增",
+                                             text="正文", dedup_key="d1", created_at=NOW))
+    filled.mark_failed(mid, "SMTP 127.0.0.1:25 不可用或拒绝登录：Connection refused", NOW + timedelta(minutes=2))
+    at = on_page("viewer", "alerts")
+    assert any("1 封预警邮件尚未送达" in w.value for w in at.warning)
+    [row] = at.dataframe[0].value.to_dict("records")
+    assert row["收件人"] == "duty@example.com" and "Connection refused" in row["最近错误"] and row["已尝试"] == 1

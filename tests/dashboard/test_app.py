@@ -57,3 +57,19 @@ def test_unsubscribe_link_from_an_email_works_without_login(filled):
     bad.query_params["unsubscribe"] = "no-such-token"
     bad.run()
     assert any("无效" in e.value for e in bad.error)
+
+
+def test_an_unusable_store_is_one_clear_message_on_every_page(filled, tmp_path, monkeypatch):
+    """A corrupt store file (or a locked or unreachable one): no traceback on the page, one message that says so."""
+    import os
+
+    from dashboard import data
+
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
+    monkeypatch.setenv("YUQING_STORE_PATH", str(path))
+    data.close_stores()
+    for role in (None, "viewer", "admin"):
+        at = app_as(role).run()
+        assert not at.exception, at.exception
+        assert any("存储不可用" in e.value for e in at.error), [e.value for e in at.error]

@@ -58,7 +58,7 @@ def test_offsets() -> None:
 def test_default_scenario_has_chatter_and_a_crisis() -> None:
     scenario = load_scenario()
     posts = [sp.post for sp in scenario.posts]
-    assert {p.platform for p in posts} == {"weibo", "zhihu", "zhidao", "heimao"}
+    assert {p.platform for p in posts} == {"weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili"}
     crisis = [p for p in posts if "crisis" in p.tags and p.platform == "weibo" and p.kind == "post"]
     assert len(crisis) >= 10
     assert any(p.verified and p.followers > 1_000_000 for p in crisis)
@@ -152,7 +152,7 @@ def test_unknown_fault_kind_is_an_error(tmp_path: Path) -> None:
 def test_serves_over_loopback() -> None:
     with DemoSite(load_scenario()) as site:
         url = site.base_urls["weibo"]
-        assert set(site.base_urls) == {"weibo", "zhihu", "zhidao", "heimao"}
+        assert set(site.base_urls) == {"weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili"}
         robots = urllib.request.urlopen(url + "/robots.txt", timeout=10).read().decode()
         assert "Disallow: /private/" in robots
         data = json.loads(urllib.request.urlopen(url + search_path("移动"), timeout=10).read())

@@ -175,7 +175,8 @@ s.close()
 
 
 def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path) -> None:
-    """Four processes (plain subprocesses: a spawn Pool would run the __main__ an earlier AppTest left behind)."""
+    """Four processes (plain subprocesses: after an AppTest, sys.modules['__main__'] is dashboard/app.py, and a spawn
+    Pool's workers die running it and are respawned forever)."""
     import subprocess
     import sys
 

@@ -42,7 +42,7 @@ def test_eval_prints_metrics_and_a_json_last_line(small_csv: Path, capsys: pytes
     out, err = capsys.readouterr()
     last = json.loads(out.strip().splitlines()[-1])
     assert set(last) >= {"model", "n", "accuracy", "macro_f1", "posts_per_s"}
-    assert last["model"] == "linear" and last["n"] == 6
+    assert last["model"] == "linear3" and last["n"] == 6
     assert last["accuracy"] == 1.0 and last["macro_f1"] == 1.0 and last["posts_per_s"] > 0
     assert "skipped 2 rows" in err
 
@@ -52,7 +52,7 @@ def test_eval_compare_runs_every_model(small_csv: Path, capsys: pytest.CaptureFi
     out, _ = capsys.readouterr()
     lines = out.strip().splitlines()
     table = {line.split()[0] for line in lines[1:-1]}
-    assert table == {"snownlp", "snownlp-weibo", "linear"}
+    assert table == {"snownlp", "snownlp-weibo", "linear", "linear3"}
     results = json.loads(lines[-1])["results"]
     assert {r["model"] for r in results} == table and all(r["n"] == 6 for r in results)
 
@@ -117,7 +117,8 @@ def test_train_rebuilds_models_from_a_data_dir(tmp_path: Path, capsys: pytest.Ca
                     row = [label, f"{texts[i % 3]}{i}{name[6:10]}"]
                     writer.writerow(([str(i)] if header.startswith("mid") else []) + row)
     out, held = tmp_path / "models", tmp_path / "held"
-    args = ["sentiment", "train", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--holdout-dir", str(held)]
+    args = ["sentiment", "train", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--holdout-dir", str(held),
+            "--models", "linear,snownlp-weibo"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["posts"] == 64  # 80 rows less the 16 held out
@@ -126,13 +127,18 @@ def test_train_rebuilds_models_from_a_data_dir(tmp_path: Path, capsys: pytest.Ca
     assert set(thresholds) == {"linear", "snownlp-weibo", "snownlp"}
     lo, hi = thresholds["linear"]["band"]
     assert 0.0 <= lo <= hi <= 1.0
-    assert main(["sentiment", "eval", "--data", str(held / "weibo2018_holdout.csv"), "--model-dir", str(out)]) == 0
+    assert main(["sentiment", "eval", "--data", str(held / "weibo2018_holdout.csv"), "--model-dir", str(out),
+                 "--model", "linear"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["accuracy"] >= 0.9
 
 
 def test_train_names_a_missing_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sentiment", "train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
+    assert "nlpcc2013_emotion.csv is missing" in capsys.readouterr().err
+    assert main(["sentiment", "train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "m"), "--models", "linear"]) == 2
     assert "weibo2018_train.csv is missing" in capsys.readouterr().err
+    assert main(["sentiment", "train", "--models", "nosuch"]) == 2
+    assert "unknown nosuch" in capsys.readouterr().err
 
 
 def test_eval_refuses_another_labelling_scheme(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,20 +19,71 @@ CLEAR = [
 
 
 def test_registry_names_and_default() -> None:
-    assert {"snownlp", "snownlp-weibo", "linear"} <= set(REGISTRY)
-    assert resolve("default") == DEFAULT == "linear"
+    assert {"snownlp", "snownlp-weibo", "linear", "linear3"} <= set(REGISTRY)
+    assert resolve("default") == DEFAULT == "linear3"
     assert resolve("") == DEFAULT
     with pytest.raises(KeyError, match="nonesuch"):
         resolve("nonesuch")
 
 
-def test_default_model_interface_and_clear_cases() -> None:
-    model = get_model("default")
-    assert model.name == "linear" and model.version.startswith("linear-")
+@pytest.mark.parametrize("name", ["linear3", "linear"])
+def test_model_interface_and_clear_cases(name: str) -> None:
+    model = get_model(name)
+    assert model.name == name and model.version.startswith(f"{name}-")
     probs = model.predict_proba([t for t, _ in CLEAR])
     assert len(probs) == len(CLEAR) and all(0.0 <= p <= 1.0 for p in probs)
     assert [int(p >= 0.5) for p in probs] == [y for _, y in CLEAR]
     assert model.predict_proba([]) == []
+
+
+THREE = [
+    ("@中国联通客服 家里宽带从昨天开始连不上，光猫红灯，麻烦安排师傅上门看一下", "negative"),  # a calm fault report
+    ("@中国移动 为什么这个月又多扣了我二十块？", "negative"),
+    ("@中国电信客服 请问怎么查询本月剩余流量？", "neutral"),  # a how-to question
+    ("中国移动今天发布了第三季度财报", "neutral"),
+    ("感谢客服小姐姐耐心帮我解决了问题，点赞", "positive"),
+    ("今天好难过，什么都做不好[泪]", "negative"),
+    ("终于放假啦，和朋友出去玩，太开心了[哈哈]", "positive"),
+]
+
+
+def test_three_way_default_labels_complaints_questions_and_praise() -> None:
+    model = get_model("default")
+    labels, scores = model.predict_raw([t for t, _ in THREE])
+    assert labels == [y for _, y in THREE]
+    assert all(0.0 <= s <= 1.0 for s in scores) and scores[0] < 0.5 < scores[-1]
+    assert model.predict_raw([]) == ([], [])
+    assert model.predict_raw(["  "]) == (["neutral"], [0.5])  # nothing to read
+
+
+def test_three_way_model_file_round_trip(tmp_path) -> None:
+    from sentiment.models.linear3 import ThreeWayModel
+
+    model = get_model("linear3")
+    path = tmp_path / "m.npz"
+    model.save(path)
+    first = path.read_bytes()
+    model.save(path)
+    assert path.read_bytes() == first  # reproducible bytes
+    loaded = ThreeWayModel.load(path)
+    assert loaded.version == model.version
+    texts = [t for t, _ in THREE]
+    assert loaded.predict_raw(texts) == model.predict_raw(texts)
+    with np.load(path, allow_pickle=False) as data:  # plain arrays, no pickle
+        assert data["flat_w_q"].dtype == np.int8
+    assert path.stat().st_size < 5_000_000
+    with pytest.raises(FileNotFoundError, match="yuqing sentiment train"):
+        ThreeWayModel.load(tmp_path / "missing.npz")
+
+
+def test_snownlp_is_not_imported_unless_selected() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from sentiment.models import get_model; m = get_model('default'); "
+            "m.predict_raw(['联通宽带断了']); print('snownlp' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_snownlp_weibo_model_interface() -> None:

@@ -32,9 +32,9 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
-            dbapi_conn.execute("PRAGMA journal_mode=WAL")
-            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
             dbapi_conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            _wal(dbapi_conn, busy_timeout)
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
@@ -43,6 +43,28 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800,
                          connect_args={"connect_timeout": 10})
+
+
+def _wal(dbapi_conn: Any, patience: float) -> None:
+    """Put the file in WAL mode (once; it persists). Switching answers "database is locked" at once, without waiting
+    for the busy timeout, while another process holds the file exclusively (its last connection closing, a legacy
+    upgrade): several processes opening one file together then failed at open. Retried for `patience` seconds."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + patience
+    pause = 0.02
+    while True:
+        try:
+            mode = dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def describe(url: str) -> str:

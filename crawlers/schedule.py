@@ -67,15 +67,15 @@ def run_crawl_job(source: str, config: str = "", timeout: float | None = None, m
             os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
         log.error("crawl %s timed out after %.0fs and was stopped; it resumes next time", source, timeout)
-        summary = last_json(out)
-        if not _has_summary(out):  # killed before it could record its run
+        found = _summary(out)
+        if found is None:  # killed before it could record its run
             _record_failure(source, config, started, f"抓取超时（{timeout:.0f} 秒）被强制终止：{error_tail(err)}",
                             "timeout", err)
-        return {**summary, "source": source, "timeout": True, "returncode": proc.returncode}
-    summary = last_json(out)
+        return {**(found or {}), "source": source, "timeout": True, "returncode": proc.returncode}
+    found = _summary(out)
+    summary = {**(found or {}), "returncode": proc.returncode}
     summary.setdefault("source", source)
-    summary["returncode"] = proc.returncode
-    if not _has_summary(out) or proc.returncode not in (0, 1, 75):
+    if found is None or proc.returncode not in (0, 1, 75):
         summary["recorded"] = _record_failure(
             source, config, started, f"抓取进程异常退出（退出码 {proc.returncode}）：{error_tail(err)}", "crash", err)
     else:
@@ -98,21 +98,10 @@ def _record_failure(source: str, config: str, started: datetime, reason: str, ki
     return record_failed_crawl(settings, source, started, datetime.now(UTC), reason, kind)
 
 
-def _has_summary(text: str) -> bool:
-    """Whether the crawl printed its JSON summary line (it does once it has recorded its run)."""
-    for line in (text or "").strip().splitlines():
-        if line.strip().startswith("{"):
-            try:
-                if isinstance(json.loads(line), dict):
-                    return True
-            except json.JSONDecodeError:
-                continue
-    return False
-
-
-def last_json(text: str) -> dict[str, Any]:
-    """The last line of `text` that is a JSON object ({} when none is)."""
-    for line in reversed(text.strip().splitlines()):
+def _summary(text: str) -> dict[str, Any] | None:
+    """The crawl's JSON summary: the last line of `text` that is a JSON object (None when it printed none, i.e. it
+    ended before recording its run)."""
+    for line in reversed((text or "").strip().splitlines()):
         line = line.strip()
         if line.startswith("{"):
             try:
@@ -121,7 +110,12 @@ def last_json(text: str) -> dict[str, Any]:
                 continue
             if isinstance(value, dict):
                 return value
-    return {}
+    return None
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The last line of `text` that is a JSON object ({} when none is)."""
+    return _summary(text) or {}
 
 
 def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool = True) -> Any:

@@ -116,14 +116,3 @@ def merged_health(stored: Sequence[SourceHealth], waiting: Sequence[CrawlRun]) -
             rejected=base.rejected + extra.rejected,
             errors={k: base.errors.get(k, 0) + extra.errors.get(k, 0) for k in {*base.errors, *extra.errors}})
     return [by_source[s] for s in sorted(by_source)]
-
-
-def health(store: Any, spool_dir: str | os.PathLike[str]) -> tuple[list[SourceHealth], str]:
-    """Every source's health for `yuqing sources` and the dashboard: the store's, with the waiting runs counted;
-    when the store cannot be read at all, the waiting runs alone and the reason."""
-    waiting = pending(spool_dir)
-    try:
-        stored = list(store.source_health())
-    except StoreError as exc:
-        return merged_health([], waiting), str(exc)
-    return merged_health(stored, waiting), ""

@@ -74,14 +74,15 @@ def _cookie() -> str:
         return ""
 
 
-def resume_from_cookie() -> None:
-    """A reload keeps the login: the (HttpOnly) session cookie names a live session in the store."""
+def resume_from_cookie() -> dict[str, str]:
+    """A reload keeps the login: the (HttpOnly) session cookie names a live session in the store; its user, or {}."""
     token = _cookie()
-    if token:
-        user = data.resume_session(token)
-        if user:
-            st.session_state["user"] = user
-            st.session_state["session_token"] = token
+    user = data.resume_session(token) if token else None
+    if not user:
+        return {}
+    st.session_state["user"] = user
+    st.session_state["session_token"] = token
+    return user
 
 
 def _here() -> str:

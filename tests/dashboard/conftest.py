@@ -113,7 +113,8 @@ def chromium_context(pw, profile: Path):
         viewport={"width": 1400, "height": 1000})
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the served dashboard answers its health check (RuntimeError if the process ends first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -143,7 +144,7 @@ def server(tmp_path, free_port):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{free_port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         yield url, store
     finally:
         proc.terminate()

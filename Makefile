@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test setup chromium lint bench clean
+.PHONY: run test setup chromium postgresql lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/yuqing demo
 
-## test: set up (with Debian's chromium for the browser test) and run the whole suite
-test: $(STAMP) chromium
+## test: set up (with Debian's chromium for the browser test and postgresql for the OpsDB tests) and run the whole suite
+test: $(STAMP) chromium postgresql
 	$(BIN)/python -m pytest
 
 chromium:
@@ -33,6 +33,19 @@ chromium:
 	    || echo "WARNING: could not install chromium; the browser test will be skipped"; \
 	else echo "WARNING: chromium is not installed and cannot be installed here; the browser test will be skipped"; fi
 
+# The OpsDB tests start a throwaway PostgreSQL server (tests/pgserver.py) from the server binaries; no service is
+# enabled or started here.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's postgresql for the OpsDB tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	    || echo "WARNING: could not install postgresql; the PostgreSQL tests will be skipped"; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	    || echo "WARNING: could not install postgresql; the PostgreSQL tests will be skipped"; \
+	else echo "WARNING: postgresql is not installed and cannot be installed here; the PostgreSQL tests will be skipped"; fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
@@ -42,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/ops.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

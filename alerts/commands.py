@@ -119,10 +119,19 @@ def register(sub: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from yuqing.store import open_store
+    """The settings and both stores (yuqing.wiring), for commands that read posts."""
+    from yuqing.wiring import open_stores
 
     settings = settings_from(args)
-    return settings, open_store(settings)
+    return settings, open_stores(settings)
+
+
+def _ops(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The settings and the OpsDB alone, for commands about alerts, subscribers and the outbox."""
+    from yuqing.wiring import open_ops
+
+    settings = settings_from(args)
+    return settings, open_ops(settings)
 
 
 def _rules_or_exit(settings: Any) -> Any:
@@ -140,18 +149,20 @@ def run_once_command(args: argparse.Namespace) -> int:
     from alerts.email import schedule_digests
     from alerts.engine import evaluate, notify_fired
     from alerts.outbox import deliver_due
-    from yuqing.post import SEVERITY_ZH, now_utc
+    from yuqing.records import now_utc
     from yuqing.timefmt import local_str
+    from yuqing.vocab import SEVERITY_ZH
 
     settings, store = _open(args)
+    index, ops = store
     try:
         rules = _rules_or_exit(settings)
         if rules is None:
             return 2
         now = args.at or now_utc()
-        report = evaluate(store, settings, now, rules=rules)
-        queued = notify_fired(store, settings, report, now) + schedule_digests(store, settings, now)
-        sent = 0 if args.no_send else deliver_due(store, settings, now)
+        report = evaluate(index, ops, settings, now, rules=rules)
+        queued = notify_fired(index, ops, settings, report, now) + schedule_digests(index, ops, settings, now)
+        sent = 0 if args.no_send else deliver_due(ops, settings, now)
         print(f"评估时间 {local_str(now, '%Y-%m-%d %H:%M:%S')}：{len(rules)} 条规则，"
               f"触发 {len(report.fired)} 条，持续 {sum(d.action == 'update' for d in report.decisions)} 条，"
               f"抑制 {sum(d.action == 'suppressed' for d in report.decisions)} 条；邮件入队 {queued} 封，发出 {sent} 封")
@@ -169,8 +180,9 @@ def run_once_command(args: argparse.Namespace) -> int:
 
 def backtest_command(args: argparse.Namespace) -> int:
     from alerts.engine import backtest
-    from yuqing.post import SEVERITY_ZH, now_utc
+    from yuqing.records import now_utc
     from yuqing.timefmt import local_str
+    from yuqing.vocab import SEVERITY_ZH
 
     now = now_utc()
     if args.end > now:  # no data from the future: flatline would report every source as silent there
@@ -185,7 +197,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         rules = _rules_or_exit(settings)
         if rules is None:
             return 2
-        hits = backtest(store, settings, args.start, args.end, args.step, rules=rules)
+        hits = backtest(store.index, store.ops, settings, args.start, args.end, args.step, rules=rules)
     finally:
         store.close()
     for h in hits:
@@ -207,23 +219,22 @@ def backtest_command(args: argparse.Namespace) -> int:
 def test_email_command(args: argparse.Namespace) -> int:
     from alerts.outbox import deliver_due
     from alerts.render import render_alert
-    from alerts.subscriptions import check_email
-    from yuqing.post import Alert, Subscriber, now_utc
-    from yuqing.store.base import OutboxMessage
+    from yuqing.ops.subscribers import check_email
+    from yuqing.records import Alert, OutboxMessage, Subscriber, now_utc
 
     try:
         args.address = check_email(args.address)
     except ValueError as exc:
         print(f"测试邮件未发送：{exc}", file=sys.stderr)
         return 2
-    settings, store = _open(args)
+    settings, store = _ops(args)
     try:
         now = now_utc()
         sample = Alert(rule="测试", key="test", severity="yellow", title="这是一封测试预警邮件",
                        reason=f"由 yuqing alerts test-email 于 {now.isoformat()} 发出，用于检查 SMTP 设置。",
                        opened_at=now, updated_at=now, alert_id=0)
         r = render_alert(sample, "test", [], Subscriber(email=args.address, token="test"), settings)
-        mid = store.enqueue_email(OutboxMessage(to=(args.address,), subject=r.subject, text=r.text, html=r.html,
+        mid = store.enqueue(OutboxMessage(to=(args.address,), subject=r.subject, text=r.text, html=r.html,
                                                 dedup_key=f"test:{args.address}:{now.isoformat()}", created_at=now))
         sent = deliver_due(store, settings, now)
         msg = next((m for m in store.list_outbox(limit=20) if m.message_id == mid), None)
@@ -255,18 +266,17 @@ def rules_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from alerts.window import STATUS_ZH
-    from yuqing.post import SEVERITY_ZH
     from yuqing.timefmt import local_str
+    from yuqing.vocab import ALERT_STATUS_ZH, SEVERITY_ZH
 
-    _, store = _open(args)
-    try:  # the store orders by last change; the newest opened are not always among the last changed
+    _, store = _ops(args)
+    try:  # the OpsDB orders by last change; the newest opened are not always among the last changed
         alerts = store.list_alerts(statuses=tuple(args.status or ()), limit=ALL_ALERTS)
     finally:
         store.close()
     alerts = sorted(alerts, key=lambda a: (a.opened_at, a.alert_id or 0), reverse=True)[:max(args.limit, 0)]
     for a in alerts:
-        print(f"#{a.alert_id} {local_str(a.opened_at)} 【{SEVERITY_ZH[a.severity]}】{STATUS_ZH[a.status]} "
+        print(f"#{a.alert_id} {local_str(a.opened_at)} 【{SEVERITY_ZH[a.severity]}】{ALERT_STATUS_ZH[a.status]} "
               f"{a.title}（规则：{a.rule}）")
     if not alerts:
         print("没有预警")
@@ -274,10 +284,10 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def lifecycle_command(args: argparse.Namespace) -> int:
-    from alerts.window import STATUS_ZH
-    from yuqing import lifecycle
+    from yuqing.ops import lifecycle
+    from yuqing.vocab import ALERT_STATUS_ZH
 
-    _, store = _open(args)
+    _, store = _ops(args)
     try:
         if args.action == "ack":
             a = lifecycle.acknowledge(store, args.alert_id, _actor(args), note=args.note)
@@ -288,27 +298,28 @@ def lifecycle_command(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(f"预警 #{a.alert_id} 现为{STATUS_ZH.get(a.status, a.status)}")
+    print(f"预警 #{a.alert_id} 现为{ALERT_STATUS_ZH.get(a.status, a.status)}")
     return 0
 
 
 def silence_command(args: argparse.Namespace) -> int:
-    from alerts.catalog import CatalogError, rule_names
-    from yuqing import lifecycle
-    from yuqing.post import now_utc
+    from alerts.loader import load_rule_names, rules_path
+    from alerts.rules import RuleError
+    from yuqing.ops import lifecycle
+    from yuqing.records import now_utc
     from yuqing.timefmt import local_str
 
     settings = settings_from(args)
     if args.rule != "*":
         try:
-            names = rule_names(settings)
-        except CatalogError as exc:
-            print(f"静默失败：{exc}", file=sys.stderr)
+            names = load_rule_names(rules_path(settings.alerts.rules))
+        except RuleError as exc:  # one line (YAML errors span several)
+            print("静默失败：规则文件错误：" + " ".join(str(exc).split()), file=sys.stderr)
             return 2
         if args.rule not in names:
             print(f"静默失败：未知规则 {args.rule}（可选：{'、'.join(names)}；或 * 表示所有规则）", file=sys.stderr)
             return 2
-    _, store = _open(args)
+    _, store = _ops(args)
     try:
         s = lifecycle.silence(store, args.rule, args.key, now_utc() + args.duration, _actor(args), args.reason)
     except lifecycle.LifecycleError as exc:
@@ -321,14 +332,15 @@ def silence_command(args: argparse.Namespace) -> int:
 
 
 def subscribe_command(args: argparse.Namespace) -> int:
-    from alerts.subscriptions import describe, subscribe
+    from alerts.subscriptions import describe
+    from yuqing.ops.subscribers import subscribe
 
-    settings, store = _open(args)
+    settings, store = _ops(args)
     try:
         fields = {k: getattr(args, k) for k in ("name", "min_severity", "operators", "touchpoints", "regions",
                                                 "platforms", "rules", "mode", "daily_at")}
         try:
-            sub = subscribe(store, settings, args.email, **fields)
+            sub = subscribe(store, settings, args.email, actor=cli_actor(), **fields)
         except ValueError as exc:
             print(f"订阅失败：{exc}", file=sys.stderr)
             return 2
@@ -343,7 +355,7 @@ def subscribers_command(args: argparse.Namespace) -> int:
 
     from alerts.subscriptions import describe
 
-    _, store = _open(args)
+    _, store = _ops(args)
     try:
         subs = store.list_subscribers()
     finally:
@@ -359,11 +371,11 @@ def subscribers_command(args: argparse.Namespace) -> int:
 
 
 def unsubscribe_command(args: argparse.Namespace) -> int:
-    from alerts.subscriptions import unsubscribe
+    from yuqing.ops.subscribers import unsubscribe
 
-    _, store = _open(args)
+    _, store = _ops(args)
     try:
-        ok = unsubscribe(store, args.email_or_token)
+        ok = unsubscribe(store, args.email_or_token, actor=cli_actor())
     finally:
         store.close()
     print("已退订" if ok else "没有找到该订阅")
@@ -373,7 +385,7 @@ def unsubscribe_command(args: argparse.Namespace) -> int:
 def outbox_command(args: argparse.Namespace) -> int:
     from yuqing.timefmt import local_str
 
-    _, store = _open(args)
+    _, store = _ops(args)
     try:
         msgs = store.list_outbox(limit=args.limit)
     finally:

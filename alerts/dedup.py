@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from alerts.window import Match, severity_rank
-from yuqing.post import Alert
-from yuqing.store.base import Silence
+from alerts.window import Match
+from yuqing.records import Alert, Silence
 from yuqing.timefmt import local_str
+from yuqing.vocab import severity_rank
 
 ACTIONS = ("new", "raise", "reopen", "update", "suppressed")
 MERGED = "；同一事件另有【"  # before another rule's reason added to an alert it raised

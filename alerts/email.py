@@ -1,4 +1,4 @@
-"""Choose recipients and queue messages in the store outbox: immediate alerts, hourly digests, quiet-hours digests
+"""Choose recipients and queue messages in the OpsDB outbox: immediate alerts, hourly digests, quiet-hours digests
 and the daily report. Sending is alerts.outbox.deliver_due; every message is stored first and keyed so it is
 queued (and so sent) once."""
 
@@ -9,28 +9,30 @@ from datetime import datetime, time, timedelta
 
 from alerts.chart import bar_chart
 from alerts.render import Rendered, alert_rows, render_alert, render_daily, render_digest, sample_rows
-from alerts.snapshot import PROVINCES
-from alerts.subscriptions import LOW, daily_time, in_quiet_hours, quiet_period, schedule_problem, wants
+from alerts.subscriptions import LOW, in_quiet_hours, quiet_period, schedule_problem, wants
 from yuqing.config import Settings
-from yuqing.post import Alert, Rejected, StoredPost, Subscriber, utc
-from yuqing.store.base import OutboxMessage, PostQuery, Store
+from yuqing.index import PostIndex, PostQuery
+from yuqing.ops import OpsDB
+from yuqing.ops.subscribers import daily_time
+from yuqing.records import Alert, OutboxMessage, Rejected, StoredPost, Subscriber, utc
 from yuqing.timefmt import SHANGHAI, local, local_str
+from yuqing.vocab import PROVINCES, SEVERITIES
 
 log = logging.getLogger(__name__)
 CHART = "daily-chart.png"
 
 
-def _enqueue(store: Store, sub: Subscriber, r: Rendered, key: str, now: datetime,
+def _enqueue(ops: OpsDB, sub: Subscriber, r: Rendered, key: str, now: datetime,
              attachments: tuple[tuple[str, str, bytes], ...] = ()) -> int | None:
-    return store.enqueue_email(OutboxMessage(to=(sub.email,), subject=r.subject, text=r.text, html=r.html,
+    return ops.enqueue(OutboxMessage(to=(sub.email,), subject=r.subject, text=r.text, html=r.html,
                                              dedup_key=key, attachments=attachments, created_at=now,
                                              next_attempt_at=now))
 
 
-def sample_posts(store: Store, alert: Alert) -> list[StoredPost]:
+def sample_posts(index: PostIndex, alert: Alert) -> list[StoredPost]:
     if not alert.sample_keys:
         return []
-    posts = {sp.post.key: sp for sp in store.search_posts(PostQuery(keys=alert.sample_keys), limit=len(alert.sample_keys))}
+    posts = {sp.post.key: sp for sp in index.search_posts(PostQuery(keys=alert.sample_keys), limit=len(alert.sample_keys))}
     return [posts[k] for k in alert.sample_keys if k in posts]
 
 
@@ -41,12 +43,12 @@ def action_of(alert: Alert) -> str:
     return "reopen" if alert.reopened and alert.status == "open" else "raise"
 
 
-def notify(store: Store, settings: Settings, alerts: list[Alert], now: datetime,
+def notify(index: PostIndex, ops: OpsDB, settings: Settings, alerts: list[Alert], now: datetime,
            actions: dict[int, str] | None = None) -> int:
     """Queue one message per alert per immediate subscriber who wants it; low severity waits in quiet hours.
     The key (alert, subscriber, severity, reopen count) means a raise or reopen is new news, a repeat is not."""
     now = utc(now)
-    subs = [s for s in store.list_subscribers(active_only=True) if s.mode == "immediate"]
+    subs = [s for s in ops.list_subscribers(active_only=True) if s.mode == "immediate"]
     quiet = in_quiet_hours(settings.alerts.quiet_hours, now)
     queued = 0
     for alert in alerts:
@@ -55,29 +57,29 @@ def notify(store: Store, settings: Settings, alerts: list[Alert], now: datetime,
         chosen = [s for s in subs if wants(s, alert)]
         if not chosen:
             continue
-        posts = sample_posts(store, alert)
+        posts = sample_posts(index, alert)
         for sub in chosen:
             key = f"alert:{alert.alert_id}:{sub.subscriber_id}:{alert.severity}:{alert.reopened}"
-            if _enqueue(store, sub, render_alert(alert, (actions or {}).get(alert.alert_id or 0) or action_of(alert), posts, sub,
+            if _enqueue(ops, sub, render_alert(alert, (actions or {}).get(alert.alert_id or 0) or action_of(alert), posts, sub,
                                                    settings), key, now):
                 queued += 1
     return queued
 
 
-def _active_in(store: Store, sub: Subscriber, start: datetime, end: datetime, low_only: bool = False) -> list[Alert]:
+def _active_in(ops: OpsDB, sub: Subscriber, start: datetime, end: datetime, low_only: bool = False) -> list[Alert]:
     out = []
-    for a in store.list_alerts(since=start, limit=1000):
+    for a in ops.list_alerts(since=start, limit=1000):
         when = a.updated_at or a.opened_at
         if start <= when < end and wants(sub, a) and (not low_only or a.severity in LOW):
             out.append(a)
-    return sorted(out, key=lambda a: (-("blue", "yellow", "orange", "red").index(a.severity), a.opened_at))
+    return sorted(out, key=lambda a: (-SEVERITIES.index(a.severity), a.opened_at))
 
 
 def _period(start: datetime, end: datetime) -> str:
     return f"{local_str(start)} 至 {local_str(end, '%H:%M' if local(start).date() == local(end).date() else '%m-%d %H:%M')}"
 
 
-def schedule_digests(store: Store, settings: Settings, now: datetime) -> int:
+def schedule_digests(index: PostIndex, ops: OpsDB, settings: Settings, now: datetime) -> int:
     """Queue whatever digest or report is due at `now` (idempotent: safe to call every minute). A subscriber whose
     stored settings cannot be scheduled (or whose digest fails) is skipped, recorded as rejected and logged once per
     problem; the others still get theirs."""
@@ -85,22 +87,21 @@ def schedule_digests(store: Store, settings: Settings, now: datetime) -> int:
     queued = 0
     end = now.replace(minute=0, second=0, microsecond=0)
     quiet = quiet_period(settings.alerts.quiet_hours, now)
-    for sub in store.list_subscribers(active_only=True):
+    for sub in ops.list_subscribers(active_only=True):
         problem = schedule_problem(sub)
         if not problem:
             try:
-                queued += _schedule_one(store, settings, sub, now, end, quiet)
+                queued += _schedule_one(index, ops, settings, sub, now, end, quiet)
             except Exception as exc:  # one subscriber's broken digest must not stop the others'
                 log.exception("digest for subscriber %s failed", sub.subscriber_id)
                 problem = f"{type(exc).__name__}: {exc}"
-        _note_problem(store, sub, problem, now)
+        _note_problem(ops, sub, problem, now)
     return queued
 
 
-def _note_problem(store: Store, sub: Subscriber, problem: str, now: datetime) -> None:
+def _note_problem(ops: OpsDB, sub: Subscriber, problem: str, now: datetime) -> None:
     """Record a skipped subscriber as rejected (stage "subscriber") when its problem is new; forget it once fixed."""
-    state = f"alerts.subscriber_problem.{sub.subscriber_id}"
-    before = store.get_state(state) or ""
+    before = ops.get_mark(sub.subscriber_id or 0, "problem")
     if problem == before:
         if problem:
             log.debug("subscriber %s still skipped: %s", sub.subscriber_id, problem)
@@ -108,47 +109,49 @@ def _note_problem(store: Store, sub: Subscriber, problem: str, now: datetime) ->
     if problem:
         reason = f"订阅者 #{sub.subscriber_id} {sub.email}：{problem}；已跳过其汇总与日报"
         log.warning("alerts: %s", reason)
-        store.record_rejected([Rejected(source="alerts", stage="subscriber", reason=reason[:500],
-                                        sample=f"mode={sub.mode} daily_at={sub.daily_at}", at=now)])
-    store.set_state(state, problem)
+        ops.record_rejected([Rejected(source="alerts", stage="subscriber", reason=reason[:500],
+                                      sample=f"mode={sub.mode} daily_at={sub.daily_at}", at=now)])
+    ops.set_mark(sub.subscriber_id or 0, "problem", problem, now)
 
 
-def _schedule_one(store: Store, settings: Settings, sub: Subscriber, now: datetime, end: datetime,
+def _schedule_one(index: PostIndex, ops: OpsDB, settings: Settings, sub: Subscriber, now: datetime, end: datetime,
                   quiet: tuple[datetime, datetime] | None) -> int:
-    """Queue this subscriber's hourly digest, quiet-hours digest or 日报 if one is due: the number queued (0 or 1)."""
+    """Queue this subscriber's hourly digest, quiet-hours digest or 日报 if one is due: the number queued (0 or 1).
+    Each kind keeps the key of the last period it looked at as a digest mark (OpsDB.get_mark/set_mark); the
+    outbox's dedup key makes a digest go out once even if two evaluations race."""
+    sid = sub.subscriber_id or 0
     if sub.mode == "hourly":
-        key, state = f"hourly:{sub.subscriber_id}:{end:%Y%m%dT%H}", f"alerts.hourly.{sub.subscriber_id}"
-        if store.get_state(state) == key:
+        key = f"hourly:{sid}:{end:%Y%m%dT%H}"
+        if ops.get_mark(sid, "hourly") == key:
             return 0  # this closed hour was already looked at
         queued = 0
-        alerts = _active_in(store, sub, end - timedelta(hours=1), end)
+        alerts = _active_in(ops, sub, end - timedelta(hours=1), end)
         if alerts:
             r = render_digest("舆情小时汇总", _period(end - timedelta(hours=1), end), alerts, end - timedelta(hours=1),
                               sub, settings)
-            queued = int(bool(_enqueue(store, sub, r, key, now)))
-        store.set_state(state, key)
+            queued = int(bool(_enqueue(ops, sub, r, key, now)))
+        ops.set_mark(sid, "hourly", key, now)
         return queued
     if sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
-        key, state = f"quiet:{sub.subscriber_id}:{quiet[1]:%Y%m%d}", f"alerts.quiet.{sub.subscriber_id}"
-        if store.get_state(state) == key:
+        key = f"quiet:{sid}:{quiet[1]:%Y%m%d}"
+        if ops.get_mark(sid, "quiet") == key:
             return 0
         queued = 0
-        alerts = _active_in(store, sub, quiet[0], quiet[1], low_only=True)
+        alerts = _active_in(ops, sub, quiet[0], quiet[1], low_only=True)
         if alerts:
             r = render_digest("夜间低级别预警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
-            queued = int(bool(_enqueue(store, sub, r, key, now)))
-        store.set_state(state, key)
+            queued = int(bool(_enqueue(ops, sub, r, key, now)))
+        ops.set_mark(sid, "quiet", key, now)
         return queued
     if sub.mode == "daily":
         due = last_daily_time(sub, now)
-        key = f"daily:{sub.subscriber_id}:{local(due):%Y%m%d}"
-        state = f"alerts.daily.{sub.subscriber_id}"
-        if store.get_state(state) == key:
+        key = f"daily:{sid}:{local(due):%Y%m%d}"
+        if ops.get_mark(sid, "daily") == key:
             return 0  # already queued: do not rebuild the report every minute
-        data = daily_report(store, settings, sub, due - timedelta(days=1), due)
-        queued = int(bool(_enqueue(store, sub, render_daily(data, sub, settings), key, now,
+        data = daily_report(index, ops, settings, sub, due - timedelta(days=1), due)
+        queued = int(bool(_enqueue(ops, sub, render_daily(data, sub, settings), key, now,
                                    ((CHART, "image/png", data["chart_png"]),))))
-        store.set_state(state, key)
+        ops.set_mark(sid, "daily", key, now)
         return queued
     return 0
 
@@ -166,35 +169,37 @@ def _sub_query(sub: Subscriber, start: datetime, end: datetime) -> PostQuery:
                      cities=tuple(r for r in sub.regions if r not in PROVINCES))
 
 
-def _events_in(store: Store, sub: Subscriber, q: PostQuery, start: datetime, end: datetime, limit: int = 5) -> list:
+def _events_in(index: PostIndex, sub: Subscriber, q: PostQuery, start: datetime, end: datetime,
+               limit: int = 5) -> list:
     """The largest events seen within [start, end) that fit the subscriber: operators, touchpoints and city where
     the event carries them, and at least one of its posts in the window within the subscriber's filters."""
     out = []
-    for e in store.list_events(since=start, limit=200):
+    for e in index.list_events(since=start, limit=200):
         if not (e.last_seen >= start and e.first_seen < end):
             continue
         if (sub.operators and e.operators and not set(sub.operators) & set(e.operators)) or \
                 (sub.touchpoints and e.touchpoints and not set(sub.touchpoints) & set(e.touchpoints)) or \
                 (q.cities and e.city and not q.provinces and e.city not in q.cities):
             continue
-        if store.count_posts(PostQuery(**{**q.__dict__, "event_id": e.event_id})):
+        if index.count_posts(PostQuery(**{**q.__dict__, "event_id": e.event_id})):
             out.append(e)
             if len(out) == limit:
                 break
     return out
 
 
-def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datetime, end: datetime) -> dict:
+def daily_report(index: PostIndex, ops: OpsDB, settings: Settings, sub: Subscriber, start: datetime,
+                 end: datetime) -> dict:
     """The numbers of one day for one subscriber's filters, and the hourly chart as PNG bytes."""
     q = _sub_query(sub, start, end)
     neg = PostQuery(**{**q.__dict__, "labels": ("negative",)})
-    total, negative = store.count_posts(q), store.count_posts(neg)
-    prev = store.count_posts(PostQuery(**{**neg.__dict__, "since": start - timedelta(days=1), "until": start}))
+    total, negative = index.count_posts(q), index.count_posts(neg)
+    prev = index.count_posts(PostQuery(**{**neg.__dict__, "since": start - timedelta(days=1), "until": start}))
     first = start.replace(minute=0, second=0, microsecond=0)  # the store buckets posts on the hour
     hours = [first + timedelta(hours=i) for i in range(-int((first - end).total_seconds() // 3600))]
     all_by_hour: dict[datetime, int] = {}
     neg_by_hour: dict[datetime, int] = {}
-    for b in store.volume(q, bucket_seconds=3600, by="label"):
+    for b in index.volume(q, bucket_seconds=3600, by="label"):
         all_by_hour[b.start] = all_by_hour.get(b.start, 0) + b.count
         if b.key == "negative":
             neg_by_hour[b.start] = neg_by_hour.get(b.start, 0) + b.count
@@ -202,8 +207,8 @@ def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datet
     negatives = [neg_by_hour.get(h, 0) for h in hours]
     change = ("持平" if negative == prev else f"{'增加' if negative > prev else '减少'} {abs(negative - prev)} 条"
               + (f"，{(negative - prev) / prev:+.0%}" if prev else ""))
-    alerts = _active_in(store, sub, start, end)
-    top = store.search_posts(neg, limit=5, order="influence_desc")
+    alerts = _active_in(ops, sub, start, end)
+    top = index.search_posts(neg, limit=5, order="influence_desc")
     filters = "；".join(f"{zh}：{'、'.join(getattr(sub, n))}" for n, zh in
                        (("operators", "运营商"), ("touchpoints", "触点"), ("regions", "地区"), ("platforms", "平台"))
                        if getattr(sub, n))
@@ -211,10 +216,10 @@ def daily_report(store: Store, settings: Settings, sub: Subscriber, start: datet
         "day": local(end).strftime("%Y-%m-%d"), "period": _period(start, end), "filters": filters,
         "total": total, "negative": negative, "prev_negative": prev, "change": change,
         "share": f"{negative / total:.0%}" if total else "0%",
-        "by_operator": list(store.facet(neg, "operator", size=5).items()),
-        "by_touchpoint": list(store.facet(neg, "touchpoint", size=6).items()),
-        "keywords": list(store.facet(neg, "keyword", size=12)),
-        "events": _events_in(store, sub, q, start, end),
+        "by_operator": list(index.facet(neg, "operator", size=5).items()),
+        "by_touchpoint": list(index.facet(neg, "touchpoint", size=6).items()),
+        "keywords": list(index.facet(neg, "keyword", size=12)),
+        "events": _events_in(index, sub, q, start, end),
         "alerts": alert_rows(alerts, settings, start), "samples": sample_rows(top),
         "hourly_text": " ".join(f"{local(h):%H}时{n}" for h, n in zip(hours, negatives, strict=True) if n) or "无",
         "chart_cid": CHART, "chart_png": bar_chart(totals, negatives),

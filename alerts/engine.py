@@ -1,4 +1,5 @@
-"""The run loop: build windows from the store, run the rules, apply noise control, save alerts, notify."""
+"""The run loop: build windows from the post index, run the rules, apply noise control, save alerts in the OpsDB,
+notify."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from alerts.dedup import Decision, decide, is_silenced
 from alerts.loader import load_rules, rules_path
 from alerts.rules import Rule
 from alerts.snapshot import build_window
-from alerts.window import Match, severity_rank
+from alerts.window import Match
 from yuqing.config import Settings
-from yuqing.post import Alert, CrawlRun, Rejected, utc
-from yuqing.store.base import AuditEntry, Store
+from yuqing.index import PostIndex
+from yuqing.ops import OpsDB
+from yuqing.records import Alert, AuditEntry, CrawlRun, Rejected, utc
+from yuqing.vocab import ACTIVE_ALERT_STATUSES, severity_rank
 
 log = logging.getLogger(__name__)
-ACTIVE = ("open", "acknowledged")
+ACTIVE = ACTIVE_ALERT_STATUSES
 EVENT_MEMORY = timedelta(days=7)  # how far back an event's alert is looked up
 BACKTEST_RUNS = 1_000_000  # crawl runs a backtest replays source health from (a year of four sources every 2 min)
 
@@ -65,67 +68,68 @@ def realert_for(rule: Rule, settings: Settings) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def evaluate_rules(store: Store, rules: list[Rule], now: datetime, report: RunReport, *,
+def evaluate_rules(index: PostIndex, ops: OpsDB | None, rules: list[Rule], now: datetime, report: RunReport, *,
                    runs: Sequence[CrawlRun] | None = None) -> list[tuple[Rule, Match]]:
     """Every match of every rule at `now`; a failing rule is logged and counted, the others still run.
     `runs` (crawl runs, oldest first) replays source health as it was at `now` (backtests)."""
     out = []
     for rule in rules:
         try:
-            out += [(rule, m) for m in rule.evaluate(build_window(store, rule, now, runs=runs))]
+            out += [(rule, m) for m in rule.evaluate(build_window(index, ops, rule, now, runs=runs))]
         except Exception as exc:  # one broken rule must not silence the rest
             log.exception("alert rule %s failed", rule.name)
             report.errors[rule.name] = f"{type(exc).__name__}: {exc}"
     return out
 
 
-def evaluate(store: Store, settings: Settings, now: datetime, *, rules: list[Rule] | None = None) -> RunReport:
+def evaluate(index: PostIndex, ops: OpsDB, settings: Settings, now: datetime, *,
+             rules: list[Rule] | None = None) -> RunReport:
     """Run the rules at `now` and save what they decide; nothing is sent (see run_once)."""
     now = utc(now)
     rules = configured_rules(settings) if rules is None else rules
     report = RunReport(now=now)
-    matches = evaluate_rules(store, rules, now, report)
-    silences = store.active_silences(now)
-    recent = store.list_alerts(since=now - EVENT_MEMORY, limit=2000)
+    matches = evaluate_rules(index, ops, rules, now, report)
+    silences = ops.active_silences(now)
+    recent = ops.list_alerts(since=now - EVENT_MEMORY, limit=2000)
     by_event = {a.event_id: a for a in reversed(recent) if a.event_id}
     by_name = {r.name: r for r in rules}
     for rule, match in matches:
-        existing = pick_existing(store.find_alert(match.rule, match.key), by_event.get(match.event_id or "\0"))
+        existing = pick_existing(ops.find_alert(match.rule, match.key), by_event.get(match.event_id or "\0"))
         silence = is_silenced(match, silences, now)
         decision = decide(match, existing, now, realert_for(rule, settings), silenced=silence is not None,
                           takes_over=takes_over(rule, match, existing, by_name))
         if decision.action != "suppressed":
-            saved = store.save_alert(decision.alert)
+            saved = ops.save_alert(decision.alert)
             decision = Decision(decision.action, saved, match, decision.notify, decision.silenced, decision.why)
             if saved.event_id:
                 by_event[saved.event_id] = saved
             if decision.action in ("new", "reopen", "raise"):
-                store.add_audit(AuditEntry(at=now, actor="system", action=f"alert_{decision.action}",
+                ops.add_audit(AuditEntry(at=now, actor="system", action=f"alert_{decision.action}",
                                            target=f"alert:{saved.alert_id}", detail=f"{saved.severity} {saved.title}"))
         report.decisions.append(decision)
     if report.errors:
-        store.record_rejected([Rejected(source="alerts", stage="rule", reason=f"{name}: {err}"[:500], at=now)
+        ops.record_rejected([Rejected(source="alerts", stage="rule", reason=f"{name}: {err}"[:500], at=now)
                                for name, err in report.errors.items()])
-    store.set_state("alerts.last_run", now.isoformat())
     return report
 
 
-def run_once(store: Store, settings: Settings, now: datetime, *, rules: list[Rule] | None = None) -> list[Alert]:
+def run_once(index: PostIndex, ops: OpsDB, settings: Settings, now: datetime, *,
+             rules: list[Rule] | None = None) -> list[Alert]:
     """Evaluate now, save alerts, and queue emails for the new, raised and reopened ones (plus due digests)."""
     from alerts.email import schedule_digests
 
-    report = evaluate(store, settings, now, rules=rules)
-    notify_fired(store, settings, report, now)
-    schedule_digests(store, settings, now)
+    report = evaluate(index, ops, settings, now, rules=rules)
+    notify_fired(index, ops, settings, report, now)
+    schedule_digests(index, ops, settings, now)
     return [a for _, a, _ in per_alert(report.decisions)]
 
 
-def notify_fired(store: Store, settings: Settings, report: RunReport, now: datetime) -> int:
+def notify_fired(index: PostIndex, ops: OpsDB, settings: Settings, report: RunReport, now: datetime) -> int:
     """Queue one email per alert that fired in this evaluation (see per_alert); the number queued."""
     from alerts.email import notify
 
     chosen = [(action, alert) for action, alert, mail in per_alert(report.decisions) if mail]
-    return notify(store, settings, [a for _, a in chosen], now, {a.alert_id or 0: action for action, a in chosen})
+    return notify(index, ops, settings, [a for _, a in chosen], now, {a.alert_id or 0: action for action, a in chosen})
 
 
 def per_alert(decisions: list[Decision]) -> list[tuple[str, Alert, bool]]:
@@ -151,7 +155,7 @@ class BacktestHit:
     alert: Alert
 
 
-def backtest(store: Store, settings: Settings, start: datetime, end: datetime, step: timedelta, *,
+def backtest(index: PostIndex, ops: OpsDB, settings: Settings, start: datetime, end: datetime, step: timedelta, *,
              rules: list[Rule] | None = None) -> list[BacktestHit]:
     """What would have fired on stored data between start and end, evaluating every `step`; writes nothing.
     Flatline sees source health as the stored crawl runs say it was at each step."""
@@ -162,12 +166,12 @@ def backtest(store: Store, settings: Settings, start: datetime, end: datetime, s
     state: dict[tuple[str, str], Alert] = {}
     by_event: dict[str, Alert] = {}
     hits: list[BacktestHit] = []
-    runs = list(reversed(store.list_crawl_runs(limit=BACKTEST_RUNS))) if any("sources" in r.needs for r in rules) else []
+    runs = list(reversed(ops.list_crawl_runs(limit=BACKTEST_RUNS))) if any("sources" in r.needs for r in rules) else []
     by_name = {r.name: r for r in rules}
     t = start
     while t <= end:
         report = RunReport(now=t)
-        for rule, match in evaluate_rules(store, rules, t, report, runs=runs):
+        for rule, match in evaluate_rules(index, None, rules, t, report, runs=runs):
             existing = pick_existing(state.get((match.rule, match.key)), by_event.get(match.event_id or "\0"))
             decision = decide(match, existing, t, realert_for(rule, settings),
                               takes_over=takes_over(rule, match, existing, by_name))

@@ -9,7 +9,7 @@ import yaml
 
 from alerts.rules import RULE_TYPES, Rule, RuleError, build_rule
 from alerts.window import SCOPE_FIELDS, Scope
-from yuqing.post import LABELS, SEVERITIES
+from yuqing.vocab import LABELS, SEVERITIES
 
 PACKAGED = Path(__file__).with_name("rules.yaml")
 COMMON = {"name", "type", "severity", "scope", "window_minutes", "raise_at", "realert_minutes", "enabled", "description",

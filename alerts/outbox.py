@@ -1,5 +1,7 @@
-"""Send due outbox messages over SMTP (STARTTLS/SSL/login from settings); mark each sent, or failed with
-exponential backoff. A message is marked sent only once the server accepted it, and never picked up again."""
+"""Send due email from the OpsDB outbox over SMTP (STARTTLS/SSL/login from settings); mark each sent, or failed
+with exponential backoff. Messages are claimed first (leased to this process, "host:pid"), so several delivering
+processes on several hosts never send one twice; a message is marked sent only once the server accepted it, and
+never picked up again."""
 
 from __future__ import annotations
 
@@ -13,14 +15,15 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from yuqing.config import Settings, SmtpSettings
-from yuqing.post import Rejected, utc
-from yuqing.store.base import OutboxMessage, Store
+from yuqing.ops import OpsDB, owner_id
+from yuqing.records import OutboxMessage, Rejected, utc
 
 log = logging.getLogger(__name__)
 BASE_DELAY = 30.0  # seconds before the first retry; doubles each attempt
 MAX_DELAY = 3600.0
 UNSUBSCRIBE = re.compile(r"^退订：(\S+)$", re.MULTILINE)  # the line every template ends with
 GIVEN_UP = datetime(9999, 1, 1, tzinfo=UTC)  # never due again
+CHANNEL = "email"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,41 +79,43 @@ def connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return conn
 
 
-def _failed(store: Store, settings: Settings, msg: OutboxMessage, error: str, now: datetime) -> None:
+def _failed(ops: OpsDB, settings: Settings, msg: OutboxMessage, error: str, now: datetime) -> None:
     attempts = msg.attempts + 1
     if attempts >= settings.smtp.max_attempts:
-        store.mark_email_failed(msg.message_id, f"已放弃（{attempts} 次）：{error}", GIVEN_UP)  # type: ignore[arg-type]
-        store.record_rejected([Rejected(source="alerts", stage="email", reason=f"gave up after {attempts}: {error}"[:500],
+        ops.mark_failed(msg.message_id, f"已放弃（{attempts} 次）：{error}", GIVEN_UP)  # type: ignore[arg-type]
+        ops.record_rejected([Rejected(source="alerts", stage="email", reason=f"gave up after {attempts}: {error}"[:500],
                                         sample=f"{','.join(msg.to)} {msg.subject}"[:200], at=now)])
         log.error("email %s to %s given up after %d attempts: %s", msg.message_id, msg.to, attempts, error)
     else:
-        store.mark_email_failed(msg.message_id, error, now + backoff(attempts))  # type: ignore[arg-type]
+        ops.mark_failed(msg.message_id, error, now + backoff(attempts))  # type: ignore[arg-type]
         log.warning("email %s to %s failed (attempt %d), retry in %s: %s", msg.message_id, msg.to, attempts,
                     backoff(attempts), error)
 
 
-def deliver_due(store: Store, settings: Settings, now: datetime, *, limit: int = 50, rounds: int = 20) -> int:
-    """Send every due message (in batches of `limit`); returns how many the server accepted.
-    Failures are kept for a later retry."""
+def deliver_due(ops: OpsDB, settings: Settings, now: datetime, *, limit: int = 50, rounds: int = 20,
+                owner: str = "") -> int:
+    """Send every due email (in batches of `limit`, each claimed for `owner`, default this process's "host:pid");
+    returns how many the server accepted. Failures are kept for a later retry."""
+    owner = owner or owner_id()
     sent = 0
     for _ in range(rounds):
-        n, batch = _deliver_batch(store, settings, utc(now), limit)
+        n, batch = _deliver_batch(ops, settings, utc(now), limit, owner)
         sent += n
         if batch < limit or n == 0:
             break
     return sent
 
 
-def _deliver_batch(store: Store, settings: Settings, now: datetime, limit: int) -> tuple[int, int]:
+def _deliver_batch(ops: OpsDB, settings: Settings, now: datetime, limit: int, owner: str) -> tuple[int, int]:
     """(accepted, picked up) for one batch over one SMTP session."""
-    due = store.claim_emails(now, limit=limit)  # leased: a second delivering process skips them
+    due = ops.claim_messages(now, owner, limit=limit, channel=CHANNEL)  # leased: other deliverers skip them
     if not due:
         return 0, 0
     try:
         conn = connect(settings.smtp)
     except (OSError, smtplib.SMTPException) as exc:
         for msg in due:
-            _failed(store, settings, msg, f"SMTP {settings.smtp.host}:{settings.smtp.port} 不可用或拒绝登录：{exc}", now)
+            _failed(ops, settings, msg, f"SMTP {settings.smtp.host}:{settings.smtp.port} 不可用或拒绝登录：{exc}", now)
         return 0, len(due)
     sent = 0
     try:
@@ -119,17 +124,17 @@ def _deliver_batch(store: Store, settings: Settings, now: datetime, limit: int) 
                 refused = conn.send_message(build_mime(msg, settings.smtp), from_addr=settings.smtp.sender,
                                             to_addrs=list(msg.to))
             except (OSError, smtplib.SMTPException) as exc:
-                _failed(store, settings, msg, f"{type(exc).__name__}: {exc}", now)
+                _failed(ops, settings, msg, f"{type(exc).__name__}: {exc}", now)
                 lost = isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException)
                 if lost:  # the session is gone (SMTPException is an OSError too, so test it first)
                     for rest in due[due.index(msg) + 1:]:
-                        _failed(store, settings, rest, "SMTP 连接中断", now)
+                        _failed(ops, settings, rest, "SMTP 连接中断", now)
                     break
                 continue
-            store.mark_email_sent(msg.message_id, now)  # type: ignore[arg-type]
+            ops.mark_sent(msg.message_id, now)  # type: ignore[arg-type]
             sent += 1
             if refused:
-                store.record_rejected([Rejected(source="alerts", stage="email", reason=f"recipient refused: {r} {c}",
+                ops.record_rejected([Rejected(source="alerts", stage="email", reason=f"recipient refused: {r} {c}",
                                                 sample=msg.subject[:200], at=now) for r, c in refused.items()])
     finally:
         try:

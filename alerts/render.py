@@ -9,12 +9,12 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from alerts.catalog import PLATFORM_ZH
 from alerts.subscriptions import describe
-from alerts.window import SCOPE_FIELDS, STATUS_ZH
+from alerts.window import SCOPE_FIELDS
 from yuqing.config import Settings
-from yuqing.post import SEVERITY_ZH, Alert, StoredPost, Subscriber
+from yuqing.records import Alert, StoredPost, Subscriber
 from yuqing.timefmt import local_str
+from yuqing.vocab import ALERT_STATUS_ZH, PLATFORM_ZH, SEVERITY_ZH
 
 COLORS = {"blue": "#1f77b4", "yellow": "#d4a017", "orange": "#ff7f0e", "red": "#d62728"}
 ACTION_ZH = {"new": "新预警", "raise": "级别升级", "reopen": "再次出现", "test": "测试"}
@@ -85,7 +85,7 @@ def render_alert(alert: Alert, action: str, posts: list[StoredPost], sub: Subscr
 
 def alert_rows(alerts: list[Alert], settings: Settings, since: Any = None) -> list[dict[str, Any]]:
     return [{"title": a.title, "reason": a.reason, "severity_zh": SEVERITY_ZH[a.severity], "color": COLORS[a.severity],
-             "when": local_str(a.updated_at or a.opened_at), "status_zh": STATUS_ZH[a.status],
+             "when": local_str(a.updated_at or a.opened_at), "status_zh": ALERT_STATUS_ZH[a.status],
              "is_new": since is not None and a.opened_at >= since, "url": alert_url(settings, a)} for a in alerts]
 
 

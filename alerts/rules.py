@@ -10,7 +10,6 @@ from statistics import mean
 from typing import Any, ClassVar
 
 from alerts.window import (
-    PLATFORM_ZH,
     Match,
     Scope,
     Window,
@@ -21,8 +20,9 @@ from alerts.window import (
     raise_severity,
     top_keywords,
 )
-from yuqing.post import SEVERITIES, StoredPost
+from yuqing.records import StoredPost
 from yuqing.timefmt import local_str
+from yuqing.vocab import PLATFORM_ZH, SEVERITIES
 
 RULE_TYPES: dict[str, type[Rule]] = {}
 ESCALATION_WORDS = ("工信部", "12300", "12315", "315", "媒体", "记者", "律师", "集体投诉", "起诉", "消协", "曝光", "通管局")

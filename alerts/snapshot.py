@@ -1,4 +1,5 @@
-"""Build a rule's Window from the store: counts, baselines, posts, keywords, events and source health."""
+"""Build a rule's Window: counts, baselines, posts, keywords and events from the post index, source health from
+the OpsDB."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from datetime import datetime, timedelta
 
 from alerts.rules import Rule
 from alerts.window import Window
-from yuqing.post import CrawlRun, SourceHealth, StoredPost, health_from_runs
-from yuqing.store.base import PostQuery, Store
+from yuqing.index import PostIndex, PostQuery
+from yuqing.ops import OpsDB
+from yuqing.records import CrawlRun, SourceHealth, StoredPost, health_from_runs
+from yuqing.vocab import PROVINCES
 
-PROVINCES = frozenset((
-    "北京 天津 上海 重庆 河北 山西 内蒙古 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 广西 海南 "
-    "四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 香港 澳门 台湾").split())
 SAMPLE_LIMIT = 100  # posts for samples when the rule works on counts
 POST_LIMIT = 3000  # posts for rules that read every post in the window
 
@@ -33,19 +33,19 @@ def scope_queries(rule: Rule, since: datetime, until: datetime, labels: tuple[st
     return queries or [base]
 
 
-def _count(store: Store, queries: list[PostQuery], **changes: object) -> int:
-    return sum(store.count_posts(replace(q, **changes)) for q in queries)  # type: ignore[arg-type]
+def _count(index: PostIndex, queries: list[PostQuery], **changes: object) -> int:
+    return sum(index.count_posts(replace(q, **changes)) for q in queries)  # type: ignore[arg-type]
 
 
-def _facet(store: Store, queries: list[PostQuery], field: str, size: int, **changes: object) -> dict[str, int]:
+def _facet(index: PostIndex, queries: list[PostQuery], field: str, size: int, **changes: object) -> dict[str, int]:
     out: dict[str, int] = {}
     for q in queries:
-        for k, n in store.facet(replace(q, **changes), field, size=size).items():  # type: ignore[arg-type]
+        for k, n in index.facet(replace(q, **changes), field, size=size).items():  # type: ignore[arg-type]
             out[k] = out.get(k, 0) + n
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def _posts(store: Store, queries: list[PostQuery], labels: tuple[str, ...], limit: int,
+def _posts(index: PostIndex, queries: list[PostQuery], labels: tuple[str, ...], limit: int,
            terms: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> tuple[StoredPost, ...]:
     """The most influential posts of the window, plus every post found by full-text search for the rule's terms
     and every post carrying one of its risk flags (any label)."""
@@ -53,36 +53,25 @@ def _posts(store: Store, queries: list[PostQuery], labels: tuple[str, ...], limi
     extra = [replace(q, labels=labels, text=t) for q in queries for t in terms]
     extra += [replace(q, labels=(), risk_flags=(f,)) for q in queries for f in flags]
     for q in [replace(q, labels=labels) for q in queries] + extra:
-        for sp in store.search_posts(q, limit=limit, order="influence_desc"):
+        for sp in index.search_posts(q, limit=limit, order="influence_desc"):
             seen.setdefault(sp.post.key, sp)
     return tuple(seen.values())
 
 
-def baselines(store: Store, rule: Rule, queries: list[PostQuery], start: datetime, now: datetime) -> tuple[int, ...]:
+def baselines(index: PostIndex, rule: Rule, queries: list[PostQuery], start: datetime, now: datetime) -> tuple[int, ...]:
     """Negative counts in the same window on each previous day the store was collecting anything at all."""
     out = []
     for d in range(1, int(rule.p.get("baseline_days", 7)) + 1):
         since, until = start - timedelta(days=d), now - timedelta(days=d)
-        if store.count_posts(PostQuery(since=since - timedelta(hours=12), until=until + timedelta(hours=12))) == 0:
+        if index.count_posts(PostQuery(since=since - timedelta(hours=12), until=until + timedelta(hours=12))) == 0:
             continue  # nothing stored around then: no history, not a quiet day
-        out.append(_count(store, queries, since=since, until=until, labels=("negative",)))
+        out.append(_count(index, queries, since=since, until=until, labels=("negative",)))
     return tuple(out)
 
 
-def first_seen(store: Store, sources: tuple[SourceHealth, ...], now: datetime) -> dict[str, datetime]:
-    """When the engine first saw each source that has never delivered a post (kept in store state)."""
-    out = {}
-    for h in sources:
-        if h.last_post_at is not None:
-            continue
-        name = f"alerts.source_first_seen.{h.source}"
-        value = store.get_state(name)
-        if value is None:
-            store.set_state(name, now.isoformat())
-            out[h.source] = now
-        else:
-            out[h.source] = datetime.fromisoformat(value)
-    return out
+def first_seen(ops: OpsDB, sources: tuple[SourceHealth, ...], now: datetime) -> dict[str, datetime]:
+    """When the engine first saw each source that has never delivered a post (OpsDB.source_first_seen)."""
+    return {h.source: ops.source_first_seen(h.source, now) for h in sources if h.last_post_at is None}
 
 
 def health_as_of(runs: Sequence[CrawlRun], now: datetime) -> tuple[tuple[SourceHealth, ...], dict[str, datetime]]:
@@ -97,7 +86,8 @@ def health_as_of(runs: Sequence[CrawlRun], now: datetime) -> tuple[tuple[SourceH
     return health, {source: min(r.started_at for r in rs) for source, rs in by_source.items()}
 
 
-def build_window(store: Store, rule: Rule, now: datetime, *, runs: Sequence[CrawlRun] | None = None) -> Window:
+def build_window(index: PostIndex, ops: OpsDB | None, rule: Rule, now: datetime, *,
+                 runs: Sequence[CrawlRun] | None = None) -> Window:
     """The snapshot `rule` needs at `now`, looking only at posts published before `now`. With `runs` (a backtest),
     source health is replayed from them instead of read as it is now, and nothing is written."""
     start = now - rule.window
@@ -105,28 +95,30 @@ def build_window(store: Store, rule: Rule, now: datetime, *, runs: Sequence[Craw
     needs = rule.needs
     kw: dict[str, object] = {}
     if "counts" in needs:
-        kw["total"] = _count(store, queries)
-        kw["negative"] = _count(store, queries, labels=("negative",))
+        kw["total"] = _count(index, queries)
+        kw["negative"] = _count(index, queries, labels=("negative",))
     if "baselines" in needs:
-        kw["baselines"] = baselines(store, rule, queries, start, now)
+        kw["baselines"] = baselines(index, rule, queries, start, now)
     if "posts" in needs:
-        kw["posts"] = _posts(store, queries, rule.labels, SAMPLE_LIMIT if "counts" in needs else POST_LIMIT,
+        kw["posts"] = _posts(index, queries, rule.labels, SAMPLE_LIMIT if "counts" in needs else POST_LIMIT,
                              rule.search_terms(), rule.search_flags())
     if "keywords" in needs:
-        kw["keywords"] = _facet(store, queries, "keyword", 10, labels=("negative",))
+        kw["keywords"] = _facet(index, queries, "keyword", 10, labels=("negative",))
     if "events" in needs:
-        current = _facet(store, queries, "event_id", 200)
+        current = _facet(index, queries, "event_id", 200)
         kw["event_counts"] = current
-        kw["previous_event_counts"] = _facet(store, queries, "event_id", 500, since=start - rule.window, until=start)
+        kw["previous_event_counts"] = _facet(index, queries, "event_id", 500, since=start - rule.window, until=start)
         events = {}
         for eid in current:
-            ev = store.get_event(eid)
+            ev = index.get_event(eid)
             if ev is not None:
                 events[eid] = ev
         kw["events"] = events
     if "sources" in needs and runs is not None:
         kw["sources"], kw["source_since"] = health_as_of(runs, now)
     elif "sources" in needs:
-        kw["sources"] = tuple(store.source_health())
-        kw["source_since"] = first_seen(store, kw["sources"], now)  # type: ignore[arg-type]
+        if ops is None:
+            raise ValueError("source health needs the OpsDB (or the crawl runs of a backtest)")
+        kw["sources"] = tuple(ops.source_health())
+        kw["source_since"] = first_seen(ops, kw["sources"], now)  # type: ignore[arg-type]
     return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]

@@ -7,13 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from yuqing.post import SEVERITIES, Event, SourceHealth, StoredPost
+from yuqing.records import Event, SourceHealth, StoredPost
+from yuqing.vocab import SEVERITIES
 
 SCOPE_FIELDS = ("operators", "platforms", "touchpoints", "regions")
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉", "tieba": "贴吧",
-               "bilibili": "B站"}
-# the alert statuses as the dashboard shows them (dashboard/ui.py ALERT_STATUS_ZH; a test keeps the two identical)
-STATUS_ZH = {"open": "未处理", "acknowledged": "已确认", "resolved": "已解决"}
 
 
 @dataclass(frozen=True)
@@ -87,10 +84,6 @@ def raise_severity(base: str, ratio: float, steps: Iterable[float]) -> str:
     """The base severity raised one level for each step multiple that `ratio` reaches, capped at red."""
     level = SEVERITIES.index(base) + sum(1 for step in steps if ratio >= step)
     return SEVERITIES[min(level, len(SEVERITIES) - 1)]
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity)
 
 
 def post_operators(sp: StoredPost) -> tuple[str, ...]:

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from alerts.engine import backtest, configured_rules  # noqa: E402
 from demo.scenario import load_scenario  # noqa: E402
 from yuqing.config import load_settings  # noqa: E402
-from yuqing.store import PostQuery, open_store  # noqa: E402
+from yuqing.index import PostQuery  # noqa: E402
+from yuqing.wiring import open_stores  # noqa: E402
 
 ALERT_LINK = re.compile(r"alerts\?alert=(\d+)")
 
@@ -74,9 +75,9 @@ def measure(data: Path, args: argparse.Namespace) -> tuple[list[dict], list]:
     settings = load_settings(data / "yuqing.toml")
     scenario = load_scenario(args.scenario)
     crisis = {f"{sp.post.platform}:{sp.post.post_id}" for sp in scenario.posts if "crisis" in sp.post.tags}
-    store = open_store(settings)
+    index, ops = open_stores(settings)
     try:
-        stored_crisis = store.search_posts(PostQuery(keys=tuple(sorted(crisis))), limit=len(crisis) or 1,
+        stored_crisis = index.search_posts(PostQuery(keys=tuple(sorted(crisis))), limit=len(crisis) or 1,
                                            order="published_at_asc")
         if not stored_crisis:
             raise SystemExit(f"no crisis post was crawled; see {data / 'demo.log'}")
@@ -84,18 +85,18 @@ def measure(data: Path, args: argparse.Namespace) -> tuple[list[dict], list]:
         end = max(sp.post.published_at for sp in stored_crisis) + timedelta(minutes=2)
         rules = configured_rules(settings)
         fired_at: dict[tuple[str, str], datetime] = {}
-        for hit in backtest(store, settings, start, end, timedelta(seconds=1), rules=rules):
+        for hit in backtest(index, ops, settings, start, end, timedelta(seconds=1), rules=rules):
             fired_at.setdefault((hit.alert.rule, hit.alert.key), hit.at)
         emails = received_emails(data / "mail")
         rows, others = [], []
-        for alert in sorted(store.list_alerts(limit=1000), key=lambda a: a.opened_at):
+        for alert in sorted(ops.list_alerts(limit=1000), key=lambda a: a.opened_at):
             t_fire = fired_at.get((alert.rule, alert.key))
-            trigger = store.search_posts(PostQuery(until=t_fire), limit=1)[0] if t_fire else None
+            trigger = index.search_posts(PostQuery(until=t_fire), limit=1)[0] if t_fire else None
             how = "replay"
             if (trigger is None or trigger.post.key not in crisis) and alert.alert_id in emails:
                 # the replay sees the final labels and counts; when it disagrees with what the live run saw,
                 # fall back to the newest crisis post among the alert's own evidence that was out before the email
-                samples = store.search_posts(PostQuery(keys=tuple(k for k in alert.sample_keys if k in crisis)),
+                samples = index.search_posts(PostQuery(keys=tuple(k for k in alert.sample_keys if k in crisis)),
                                              limit=10, order="published_at_desc")
                 before = [sp for sp in samples if sp.post.published_at <= emails[alert.alert_id][0]]
                 trigger, how = (before[0], "evidence") if before else (None, "")
@@ -110,7 +111,8 @@ def measure(data: Path, args: argparse.Namespace) -> tuple[list[dict], list]:
                          "stored_after_s": round((stored - appeared).total_seconds(), 1) if stored else None,
                          "email_after_s": round((got - appeared).total_seconds(), 1)})
     finally:
-        store.close()
+        index.close()
+        ops.close()
     return rows, others
 
 

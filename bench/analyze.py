@@ -30,7 +30,7 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from yuqing.post import Post  # noqa: E402
+from yuqing.records import Post  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "sentiment"
 OPERATORS = ["中国电信", "电信", "中国移动", "移动", "中国联通", "联通", "10086", "10000号"]

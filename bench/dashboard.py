@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from yuqing.post import Alert, Analysis, Event, Post  # noqa: E402
-from yuqing.store.sqlite import SQLiteStore  # noqa: E402
+from yuqing.index.sqlite import SQLiteIndex  # noqa: E402
+from yuqing.ops.sql import SqlOps  # noqa: E402
+from yuqing.records import Alert, Analysis, Event, Post  # noqa: E402
 
 OPERATORS = ("中国电信", "中国移动", "中国联通", "中国广电")
 PLATFORMS = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
@@ -63,7 +64,7 @@ def generate(n: int, seed: int = 7):
         yield batch
 
 
-def fill(store: SQLiteStore, n: int) -> float:
+def fill(store: SQLiteIndex, n: int) -> float:
     t0 = time.perf_counter()
     done = 0
     for batch in generate(n):
@@ -74,12 +75,14 @@ def fill(store: SQLiteStore, n: int) -> float:
             print(f"  filled {done:,} posts, {rate:,.0f} posts/s", file=sys.stderr, flush=True)
     store.upsert_events([Event(event_id=f"ev{i}", title=f"事件{i}", first_seen=NOW - timedelta(days=3),
                                last_seen=NOW - timedelta(hours=i % 48), size=500 - i % 500) for i in range(2000)])
-    store.save_alert(Alert(rule="negative_burst", key="bench", severity="red", title="压测预警", reason="压测",
-                           opened_at=NOW - timedelta(minutes=10), count=50, baseline=5.0))
+    ops = SqlOps(f"sqlite:///{store.path}")  # the OpsDB in the same file, as by default
+    ops.save_alert(Alert(rule="negative_burst", key="bench", severity="red", title="压测预警", reason="压测",
+                         opened_at=NOW - timedelta(minutes=10), count=50, baseline=5.0))
+    ops.close()
     return time.perf_counter() - t0
 
 
-def time_overview(store: SQLiteStore, label: str) -> dict[str, float]:
+def time_overview(store: SQLiteIndex, label: str) -> dict[str, float]:
     """Each overview query, for a few filter combinations; the worst time per query name."""
     from dashboard.filters import Filters
     from dashboard.overview import specs
@@ -114,7 +117,7 @@ def time_pages(path: Path) -> dict[str, dict[str, float]]:
     for page in ("overview", "alerts", "queue", "search", "reports", "sources", "subscribers"):
         st.cache_data.clear()
         data._last_sync.clear()
-        at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / f"{page}.py"), default_timeout=600)
+        at = AppTest.from_file(str(ROOT / "dashboard" / "views" / f"{page}.py"), default_timeout=600)
         at.session_state["user"] = {"username": "bench", "role": "admin", "display_name": "bench"}
         t0 = time.perf_counter()
         at.run()
@@ -143,7 +146,7 @@ def main() -> int:
     ref_path = path.with_name("dashboard-ref.db")
     for p in (ref_path, Path(f"{ref_path}-wal"), Path(f"{ref_path}-shm")):
         p.unlink(missing_ok=True)
-    ref = SQLiteStore(ref_path)
+    ref = SQLiteIndex(ref_path)
     ref_fill = fill(ref, 10_000)
     ref_times = time_overview(ref, "10k")
     ref.close()
@@ -151,8 +154,8 @@ def main() -> int:
     if not args.reuse:
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             p.unlink(missing_ok=True)
-    store = SQLiteStore(path)
-    from yuqing.store.base import PostQuery
+    store = SQLiteIndex(path)
+    from yuqing.index import PostQuery
 
     have = store.count_posts(PostQuery())
     fill_s = 0.0

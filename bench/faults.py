@@ -55,8 +55,9 @@ from demo.scenario import Faults, load_scenario  # noqa: E402
 from demo.server import DemoSite  # noqa: E402
 from tests.crawlers.test_e2e_crawl import SCRAPY, START, findable, scenario, stored_keys  # noqa: E402
 from yuqing.config import load_settings  # noqa: E402
-from yuqing.store import open_store, runlog  # noqa: E402
-from yuqing.store.base import OutboxMessage  # noqa: E402
+from yuqing.ops import runlog  # noqa: E402
+from yuqing.records import OutboxMessage  # noqa: E402
+from yuqing.wiring import open_ops, open_stores  # noqa: E402
 
 KILL_AFTER_REQUESTS = 30
 EMAILS = 50
@@ -67,9 +68,9 @@ DOWN_ROUNDS = 2  # delivery rounds while the SMTP server is down
 CRAWL_ARGS = [*SCRAPY, "--set", "YUQING_PIPELINE_BATCH=20"]  # posts reach the store before the kill, so a rerun
 # that stored them again would show as doubled
 DELIVER = ("import sys; from datetime import UTC, datetime; from alerts.outbox import deliver_due; "
-           "from yuqing.config import load_settings; from yuqing.store import open_store; "
-           "s = load_settings(sys.argv[1]); st = open_store(s); print(deliver_due(st, s, datetime.now(UTC)), flush=True); "
-           "st.close()")
+           "from yuqing.config import load_settings; from yuqing.wiring import open_ops; "
+           "s = load_settings(sys.argv[1]); ops = open_ops(s); print(deliver_due(ops, s, datetime.now(UTC)), flush=True); "
+           "ops.close()")
 CRASH = "import json; json.loads('{\"card_group\": [')  # a crawl that dies with a traceback"
 
 
@@ -241,11 +242,11 @@ def kill_crawl(tmp: Path) -> dict[str, Any]:
         result = counts(weibo_expected(site), keys)
         shown = yuqing(config, "sources", "--json")
         after = json_rows(shown).get("weibo", {})
-        store = open_store(load_settings(config))
+        ops = open_ops(load_settings(config))
         try:
-            runs = store.list_crawl_runs(source="weibo")
+            runs = ops.list_crawl_runs(source="weibo")
         finally:
-            store.close()
+            ops.close()
     failed = [r for r in runs if not r.healthy and r.reason == ABANDONED]
     killed = int(after.get("errors", {}).get("killed", 0))
     visible = (f"sources: killed={killed} after the rerun" if killed and failed else "NOT shown as a failed run")
@@ -272,21 +273,21 @@ def json_rows(proc: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any
 
 
 def enqueue(config: Path, n: int, subject: str) -> None:
-    store = open_store(load_settings(config))
+    ops = open_ops(load_settings(config))
     try:
         for i in range(n):
-            store.enqueue_email(OutboxMessage(to=(f"duty{i}@example.test",), subject=subject.format(i=i),
-                                              text=f"{subject.format(i=i)}\n详见看板", dedup_key=f"bench:{subject}:{i}"))
+            ops.enqueue(OutboxMessage(to=(f"duty{i}@example.test",), subject=subject.format(i=i),
+                                      text=f"{subject.format(i=i)}\n详见看板", dedup_key=f"bench:{subject}:{i}"))
     finally:
-        store.close()
+        ops.close()
 
 
 def outbox(config: Path) -> list[OutboxMessage]:
-    store = open_store(load_settings(config))
+    ops = open_ops(load_settings(config))
     try:
-        return store.list_outbox(limit=10_000)
+        return ops.list_outbox(limit=10_000)
     finally:
-        store.close()
+        ops.close()
 
 
 def kill_delivery(tmp: Path, when: str) -> dict[str, Any]:
@@ -336,31 +337,31 @@ def smtp_down(tmp: Path) -> dict[str, Any]:
     settings = load_settings(config)
     enqueue(config, ALERT_EMAILS, "【橙色预警】郑州 中国电信 宽带断网 #{i}")
     now = datetime.now(UTC)
-    store = open_store(settings)
+    ops = open_ops(settings)
     inbox = SlowInbox(0.0)
     server = Controller(inbox, hostname="127.0.0.1", port=port)
     try:
         warned = LOGS.count("alerts.outbox")
         sent_down = 0
         for attempt in range(1, DOWN_ROUNDS + 1):
-            sent_down += deliver_due(store, settings, now)  # nothing listens on the port
+            sent_down += deliver_due(ops, settings, now)  # nothing listens on the port
             now += backoff(attempt) + timedelta(seconds=1)
         warned = LOGS.count("alerts.outbox") - warned
-        msgs = store.list_outbox(limit=1000)
+        msgs = ops.list_outbox(limit=1000)
         failures = sum(m.attempts for m in msgs if m.sent_at is None)
         with_error = sum(bool(m.last_error) for m in msgs if m.sent_at is None)
         shown = yuqing(config, "alerts", "outbox", "--limit", "1000").stdout
         in_cli = sum("待发送" in line and "不可用" in line for line in shown.splitlines())
         server.start()
         began = time.monotonic()
-        sent = deliver_due(store, settings, now)  # the next round once the backoff has passed
+        sent = deliver_due(ops, settings, now)  # the next round once the backoff has passed
         wait_for(lambda: len(inbox.subjects) >= ALERT_EMAILS, 10)
         seconds = time.monotonic() - began
         time.sleep(0.2)
-        after = store.list_outbox(limit=1000)
+        after = ops.list_outbox(limit=1000)
     finally:
         server.stop()
-        store.close()
+        ops.close()
     received = Counter(inbox.subjects)
     return {"expected": ALERT_EMAILS, "stored": len(received), "lost": ALERT_EMAILS - len(received),
             "doubled": sum(received.values()) - len(received), "seconds": round(seconds, 2),
@@ -376,7 +377,7 @@ def store_fault(tmp: Path, apply: Callable[[Path], Callable[[], None] | str]) ->
     with DemoSite(load_scenario(), start=START) as site:  # the shipped scenario: crawler settings as deployed
         config = write_config(tmp, site.base_urls, busy_timeout=1)
         settings = load_settings(config)
-        open_store(settings).close()  # created and migrated, as `yuqing run` does before the first crawl
+        open_stores(settings).close()  # created and migrated, as `yuqing run` does before the first crawl
         remove = apply(Path(settings.store.path))
         if isinstance(remove, str):
             return {"skipped": remove}
@@ -393,11 +394,11 @@ def store_fault(tmp: Path, apply: Callable[[Path], Callable[[], None] | str]) ->
         seconds = time.monotonic() - began
         keys = stored_keys(config)
         result = counts(weibo_expected(site), keys)
-        store = open_store(settings)
+        ops = open_ops(settings)
         try:
-            runs = store.list_crawl_runs(source="weibo")
+            runs = ops.list_crawl_runs(source="weibo")
         finally:
-            store.close()
+            ops.close()
     down = [line for line in shown.stdout.splitlines() if line.startswith("DOWN weibo")]
     in_store = [r for r in runs if not r.healthy and "存储不可用" in r.reason]
     left = runlog.pending(settings.store.spool_dir)
@@ -432,7 +433,7 @@ def read_only(db: Path) -> Callable[[], None] | str:
 
 def crawl_crash(tmp: Path) -> dict[str, Any]:
     config = write_config(tmp)
-    open_store(load_settings(config)).close()
+    open_stores(load_settings(config)).close()
     original = schedule.runner_command
     schedule.runner_command = lambda *a, **k: [sys.executable, "-c", CRASH]  # type: ignore[assignment]
     try:

@@ -25,17 +25,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import yuqing.store.sqlite as sqlite_module  # noqa: E402
-from yuqing.post import Analysis, Post  # noqa: E402
-from yuqing.store.base import PostQuery  # noqa: E402
-from yuqing.store.migrate import migrate  # noqa: E402
+import yuqing.index.sqlite as sqlite_module  # noqa: E402
+from yuqing.index import PostQuery  # noqa: E402
+from yuqing.ops.sql import SqlOps  # noqa: E402
+from yuqing.records import Analysis, Post  # noqa: E402
+from yuqing.storage.copy import copy_index  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 TEXTS = [f"{w}，第{k}次" for w in ("电信宽带断网", "携号转网被拒", "联通5G信号差", "客服电话打不通", "光猫一直红灯")
          for k in range(40)]
 
 
-def fill(store: sqlite_module.SQLiteStore, n: int) -> None:
+def fill(store: sqlite_module.SQLiteIndex, n: int) -> None:
     labels = [Analysis(label, score, operators=(op,)) for label, score, op in
               (("negative", 0.1, "电信"), ("neutral", 0.5, "联通"), ("positive", 0.9, "移动"))]
     for start in range(0, n, 10_000):
@@ -56,7 +57,8 @@ def main() -> None:
     args = parser.parse_args()
     sqlite_module.index_tokens = functools.lru_cache(maxsize=None)(sqlite_module.index_tokens)
     with tempfile.TemporaryDirectory() as tmp:
-        src = sqlite_module.SQLiteStore(Path(tmp) / "source.db")
+        src = sqlite_module.SQLiteIndex(Path(tmp) / "source.db")
+        ops = SqlOps(f"sqlite:///{Path(tmp) / 'ops.db'}")  # the checkpoints
         fill_s, _ = timed(lambda: fill(src, args.posts))
         read_s, count = timed(lambda: sum(len(b) for b in src.iter_posts(batch=args.batch)))
         assert count == args.posts
@@ -66,8 +68,8 @@ def main() -> None:
                 a.backup(b)
 
         backup_s, _ = timed(backup)
-        dst = sqlite_module.SQLiteStore(Path(tmp) / "target.db")
-        mig_s, report = timed(lambda: migrate(src, dst, name="bench", batch=args.batch))
+        dst = sqlite_module.SQLiteIndex(Path(tmp) / "target.db")
+        mig_s, report = timed(lambda: copy_index(src, dst, ops, name="bench", batch=args.batch))
         assert dst.count_posts(PostQuery()) == args.posts and report.copied["posts"] == args.posts
         out = {"posts": args.posts, "fill_s": round(fill_s, 2), "iter_posts_per_s": round(args.posts / read_s),
                "sqlite_backup_s": round(backup_s, 3), "migrate_s": round(mig_s, 2),
@@ -75,12 +77,12 @@ def main() -> None:
         if os.environ.get("YUQING_ES_URL"):
             from elasticsearch import Elasticsearch
 
-            from yuqing.store.elastic import ElasticStore
+            from yuqing.index.elastic import ElasticIndex
 
-            es = ElasticStore(Elasticsearch(os.environ["YUQING_ES_URL"], request_timeout=60),
+            es = ElasticIndex(Elasticsearch(os.environ["YUQING_ES_URL"], request_timeout=60),
                               prefix=f"bench-{int(time.time())}")
             try:
-                es_s, _ = timed(lambda: migrate(src, es, name="bench", batch=args.batch))
+                es_s, _ = timed(lambda: copy_index(src, es, ops, name="bench-es", batch=args.batch))
                 out.update(es_migrate_s=round(es_s, 2), es_posts_per_s=round(args.posts / es_s),
                            es_count=es.count_posts(PostQuery()))
             finally:

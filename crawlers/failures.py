@@ -5,7 +5,7 @@ leaves a trace in `yuqing sources`, on the dashboard and for the source-health a
   could not write) or had to be killed at its timeout: the run is finished as failed with the tail of the
   process's error output;
 - the next crawl of the source, for a run a killed process left unfinished.
-When the store itself cannot take the record, it waits in the local run log (yuqing.store.runlog).
+When the OpsDB itself cannot take the record, it waits in the local run log (yuqing.ops.runlog).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from yuqing.post import CrawlRun
-from yuqing.store import runlog
-from yuqing.store.base import StoreError
+from yuqing.errors import StoreError
+from yuqing.ops import runlog
+from yuqing.records import CrawlRun
 
 log = logging.getLogger(__name__)
 ABANDONED = "上次抓取未正常结束（进程被强制终止或崩溃），没有写入结果"
@@ -42,15 +42,15 @@ def error_tail(stderr: str, limit: int = TAIL_CHARS) -> str:
 def record_failed_crawl(settings: Any, source: str, started_at: datetime, finished_at: datetime, reason: str,
                         kind: str, store: Any = None) -> str:
     """Finish the source's run that this crawl left open (or add one) as failed; returns where it was recorded
-    ("store" or "runlog"). `store` is the caller's; without it one is opened for this write."""
+    ("store" or "runlog"). `store` is the caller's OpsDB; without it the process's own is used (yuqing.wiring)."""
     own = None
     if store is None:
-        from yuqing.store import open_store
+        from yuqing.wiring import open_ops
 
         try:
-            store = own = open_store(settings)
+            store = own = open_ops(settings)
         except StoreError as exc:
-            log.error("crawl %s: store unavailable (%s); keeping the failed run locally", source, exc)
+            log.error("crawl %s: OpsDB unavailable (%s); keeping the failed run locally", source, exc)
     try:
         open_runs: list[CrawlRun] = []
         if store is not None:

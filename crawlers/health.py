@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import CrawlRun
+from yuqing.records import CrawlRun
 
 _RETRY_REASON = re.compile(r"^retry/reason_count/(?:(\d{3})\b.*|.*?\.?(\w+))$")
 OK_REASONS = ("finished",)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crawlers.watchlist import Watchlist, normalise
-from yuqing.post import HotEntry
+from yuqing.records import HotEntry
 
 
 @dataclass(frozen=True)

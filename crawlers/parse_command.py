@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from yuqing.vocab import PLATFORMS
+
 
 def register(sub: Any) -> None:
-    from yuqing.post import PLATFORMS
-
     parse = sub.add_parser("parse", help="parse a saved page and print its posts (or hot-list entries) as JSON lines")
     parse.add_argument("file", help="the saved page (JSON or HTML, any encoding)")
     parse.add_argument("--platform", choices=(*PLATFORMS, "hotlist"), help="default: guessed")

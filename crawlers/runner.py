@@ -1,10 +1,11 @@
 """Run one source's crawl in this process: `python -m crawlers.runner weibo [--max-pages N]`.
 
 A lock file per source (var/locks/<source>.lock) makes sure one source never runs twice at
-once; a Scrapy JOBDIR per source (var/jobs/<source>) lets a crawl stopped half-way (SIGTERM,
+once on this host, and a lease in the OpsDB (`crawl:<source>`) across the hosts sharing it; a Scrapy JOBDIR per source (var/jobs/<source>) lets a crawl stopped half-way (SIGTERM,
 the scheduler's timeout) resume where it was; it is removed after a clean finish so the next run
 starts from page 1 again, and discarded after a hard kill (see prepare_jobdir).
-The run is recorded with store.record_crawl_run; the last stdout line is one JSON summary.
+The process opens its stores once (yuqing.wiring) and hands them to the spider and the pipeline; the run is
+recorded with ops.record_crawl_run; the last stdout line is one JSON summary.
 """
 
 from __future__ import annotations
@@ -66,6 +67,18 @@ def source_lock(settings: Any, source: str) -> Iterator[IO[str]]:
         handle.close()
 
 
+@contextmanager
+def crawl_lease(ops: Any, source: str) -> Iterator[None]:
+    """The OpsDB lease `crawl:<source>`: one crawl of a source at a time across hosts sharing the database (the
+    lock file above covers one host)."""
+    from yuqing.ops.leases import held
+
+    with held(ops, f"crawl:{source}") as mine:
+        if not mine:
+            raise SourceBusy(f"{source} is already being crawled (lease crawl:{source} held by another process)")
+        yield
+
+
 def prepare_jobdir(jobdir: Path, source: str) -> None:
     """Resume a crawl that was stopped cleanly; start over from one that was killed hard.
 
@@ -107,11 +120,19 @@ def spider_class(source: str) -> type:
 
 def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords: str = "", politeness: bool = True,
           overrides: dict[str, Any] | None = None, ignore_robots: tuple[str, ...] = (),
-          verbose: bool = False) -> dict[str, Any]:
+          verbose: bool = False, stores: Any = None) -> dict[str, Any]:
     """Crawl one source to the end (or until it is blocked) and record the run; returns the summary.
 
+    `stores` are the process's (index, ops) (yuqing.wiring); opened here and closed after when not given.
     Scrapy's own loggers log at its LOG_LEVEL setting (WARNING by default), at DEBUG when verbose.
     """
+    if stores is None:
+        from yuqing.wiring import open_stores
+
+        with open_stores(settings) as opened:
+            return crawl(settings, source, max_pages=max_pages, keywords=keywords, politeness=politeness,
+                         overrides=overrides, ignore_robots=ignore_robots, verbose=verbose, stores=opened)
+    index, ops = stores
     if max_pages is not None and max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, got {max_pages}")
     from scrapy.crawler import CrawlerProcess
@@ -122,9 +143,8 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     from crawlers.health import crawl_run, summary
     from crawlers.pipelines import UNHEALTHY_STAT
     from crawlers.settings import scrapy_settings
-    from crawlers.spiders.base import state_key
-    from yuqing.post import CrawlRun
-    from yuqing.store import open_store, runlog
+    from yuqing.ops import runlog
+    from yuqing.records import CrawlRun
 
     started = datetime.now(UTC)
     jobdir = var_dir(settings) / "jobs" / source
@@ -134,13 +154,9 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     scrapy_conf.setmodule(scrapy_defaults, priority="project")
     scrapy_conf.update(values, priority="cmdline")
     prepare_jobdir(jobdir, source)
-    store = open_store(settings)
-    try:
-        runlog.flush(store, settings.store.spool_dir)  # failures kept while the store was unavailable
-        close_abandoned(store, source, started)  # we hold the source's lock: an open run is a dead one
-        record = store.record_crawl_run(CrawlRun(source=source, started_at=started))  # finished_at None: running
-    finally:
-        store.close()
+    runlog.flush(ops, settings.store.spool_dir)  # failures kept while the OpsDB was unavailable
+    close_abandoned(ops, source, started)  # we hold the source's lock and lease: an open run is a dead one
+    record = ops.record_crawl_run(CrawlRun(source=source, started_at=started))  # finished_at None: running
     scrapy_conf.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     level = logging.DEBUG if verbose else logging.getLevelName(str(scrapy_conf.get("LOG_LEVEL", "WARNING")).upper())
     level = level if isinstance(level, int) else logging.WARNING
@@ -155,7 +171,7 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
 
         jieba.setLogLevel(logging.WARNING)
     crawler = process.create_crawler(spider_class(source))
-    kwargs: dict[str, Any] = {"keywords": keywords}
+    kwargs: dict[str, Any] = {"keywords": keywords, "index": index, "ops": ops, "yq_settings": settings}
     if max_pages is not None:
         kwargs["max_pages"] = max_pages
     process.crawl(crawler, **kwargs)
@@ -165,17 +181,13 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
     reason = "; ".join(r for r in (reason, str(stats.get(UNHEALTHY_STAT) or "")) if r)
     run = crawl_run(source, stats, started_at=started, finished_at=datetime.now(UTC), unhealthy_reason=reason,
                     run_id=record.run_id)
-    store = open_store(settings)
-    try:
-        store.record_crawl_run(run)
-        if stats.get("finish_reason") == "finished":
-            if run.healthy:
-                store.set_state(state_key(source, "last_success"), started.isoformat())
-            shutil.rmtree(jobdir, ignore_errors=True)
-        elif jobdir.exists():
-            (jobdir / CLEAN_STOP).touch()  # stopped gracefully (SIGTERM, timeout, blocked): the next run resumes
-    finally:
-        store.close()
+    ops.record_crawl_run(run)
+    if stats.get("finish_reason") == "finished":
+        if run.healthy:
+            ops.set_cursor(source, "last_success", started.isoformat(), datetime.now(UTC))
+        shutil.rmtree(jobdir, ignore_errors=True)
+    elif jobdir.exists():
+        (jobdir / CLEAN_STOP).touch()  # stopped gracefully (SIGTERM, timeout, blocked): the next run resumes
     return run_summary(summary(run, stats), stats)
 
 
@@ -206,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from yuqing.config import ConfigError, load_settings
-    from yuqing.store.base import StoreError
+    from yuqing.errors import StoreError
 
     try:
         settings = load_settings(args.config)
@@ -214,11 +226,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"配置错误 config error: {exc}", file=sys.stderr)
         return 2
     overrides = dict(item.split("=", 1) for item in args.set)
+    from yuqing.wiring import open_stores
+
     try:
-        with source_lock(settings, args.source):
+        with source_lock(settings, args.source), open_stores(settings) as stores, \
+                crawl_lease(stores.ops, args.source):
             result = crawl(settings, args.source, max_pages=args.max_pages, keywords=args.keywords,
                            politeness=not args.no_politeness, overrides=overrides,
-                           ignore_robots=(args.source,) if args.ignore_robots else (), verbose=args.verbose)
+                           ignore_robots=(args.source,) if args.ignore_robots else (), verbose=args.verbose,
+                           stores=stores)
     except SourceBusy as exc:
         print(json.dumps({"source": args.source, "skipped": str(exc)}, ensure_ascii=False))
         return EXIT_BUSY

@@ -1,8 +1,10 @@
 """APScheduler (3.x) jobs: each source's crawl every N seconds as a subprocess with a timeout.
 
-Jobs live in a persistent SQLAlchemy job store (var/scheduler.db) under explicit ids
-(`crawl:weibo`...), with max_instances=1 and coalesce=True; the runner's lock file per source
-keeps a source from running twice even across scheduler restarts or a manual `yuqing crawl`.
+Jobs live in a persistent SQLAlchemy job store in the OpsDB (the `apscheduler_jobs` table of the database at
+[database] url) under explicit ids (`crawl:weibo`...), with max_instances=1 and coalesce=True. Several
+`yuqing run` processes, on several hosts, may share it: each runs due jobs, and the runner's lock file (one
+host) and OpsDB lease `crawl:<source>` (every host) keep a source from being crawled twice at once. A job
+carries no host's paths: it runs with the settings of the process that runs it ($YUQING_CONFIG).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from crawlers.failures import error_tail
 
 log = logging.getLogger(__name__)
 CRAWL_JOB = "crawlers.schedule:run_crawl_job"
+JOBS_TABLE = "apscheduler_jobs"  # created by the OpsDB migrations (yuqing.ops.tables), so processes starting at
+# once never race to create it
 
 
 def job_id(source: str) -> str:
@@ -36,12 +40,17 @@ def runner_command(source: str, config: str = "", max_pages: int | None = None) 
     return cmd
 
 
-def run_crawl_job(source: str, config: str = "", timeout: float = 300.0, max_pages: int | None = None,
+def run_crawl_job(source: str, config: str = "", timeout: float | None = None, max_pages: int | None = None,
                   env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run `python -m crawlers.runner SOURCE` and wait at most `timeout` seconds; returns its JSON summary.
+    """Run `python -m crawlers.runner SOURCE` and wait at most `timeout` seconds ([crawl] timeout_seconds of this
+    process's settings when None); returns its JSON summary.
 
     A crawl that times out is killed with its process group; its JOBDIR lets the next run resume.
     """
+    if timeout is None:
+        from yuqing.config import load_settings
+
+        timeout = float(load_settings(config or None).crawl.timeout_seconds)
     child_env = {**os.environ, **(env or {})}
     if config:
         child_env["YUQING_CONFIG"] = config
@@ -58,15 +67,15 @@ def run_crawl_job(source: str, config: str = "", timeout: float = 300.0, max_pag
             os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
         log.error("crawl %s timed out after %.0fs and was stopped; it resumes next time", source, timeout)
-        summary = last_json(out)
-        if not _has_summary(out):  # killed before it could record its run
+        found = _summary(out)
+        if found is None:  # killed before it could record its run
             _record_failure(source, config, started, f"抓取超时（{timeout:.0f} 秒）被强制终止：{error_tail(err)}",
                             "timeout", err)
-        return {**summary, "source": source, "timeout": True, "returncode": proc.returncode}
-    summary = last_json(out)
+        return {**(found or {}), "source": source, "timeout": True, "returncode": proc.returncode}
+    found = _summary(out)
+    summary = {**(found or {}), "returncode": proc.returncode}
     summary.setdefault("source", source)
-    summary["returncode"] = proc.returncode
-    if not _has_summary(out) or proc.returncode not in (0, 1, 75):
+    if found is None or proc.returncode not in (0, 1, 75):
         summary["recorded"] = _record_failure(
             source, config, started, f"抓取进程异常退出（退出码 {proc.returncode}）：{error_tail(err)}", "crash", err)
     else:
@@ -89,21 +98,10 @@ def _record_failure(source: str, config: str, started: datetime, reason: str, ki
     return record_failed_crawl(settings, source, started, datetime.now(UTC), reason, kind)
 
 
-def _has_summary(text: str) -> bool:
-    """Whether the crawl printed its JSON summary line (it does once it has recorded its run)."""
-    for line in (text or "").strip().splitlines():
-        if line.strip().startswith("{"):
-            try:
-                if isinstance(json.loads(line), dict):
-                    return True
-            except json.JSONDecodeError:
-                continue
-    return False
-
-
-def last_json(text: str) -> dict[str, Any]:
-    """The last line of `text` that is a JSON object ({} when none is)."""
-    for line in reversed(text.strip().splitlines()):
+def _summary(text: str) -> dict[str, Any] | None:
+    """The crawl's JSON summary: the last line of `text` that is a JSON object (None when it printed none, i.e. it
+    ended before recording its run)."""
+    for line in reversed((text or "").strip().splitlines()):
         line = line.strip()
         if line.startswith("{"):
             try:
@@ -112,11 +110,16 @@ def last_json(text: str) -> dict[str, Any]:
                 continue
             if isinstance(value, dict):
                 return value
-    return {}
+    return None
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The last line of `text` that is a JSON object ({} when none is)."""
+    return _summary(text) or {}
 
 
 def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool = True) -> Any:
-    """A scheduler with the persistent job store at settings.crawl.jobstore and one thread per source."""
+    """A scheduler with the persistent job store in the OpsDB (settings.database_url) and one thread per source."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -124,9 +127,11 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     if persistent:
-        path = Path(settings.crawl.jobstore).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store: Any = SQLAlchemyJobStore(url=f"sqlite:///{path}")
+        url = settings.database_url
+        if url.startswith("sqlite:///"):  # normally created (and migrated) by the OpsDB before the scheduler starts
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        store: Any = SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE, engine_options=options)
     else:
         store = MemoryJobStore()
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -151,15 +156,16 @@ def stop_scheduler(scheduler: Any, *, wait: bool = True) -> None:
 
 def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True,
                    max_pages: int | None = None) -> list[str]:
-    """One interval job per configured source (replacing any stored one with the same id)."""
+    """One interval job per configured source (replacing any stored one with the same id). `config` is kept in
+    the job only for a scheduler of its own (the demo); shared schedules leave it "" so that each process runs
+    the job with its own settings."""
     ids = []
     when = {"next_run_time": datetime.now(UTC)} if start_now else {}
     for source in settings.crawl.sources:
         scheduler.add_job(
             CRAWL_JOB, "interval", seconds=settings.crawl.interval_seconds, id=job_id(source),
             name=f"crawl {source}", replace_existing=True, max_instances=1, coalesce=True,
-            kwargs={"source": source, "config": config, "timeout": float(settings.crawl.timeout_seconds),
-                    "max_pages": max_pages},
+            kwargs={"source": source, "config": config, "max_pages": max_pages},
             **when,
         )
         ids.append(job_id(source))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yuqing.post import HOT_BOARDS
+from yuqing.vocab import HOT_BOARDS
 
 DEFAULT_PATH = Path(__file__).with_name("watchlist.toml")
 

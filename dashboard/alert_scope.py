@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from yuqing.post import Alert
-from yuqing.store.base import PostQuery
+from yuqing.index import PostQuery
+from yuqing.records import Alert
 
 from .labels import scope_text
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import auth, data
-from yuqing.store.base import StoreError
+from yuqing.errors import StoreError
 
 HERE = Path(__file__).parent
 VIEWS = HERE / "views"
@@ -39,10 +39,9 @@ def main() -> None:
             st.error("退订链接无效或已过期，请联系管理员。")
         st.stop()
 
-    if not auth.current_user():
-        auth.resume_from_cookie()
+    user = auth.current_user() or auth.resume_from_cookie()  # one session check against the store per run
     auth.sync_cookie()  # after a login or logout: the server sets or clears the HttpOnly cookie
-    if not auth.current_user():
+    if not user:
         gate = [st.Page(auth.login_form, title="登录", url_path=name, default=(i == 0))
                 for i, (name, *_rest) in enumerate(PAGES)]
         st.navigation(gate, position="hidden").run()

@@ -13,10 +13,10 @@ import json
 
 import streamlit as st
 
+from yuqing.vocab import ROLE_ZH
+
 from . import data, sessions, ui, users
 from .web import LOGOUT_PATH, SESSION_PATH
-
-ROLE_ZH = {"viewer": "只读", "responder": "回复专员", "admin": "管理员"}
 
 
 def current_user() -> dict[str, str]:
@@ -74,14 +74,15 @@ def _cookie() -> str:
         return ""
 
 
-def resume_from_cookie() -> None:
-    """A reload keeps the login: the (HttpOnly) session cookie names a live session in the store."""
+def resume_from_cookie() -> dict[str, str]:
+    """A reload keeps the login: the (HttpOnly) session cookie names a live session in the store; its user, or {}."""
     token = _cookie()
-    if token:
-        user = data.resume_session(token)
-        if user:
-            st.session_state["user"] = user
-            st.session_state["session_token"] = token
+    user = data.resume_session(token) if token else None
+    if not user:
+        return {}
+    st.session_state["user"] = user
+    st.session_state["session_token"] = token
+    return user
 
 
 def _here() -> str:

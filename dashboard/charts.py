@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from yuqing.store.base import Bucket
+from yuqing.index import Bucket
 from yuqing.timefmt import local
 
 LABEL_COLORS = {"负面": "#d62728", "中性": "#9e9e9e", "正面": "#2ca02c"}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from yuqing.post import ROLES
+from yuqing.vocab import ROLES
 
 APP = Path(__file__).with_name("server.py")  # app.py served by st.App with the session-cookie endpoints
 
@@ -48,13 +48,13 @@ def register(sub: Any) -> None:
 
 def users_add(args: argparse.Namespace) -> int:
     from yuqing.commands import settings_from
-    from yuqing.store import open_store
+    from yuqing.wiring import open_ops
 
     from .users import UserError, add_user, generate_password
 
     generated = not args.password_stdin
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
-    store = open_store(settings_from(args))
+    store = open_ops(settings_from(args))
     try:
         existing = store.get_user(args.username)
         if existing is not None and not args.replace:
@@ -77,14 +77,13 @@ def users_add(args: argparse.Namespace) -> int:
 def users_change(args: argparse.Namespace) -> int:
     """users disable|enable|remove NAME: exit 2 when there is no such user."""
     from yuqing.commands import cli_actor, settings_from
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
-    from yuqing.store.base import AuditEntry
+    from yuqing.records import AuditEntry, now_utc
+    from yuqing.wiring import open_ops
 
     from .users import UserError, remove_user, set_disabled
 
     now = now_utc()
-    store = open_store(settings_from(args))
+    store = open_ops(settings_from(args))
     try:
         if args.change == "remove":
             remove_user(store, args.username)
@@ -105,9 +104,9 @@ def users_change(args: argparse.Namespace) -> int:
 
 def users_list(args: argparse.Namespace) -> int:
     from yuqing.commands import settings_from
-    from yuqing.store import open_store
+    from yuqing.wiring import open_ops
 
-    store = open_store(settings_from(args))
+    store = open_ops(settings_from(args))
     try:
         for u in store.list_users():
             print(f"{u.username}\t{u.role}\t{u.display_name}" + ("\t(disabled)" if u.disabled else ""))
@@ -118,15 +117,15 @@ def users_list(args: argparse.Namespace) -> int:
 
 def users_unlock(args: argparse.Namespace) -> int:
     from yuqing.commands import cli_actor, settings_from
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
+    from yuqing.records import now_utc
     from yuqing.timefmt import local_str
+    from yuqing.wiring import open_ops
 
     from .throttle import SHOWN, Limits, unlock
 
     now = now_utc()
     settings = settings_from(args)
-    store = open_store(settings)
+    store = open_ops(settings)
     try:
         before = unlock(store, args.username, cli_actor(), now, Limits.from_settings(settings))
     finally:

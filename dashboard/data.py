@@ -1,8 +1,9 @@
-"""The only dashboard module that touches the store: cached reads, and writes that leave an audit entry."""
+"""The only dashboard module that touches the stores: cached reads of the post index and the OpsDB, and writes
+through the shared operations of yuqing.ops (alert lifecycle, reply queue, subscribers, logins), each audited.
+The stores are opened once per dashboard process by yuqing.wiring."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -10,16 +11,18 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from yuqing import lifecycle
 from yuqing.config import Settings, load_settings
-from yuqing.post import Alert, Case, Event, StoredPost, Subscriber, User, now_utc
-from yuqing.store.base import AuditEntry, Bucket, PostQuery, Silence, Store
+from yuqing.index import Bucket, PostIndex, PostQuery
+from yuqing.ops import OpsDB, lifecycle, queue
+from yuqing.ops import subscribers as subscriber_ops
+from yuqing.records import Alert, AuditEntry, Case, Event, Silence, StoredPost, Subscriber, User, now_utc
+from yuqing.wiring import Stores
 
 from . import sessions, throttle, triage
 
 TTL = 30  # seconds a cached read may be stale
 BANNER_TTL = 5
-_LOCK = threading.RLock()  # one store instance is used by one thread at a time
+_LOCK = threading.RLock()  # one post index instance is used by one thread at a time
 _SYNC_EVERY = 30.0
 _last_sync: dict[str, float] = {}
 T = TypeVar("T")
@@ -49,58 +52,75 @@ def rules_doc() -> Any:
 
 def alert_rule_names() -> list[str]:
     """Names of the rules in the configured rules file (what a subscriber may pick); [] when it cannot be read."""
-    doc = rules_doc()
-    rules = doc.get("rules") if isinstance(doc, dict) else None
-    return [str(r["name"]) for r in rules or () if isinstance(r, dict) and r.get("name")]
+    from yuqing import catalog
+
+    try:
+        return list(catalog.rule_names(settings()))
+    except catalog.CatalogError:
+        return []
 
 
 def store_key() -> str:
-    """Identity of the configured store; every cache entry is keyed by it."""
+    """Identity of the configured stores; every cache entry is keyed by it."""
+    from yuqing.wiring import index_key
+
     s = settings()
-    return f"es:{s.store.es_url}/{s.store.es_prefix}" if s.store_backend == "elasticsearch" else f"sqlite:{s.store.path}"
+    return f"{index_key(s)}|{s.database_url}"
 
 
-def _release(s: Store) -> None:
+def _release(s: Stores) -> None:
     s.close()
 
 
 @st.cache_resource(show_spinner=False, on_release=_release)
-def _open(key: str) -> Store:
-    from yuqing.store import open_store
+def _open(key: str) -> Stores:
+    from yuqing.wiring import open_stores
 
-    return open_store(settings())
+    return open_stores(settings())
 
 
 def close_stores() -> None:
-    """Close every store this process opened (tests, shutdown)."""
+    """Close the stores this process opened (tests, shutdown)."""
     with _LOCK:
         _open.clear()
 
 
-def store() -> Store:
+def stores() -> Stores:
     return _open(store_key())
 
 
-def _call(fn: Callable[[Store], T]) -> T:
-    with _LOCK:
-        return fn(store())
+def index() -> PostIndex:
+    return stores().index
+
+
+def ops() -> OpsDB:
+    return stores().ops
+
+
+def _call(fn: Callable[[OpsDB], T]) -> T:
+    return fn(ops())
+
+
+def _target(key: str, which: str) -> Any:
+    return getattr(_open(key), which)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _read(key: str, method: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _read(key: str, which: str, method: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     with _LOCK:
-        return getattr(_open(key), method)(*args, **dict(kwargs))
+        return getattr(_target(key, which), method)(*args, **dict(kwargs))
 
 
 @st.cache_data(ttl=BANNER_TTL, show_spinner=False)
-def _read_fresh(key: str, method: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _read_fresh(key: str, which: str, method: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     with _LOCK:
-        return getattr(_open(key), method)(*args, **dict(kwargs))
+        return getattr(_target(key, which), method)(*args, **dict(kwargs))
 
 
-def _cached(method: str, *args: Any, fresh: bool = False, **kwargs: Any) -> Any:
+def _cached(method: str, *args: Any, fresh: bool = False, which: str = "index", **kwargs: Any) -> Any:
+    """A cached read of the post index (which="index") or the OpsDB (which="ops")."""
     reader = _read_fresh if fresh else _read
-    return reader(store_key(), method, args, tuple(sorted(kwargs.items())))
+    return reader(store_key(), which, method, args, tuple(sorted(kwargs.items())))
 
 
 def _changed() -> None:
@@ -141,7 +161,7 @@ def event(event_id: str) -> Event | None:
 
 
 def alerts(statuses: tuple[str, ...] = (), limit: int = 100) -> list[Alert]:
-    return _cached("list_alerts", statuses=statuses, limit=limit, fresh=True)
+    return _cached("list_alerts", statuses=statuses, limit=limit, fresh=True, which="ops")
 
 
 def crisis_alerts() -> list[Alert]:
@@ -151,40 +171,40 @@ def crisis_alerts() -> list[Alert]:
 
 
 def cases(statuses: tuple[str, ...] = (), assignee: str = "", limit: int = 500) -> list[Case]:
-    return _cached("list_cases", statuses=statuses, assignee=assignee, limit=limit, fresh=True)
+    return _cached("list_cases", statuses=statuses, assignee=assignee, limit=limit, fresh=True, which="ops")
 
 
 def audit(target: str = "", limit: int = 200) -> list[AuditEntry]:
-    return _cached("list_audit", target=target, limit=limit, fresh=True)
+    return _cached("list_audit", target=target, limit=limit, fresh=True, which="ops")
 
 
 def outbox(limit: int = 200) -> list[Any]:
     """The newest outbox messages (sent or waiting, with their last error), for the delivery section of 预警."""
-    return _cached("list_outbox", limit=limit, fresh=True)
+    return _cached("list_outbox", limit=limit, fresh=True, which="ops")
 
 
 def source_health() -> list[Any]:
-    """Each source's health, with crawl failures still waiting in the local run log (store unavailable) counted."""
-    from yuqing.store import runlog
+    """Each source's health, with crawl failures still waiting in the local run log (OpsDB unavailable) counted."""
+    from yuqing.ops import runlog
 
-    stored = _cached("source_health")
+    stored = _cached("source_health", which="ops")
     return runlog.merged_health(stored, runlog.pending(settings().store.spool_dir))
 
 
 def rejected_counts(since: datetime | None = None) -> dict[tuple[str, str, str], int]:
-    return _cached("rejected_counts", since=since)
+    return _cached("rejected_counts", since=since, which="ops")
 
 
 def rejected(limit: int = 100) -> list[Any]:
-    return _cached("list_rejected", limit=limit)
+    return _cached("list_rejected", limit=limit, which="ops")
 
 
 def subscribers() -> list[Subscriber]:
-    return _cached("list_subscribers", fresh=True)
+    return _cached("list_subscribers", fresh=True, which="ops")
 
 
 def user_list() -> list[User]:
-    return _cached("list_users", fresh=True)
+    return _cached("list_users", fresh=True, which="ops")
 
 
 def posts_by_keys(keys: tuple[str, ...]) -> dict[str, StoredPost]:
@@ -220,7 +240,7 @@ def resume_session(token: str) -> dict[str, Any] | None:
 
 
 def end_session(token: str) -> None:
-    _call(lambda s: sessions.end(s, token))
+    _call(lambda s: sessions.end(s, token, now()))
 
 
 def active_user(username: str) -> dict[str, Any] | None:
@@ -243,11 +263,7 @@ def redeem_grant(grant: str) -> str | None:
 
 # ---- writes (uncached; each leaves an audit entry)
 
-def _audit(s: Store, actor: str, action: str, target: str, detail: str = "") -> None:
-    s.add_audit(AuditEntry(at=now(), actor=actor, action=action, target=target, detail=detail))
-
-
-def _write(fn: Callable[[Store], T]) -> T:
+def _write(fn: Callable[[OpsDB], T]) -> T:
     try:
         return _call(fn)
     finally:
@@ -256,7 +272,7 @@ def _write(fn: Callable[[Store], T]) -> T:
 
 def unsubscribe(token: str) -> bool:
     """The unsubscribe link of an email: deactivate the subscriber holding this token (no login needed)."""
-    return _write(lambda s: s.unsubscribe(token))
+    return _write(lambda s: subscriber_ops.unsubscribe(s, token))
 
 
 def alert_action(alert_id: int, action: str, actor: str, note: str = "") -> Alert:
@@ -274,7 +290,7 @@ def silence_alert(alert_id: int, hours: float, actor: str, reason: str = "") -> 
 
 
 def silences() -> list[Silence]:
-    return _cached("active_silences", now().replace(second=0, microsecond=0), fresh=True)
+    return _cached("active_silences", now().replace(second=0, microsecond=0), fresh=True, which="ops")
 
 
 def sync_queue(ours: str, force: bool = False) -> int:
@@ -283,6 +299,7 @@ def sync_queue(ours: str, force: bool = False) -> int:
     t = now()
     if not force and t.timestamp() - _last_sync.get(key, 0.0) < _SYNC_EVERY:
         return 0
+    idx = index()
     _last_sync[key] = t.timestamp()
     rules = triage.load_library().rules
     since = t - timedelta(days=rules.lookback_days)
@@ -293,11 +310,13 @@ def sync_queue(ours: str, force: bool = False) -> int:
          "published_at_desc"),
     ]
 
-    def run(s: Store) -> int:
+    def run(s: OpsDB) -> int:
         created = 0
         seen: set[str] = set()
         for q, order in queries:
-            for sp in s.search_posts(q, limit=rules.scan_limit, order=order):
+            with _LOCK:
+                found = idx.search_posts(q, limit=rules.scan_limit, order=order)
+            for sp in found:
                 if sp.post.key in seen:
                     continue
                 seen.add(sp.post.key)
@@ -313,57 +332,29 @@ def sync_queue(ours: str, force: bool = False) -> int:
 
 def case_action(case_id: int, action: str, actor: str, *, assignee: str = "", reply_text: str = "",
                 reply_url: str = "", note: str = "") -> Case:
-    """Move a case along new -> assigned -> replied -> resolved | ignored, with an audit entry."""
-    def run(s: Store) -> Case:
-        c = s.get_case(case_id)
-        if c is None:
-            raise LookupError(f"工单 {case_id} 不存在")
-        t = now()
-        if action == "claim":
-            c = dataclasses.replace(c, status="assigned" if c.status == "new" else c.status, assignee=actor)
-            detail = actor
-        elif action == "assign":
-            if not assignee:
-                raise ValueError("请选择处理人")
-            c = dataclasses.replace(c, status="assigned" if c.status == "new" else c.status, assignee=assignee)
-            detail = assignee
-        elif action == "reply":
-            if not reply_text.strip() and not reply_url.strip():
-                raise ValueError("请填写回复内容或回复链接")
-            c = dataclasses.replace(c, status="replied", reply_text=reply_text.strip(), reply_url=reply_url.strip(),
-                                    assignee=c.assignee or actor, first_reply_at=c.first_reply_at or t)
-            detail = reply_url.strip() or reply_text.strip()[:200]
-        elif action in ("resolve", "ignore"):
-            c = dataclasses.replace(c, status="resolved" if action == "resolve" else "ignored")
-            detail = note
-        elif action == "reopen":
-            c = dataclasses.replace(c, status="assigned" if c.assignee else "new")
-            detail = note
-        else:
-            raise ValueError(f"unknown case action {action!r}")
-        saved = s.save_case(dataclasses.replace(c, updated_at=t))
-        _audit(s, actor, action, f"case:{case_id}", detail)
-        return saved
-    return _write(run)
+    """Move a case along new -> assigned -> replied -> resolved | ignored (yuqing.ops.queue), audited."""
+    return _write(lambda s: queue.act(s, case_id, action, actor, now(), assignee=assignee, reply_text=reply_text,
+                                      reply_url=reply_url, note=note))
 
 
 def correct_label(platform: str, post_id: str, label: str, actor: str) -> None:
-    def run(s: Store) -> None:
-        s.correct_label(platform, post_id, label, by=actor)
-        _audit(s, actor, "correct_label", f"post:{platform}:{post_id}", label)
+    def run(s: OpsDB) -> None:
+        with _LOCK:
+            index().correct_label(platform, post_id, label, by=actor)
+        s.add_audit(AuditEntry(at=now(), actor=actor, action="correct_label", target=f"post:{platform}:{post_id}",
+                               detail=label))
     _write(run)
 
 
 def save_subscriber(sub: Subscriber, actor: str) -> Subscriber:
-    def run(s: Store) -> Subscriber:
-        saved = s.save_subscriber(sub)
-        _audit(s, actor, "subscriber_save", f"subscriber:{saved.subscriber_id}", sub.email)
-        return saved
-    return _write(run)
+    """Add (one subscriber per address: an existing one is updated) or change a subscriber, checked against the
+    configured names like `yuqing alerts subscribe` (yuqing.ops.subscribers); ValueError in Chinese."""
+    return _write(lambda s: subscriber_ops.save(s, settings(), sub, actor=actor))
+
+
+def set_subscriber_active(subscriber_id: int, active: bool, actor: str) -> Subscriber:
+    return _write(lambda s: subscriber_ops.set_active(s, subscriber_id, active, actor=actor))
 
 
 def delete_subscriber(subscriber_id: int, actor: str) -> None:
-    def run(s: Store) -> None:
-        s.delete_subscriber(subscriber_id)
-        _audit(s, actor, "subscriber_delete", f"subscriber:{subscriber_id}")
-    _write(run)
+    _write(lambda s: subscriber_ops.delete(s, subscriber_id, actor=actor))

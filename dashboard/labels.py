@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "heimao": "黑猫投诉", "tieba": "贴吧",
-               "bilibili": "B站"}
+from yuqing.vocab import PLATFORM_ZH, RISK_ZH, RULE_TYPE_ZH
 
-# Risk flags of sentiment.topics; churn on a positive post is most likely someone arriving, not leaving.
-RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}
+# Churn (sentiment.topics' risk flag) on a positive post is most likely someone arriving, not leaving.
 ARRIVING_ZH = "携号转网（正面，多为转入）"
 
 # Every action written with add_audit: yuqing.lifecycle, alerts.engine (alert_<decision>), dashboard.throttle,
@@ -23,14 +21,12 @@ ACTION_ZH = {
     "login_lock": "登录锁定", "login_unlock": "解锁",
     "user_disable": "停用账号", "user_enable": "启用账号", "user_remove": "删除账号",
     "correct_label": "修正情感", "subscriber_save": "保存订阅", "subscriber_delete": "删除订阅",
+    "subscriber_unsubscribe": "退订",
 }
 
 SCOPE_ZH = {"operators": "运营商", "operator": "运营商", "platforms": "平台", "platform": "平台",
             "regions": "地区", "region": "地区", "touchpoints": "触点", "touchpoint": "触点"}
 
-RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
-                "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",
-                "flatline": "数据源停止更新"}
 
 
 def platform_zh(code: str) -> str:
@@ -85,7 +81,7 @@ def rule_text(rule: str, rule_type: str) -> str:
 
 
 def subscriber_error(message: str) -> str:
-    """The Chinese message for a ValueError raised by yuqing.post.Subscriber."""
+    """The Chinese message for a ValueError raised by yuqing.records.Subscriber."""
     if message.startswith("not an email address: "):
         return f"邮箱地址无效：{message.removeprefix('not an email address: ').strip(chr(39))}（须包含 @）"
     if message.startswith("unknown severity "):

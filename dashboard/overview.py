@@ -10,13 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from yuqing.post import LABELS, Event, StoredPost
-from yuqing.store.base import Bucket
+from yuqing.index import Bucket
+from yuqing.records import Event, StoredPost
 from yuqing.timefmt import local_str
+from yuqing.vocab import LABEL_ZH, LABELS
 
 from .filters import Filters
-
-LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 
 
 @dataclass(frozen=True)

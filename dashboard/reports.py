@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from dashboard.cells import safe_frame
-from yuqing.post import Case
-from yuqing.store.base import Bucket
+from yuqing.index import Bucket
+from yuqing.records import Case
 from yuqing.timefmt import local
 
 PERIOD_ZH = {"daily": "日报", "weekly": "周报"}

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from yuqing.post import Alert, Case, StoredPost
+from yuqing.records import Alert, Case, StoredPost
+from yuqing.vocab import OPEN_CASE_STATUSES
 
 from .labels import ARRIVING_ZH as ARRIVING_ZH  # re-exported: the queue's reason for an arriving customer
 from .labels import RISK_ZH as RISK_ZH
@@ -24,8 +25,7 @@ MAX_AGE_PENALTY = 3.0  # freshness: a day old loses one point, at most this many
 ARRIVING_MAX = -MAX_AGE_PENALTY - 0.5
 INFLUENCE_PER_POINT = 10.0  # influence is 0-100 (sentiment.topics.influence): 100 reach = 10 priority points
 ALERT_WEIGHT = {"blue": 1.0, "yellow": 2.0, "orange": 4.0, "red": 6.0}  # a post in an unresolved alert
-OPEN_STATUSES = ("new", "assigned")
-STATUS_ZH = {"new": "新建", "assigned": "已分派", "replied": "已回复", "resolved": "已解决", "ignored": "已忽略"}
+OPEN_STATUSES = OPEN_CASE_STATUSES
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,18 @@ from typing import Any
 
 import streamlit as st
 
-from yuqing.post import PLATFORMS, SEVERITY_ZH, StoredPost
+from yuqing import catalog
+from yuqing.records import StoredPost
 from yuqing.timefmt import local_str
+from yuqing.vocab import ALERT_STATUS_ZH as ALERT_STATUS_ZH  # re-exported for the pages
+from yuqing.vocab import LABEL_ZH as LABEL_ZH
+from yuqing.vocab import PLATFORM_ZH as PLATFORM_ZH
+from yuqing.vocab import PLATFORMS, SEVERITY_ZH
 
-from . import data, taxonomy
+from . import data
 from .cells import safe_frame
 from .filters import LIST_PARAMS, RANGE_ZH, Filters, from_params, to_params
-from .labels import PLATFORM_ZH as PLATFORM_ZH  # re-exported for the pages
 from .labels import action_zh as action_zh
-
-LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面", "": "未分析"}
-ALERT_STATUS_ZH = {"open": "未处理", "acknowledged": "已确认", "resolved": "已解决"}
 
 
 def current_user() -> dict[str, str]:
@@ -76,11 +77,15 @@ def filter_sidebar(*, operators: list[str], touchpoints: list[str], regions: lis
 
 def filter_options() -> dict[str, list[str]]:
     """Options for the filter widgets: from the config files, else from the last 30 days in the store."""
-    from yuqing.store.base import PostQuery
+    from yuqing.index import PostQuery
 
     s = data.settings()
-    found = {"operators": taxonomy.operators(s.crawl.watchlist),
-             "touchpoints": taxonomy.touchpoints(s.sentiment.touchpoints), "regions": taxonomy.provinces()}
+    found: dict[str, list[str]] = {"regions": list(catalog.provinces())}
+    for name, names in (("operators", catalog.operators), ("touchpoints", catalog.touchpoints)):
+        try:
+            found[name] = list(names(s))
+        except catalog.CatalogError:
+            found[name] = []
     recent = PostQuery(since=data.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=30))
     for name, field in (("operators", "operator"), ("touchpoints", "touchpoint"), ("regions", "province")):
         if not found[name]:

@@ -9,8 +9,9 @@ from datetime import datetime
 
 import bcrypt
 
-from yuqing.post import ROLES, User, now_utc
-from yuqing.store.base import Store
+from yuqing.ops import OpsDB
+from yuqing.records import User, now_utc
+from yuqing.vocab import ROLES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 8
@@ -38,7 +39,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def add_user(store: Store, username: str, password: str, role: str, display_name: str = "",
+def add_user(ops: OpsDB, username: str, password: str, role: str, display_name: str = "",
              now: datetime | None = None) -> User:
     """Create or replace a user with a bcrypt hash of `password`. Replacing ends the user's sessions."""
     if not USERNAME_RE.match(username):
@@ -49,33 +50,38 @@ def add_user(store: Store, username: str, password: str, role: str, display_name
         raise UserError(f"密码太短 password too short: at least {MIN_PASSWORD} characters")
     if len(password.encode("utf-8")) > 72:
         raise UserError("密码太长 password too long: bcrypt uses at most 72 bytes")
-    existing = store.get_user(username)
+    now = now or now_utc()
+    existing = ops.get_user(username)
     user = User(username=username, password_hash=hash_password(password), role=role, display_name=display_name,
-                sessions_after=(now or now_utc()) if existing is not None else None)
-    store.save_user(user)
+                sessions_after=now if existing is not None else None)
+    ops.save_user(user)
+    if existing is not None:
+        ops.end_sessions(username, now)  # a password reset ends every session of the user, in one statement
     return user
 
 
-def set_disabled(store: Store, username: str, disabled: bool, now: datetime | None = None) -> User:
+def set_disabled(ops: OpsDB, username: str, disabled: bool, now: datetime | None = None) -> User:
     """Disable (cannot log in; every session ends at once) or enable a user; UserError when there is none."""
-    user = store.get_user(username)
+    now = now or now_utc()
+    user = ops.get_user(username)
     if user is None:
         raise UserError(f"没有这个用户 no user {username!r}")
-    changed = dataclasses.replace(user, disabled=disabled,
-                                  sessions_after=(now or now_utc()) if disabled else user.sessions_after)
-    store.save_user(changed)
+    changed = dataclasses.replace(user, disabled=disabled, sessions_after=now if disabled else user.sessions_after)
+    ops.save_user(changed)
+    if disabled:
+        ops.end_sessions(username, now)
     return changed
 
 
-def remove_user(store: Store, username: str) -> None:
-    """Delete a user (its sessions die with it: a session of an unknown user is refused)."""
-    if not store.delete_user(username):
+def remove_user(ops: OpsDB, username: str) -> None:
+    """Delete a user and its sessions."""
+    if not ops.delete_user(username):
         raise UserError(f"没有这个用户 no user {username!r}")
 
 
-def authenticate(store: Store, username: str, password: str) -> User | None:
+def authenticate(ops: OpsDB, username: str, password: str) -> User | None:
     """The user when the password is right, else None (same answer for unknown users)."""
-    user = store.get_user(username.strip())
+    user = ops.get_user(username.strip())
     if user is None:
         bcrypt.checkpw(b"x", b"$2b$12$C6UzMDM.H6dfI/f/IKcEeO2lmc7dF2v1d0kBv2Ur5wB1lqs1VYWfa")  # equal timing
         return None

@@ -18,7 +18,7 @@ import yaml
 
 from demo.hotlists import HotScript, load_hotlists
 from demo.model import DemoPost
-from yuqing.post import PLATFORMS
+from yuqing.vocab import PLATFORMS
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 FAULT_KINDS = ("http_418", "http_432", "http_403", "http_500", "slow", "truncated", "layout")

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from demo import hotlists
 from demo.model import DemoPost, Response
 from demo.scenario import FAULT_KINDS, Faults, Scenario
-from yuqing.post import PLATFORMS
+from yuqing.vocab import PLATFORMS
 
 log = logging.getLogger(__name__)
 ROBOTS = b"User-agent: *\nDisallow: /private/\nCrawl-delay: 1\n"

@@ -14,7 +14,7 @@ from sentiment.regions import locate
 from sentiment.segment import cut
 from sentiment.text import mentions, normalize
 from sentiment.topics import Taxonomy, about_operator, detect_operators, influence, keywords, load_taxonomy, risk_flags
-from yuqing.post import Analysis, Event, Post, now_utc
+from yuqing.records import Analysis, Event, Post, now_utc
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "models" / "thresholds.json"
 DEFAULT_BAND = (0.35, 0.65)
@@ -124,6 +124,10 @@ class Analyzer:
             items.append(events_mod.Item(post, sh, keys, ops, touch, city, label == "negative", province))
         event_ids, events = events_mod.group(items, known_events)
         return [Analysis(event_id=eid, **row) for row, eid in zip(rows, event_ids, strict=True)], events
+
+    def refresh(self, post: Post, previous: Analysis) -> Analysis:
+        """A re-crawled post with unchanged text keeps its analysis (see `refresh`)."""
+        return refresh(post, previous)
 
 
 def refresh(post: Post, previous: Analysis) -> Analysis:

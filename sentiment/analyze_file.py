@@ -91,7 +91,7 @@ def _record(n: int, ident: str, analysis) -> dict:
 def analyze_rows(rows: Iterable[Row], analyzer, batch: int = 256) -> Iterator[dict]:
     """One output object per row, in order; rows are analysed in batches, and a batch that fails is retried one
     row at a time so only the row at fault gets an error object."""
-    from yuqing.post import Post
+    from yuqing.records import Post
 
     when = datetime.now(UTC)
     pending: list[Row] = []

@@ -314,63 +314,64 @@ def _positive_days(value: str) -> float:
 
 
 def reanalyze_command(args: argparse.Namespace) -> int:
-    """Stored posts analyzed again in batches (the model loads once); human corrections are kept, events grow."""
+    """Stored posts analyzed again in batches through yuqing.ingest (the model loads once); human corrections are
+    kept, events grow."""
     from datetime import timedelta
 
-    from sentiment.analyze import Analyzer
     from yuqing.commands import settings_from
     from yuqing.config import ConfigError
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
-    from yuqing.store.base import StoreError
+    from yuqing.errors import StoreError
+    from yuqing.ingest import Ingest
+    from yuqing.records import now_utc
+    from yuqing.wiring import analyzer as shared_analyzer
+    from yuqing.wiring import open_index
 
     try:
         settings = settings_from(args)
-        analyzer = Analyzer.from_settings(settings)
+        analyzer = shared_analyzer(settings)
     except (ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     since = now_utc() - timedelta(days=args.days) if args.days else None
     version = analyzer.model.version
     totals = {"posts_seen": 0, "reanalyzed": 0, "labels_changed": 0, "unchanged": 0}
-    store = open_store(settings)
+    index = open_index(settings)  # unusable: the CLI says 存储不可用 store unavailable (exit 1)
     try:
-        events = {e.event_id: e for e in store.list_events(since=now_utc() - timedelta(days=3), limit=1000,
-                                                           order="last_seen_desc")}
-        for page in store.iter_posts(batch=max(settings.sentiment.batch_size, 1)):
-            totals["posts_seen"] += len(page)
-            todo = [sp for sp in page if (since is None or sp.post.published_at >= since) and (
-                sp.analysis is None or (not args.only_missing and sp.analysis.model_version != version))]
-            totals["unchanged"] += len(page) - len(todo)
-            if not todo:
-                continue
-            analyses, new_events = analyzer.analyze([sp.post for sp in todo], known_events=list(events.values()))
-            if not args.dry_run:  # a dry run analyzes too, so its counts are the real run's; it writes nothing
-                result = store.upsert_posts([(sp.post, a) for sp, a in zip(todo, analyses, strict=True)])
-                if result.failed:
-                    print(f"error: {result.failed} posts not written: {'; '.join(result.errors[:3])}", file=sys.stderr)
+        try:
+            ingest = Ingest(index, analyzer=lambda: analyzer)
+            for page in index.iter_posts(batch=max(settings.sentiment.batch_size, 1)):
+                totals["posts_seen"] += len(page)
+                todo = [sp for sp in page if (since is None or sp.post.published_at >= since) and (
+                    sp.analysis is None or (not args.only_missing and sp.analysis.model_version != version))]
+                totals["unchanged"] += len(page) - len(todo)
+                if not todo:
+                    continue
+                # a dry run analyzes too, so its counts are the real run's; it writes nothing
+                report = ingest.write([sp.post for sp in todo], reanalyze=True, dry_run=bool(args.dry_run))
+                if report.problem:
+                    print(f"error: {report.problem}", file=sys.stderr)
                     return 1
-                if new_events:
-                    store.upsert_events(new_events)
-            events.update((e.event_id, e) for e in new_events)
-            totals["reanalyzed"] += len(todo)
-            totals["labels_changed"] += sum(1 for sp, a in zip(todo, analyses, strict=True)
-                                            if sp.analysis is None or sp.analysis.label != a.label)
+                if report.written.failed:
+                    print(f"error: {report.written.failed} posts not written: {'; '.join(report.written.errors[:3])}",
+                          file=sys.stderr)
+                    return 1
+                totals["reanalyzed"] += len(todo)
+                totals["labels_changed"] += report.labels_changed
+        finally:
+            index.close()
     except StoreError as exc:
         print(f"error: store unavailable: {exc}", file=sys.stderr)
         return 1
-    finally:
-        store.close()
     print(json.dumps({**totals, "model_version": version, "dry_run": bool(args.dry_run)}, ensure_ascii=False))
     return 0
 
 
 def export_corrections_command(args: argparse.Namespace) -> int:
     from yuqing.commands import settings_from
-    from yuqing.store import open_store
+    from yuqing.wiring import open_index
 
     settings = settings_from(args)
-    store = open_store(settings)
+    store = open_index(settings)
     try:
         rows = store.list_corrections()
     finally:

@@ -110,7 +110,7 @@ def analyze_rows(rows: Sequence[dict], analyzer) -> dict:
     """Run the analyzer over the rows as Weibo posts and score the result (see `score`)."""
     from datetime import UTC, datetime
 
-    from yuqing.post import Post
+    from yuqing.records import Post
 
     posts = [Post(platform="weibo", post_id=r["id"], text=r["text"], published_at=datetime(2016, 1, 1, tzinfo=UTC))
              for r in rows]

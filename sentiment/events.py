@@ -19,7 +19,7 @@ import numpy as np
 
 from sentiment.regions import gazetteer
 from sentiment.text import EMOTICON
-from yuqing.post import Event, Post
+from yuqing.records import Event, Post
 
 HAMMING = 5  # bits; 6 bands of at most 11 bits find every pair within 5 (pigeonhole)
 BURST_MIN = 3

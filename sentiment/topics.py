@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sentiment.segment import content_words
 from sentiment.text import mentions
+from yuqing.vocab import OTHER as OTHER  # the touchpoint of a post that matches none
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_TOUCHPOINTS = HERE / "touchpoints.toml"
-OTHER = "其他"
 
 # Canonical operator names and the ways posts name them. 移动/电信 are everyday words too
 # (移动硬盘, 电信诈骗), so their bare forms exclude the common compounds.

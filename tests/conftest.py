@@ -59,3 +59,78 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     yield
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the whole run (tests/pgserver.py); skipped, with the
+    reason, only where the PostgreSQL server binaries are absent."""
+    from tests.pgserver import SKIP_REASON, PgServer, find_bin
+
+    if find_bin() is None:
+        pytest.skip(SKIP_REASON)
+    server = PgServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> str:
+    """A fresh, empty PostgreSQL database on the throwaway server."""
+    return pg_server.database()  # type: ignore[attr-defined,no-any-return]
+
+
+class Both:
+    """A test's post index and OpsDB under one name: PostIndex methods go to the index, the rest to the OpsDB.
+
+    Unpacks as (index, ops): `evaluate(*store, settings, now)`; functions that take one of them take it whole.
+    """
+
+    def __init__(self, index: object, ops: object) -> None:
+        self.index, self.ops = index, ops
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.index if name in _INDEX_METHODS else self.ops, name)
+
+    def __iter__(self) -> Iterator[object]:
+        yield self.index
+        yield self.ops
+
+    def close(self) -> None:
+        self.index.close()  # type: ignore[attr-defined]
+        self.ops.close()  # type: ignore[attr-defined]
+
+
+_INDEX_METHODS = {"upsert_posts", "get_post", "seen_ids", "search_posts", "count_posts", "volume", "facet",
+                  "iter_posts", "correct_label", "list_corrections", "upsert_events", "get_event", "list_events",
+                  "search_hits"}
+
+
+def make_both(tmp_path: Path, index: str = "sqlite", ops: str = "sqlite", pg_url: str = "") -> Iterator[Both]:
+    """A fresh post index (sqlite | es-standin) and OpsDB (sqlite | postgresql) in tmp_path."""
+    import contextlib
+
+    from yuqing.ops.sql import SqlOps
+
+    with contextlib.ExitStack() as stack:
+        if index == "sqlite":
+            from yuqing.index.sqlite import SQLiteIndex
+
+            idx: object = SQLiteIndex(tmp_path / "yuqing.db")
+        else:
+            from elasticsearch import Elasticsearch
+
+            from tests.index.fake_es_http import serve
+            from yuqing.index.elastic import ElasticIndex
+
+            url, _ = stack.enter_context(serve())
+            idx = ElasticIndex(Elasticsearch(url, request_timeout=10), prefix="yuqing-standin")
+        url = pg_url.replace("postgresql://", "postgresql+psycopg://") if ops == "postgresql" else \
+            f"sqlite:///{tmp_path / 'yuqing.db'}"
+        both = Both(idx, SqlOps(url))
+        try:
+            yield both
+        finally:
+            both.close()

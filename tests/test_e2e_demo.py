@@ -13,10 +13,12 @@ from crawlers.schedule import run_crawl_job
 from demo.scenario import load_scenario
 from demo.server import DemoSite
 from demo.smtp import MailServer
+from tests.conftest import Both
 from yuqing.config import load_settings
-from yuqing.post import Subscriber
+from yuqing.index import PostQuery
+from yuqing.records import Subscriber
 from yuqing.run import alerts_job
-from yuqing.store import PostQuery, open_store
+from yuqing.wiring import open_stores
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +37,7 @@ def test_crisis_on_the_demo_site_reaches_a_subscribers_mailbox(tmp_path: Path, m
             "[smtp]", 'host = "127.0.0.1"', f"port = {mail.port}", 'sender = "yuqing@localhost"',
         ]) + "\n", encoding="utf-8")
         settings = load_settings(config)
-        store = open_store(settings)
+        store = Both(*open_stores(settings))
         try:
             store.save_subscriber(Subscriber(email="duty@example.test", name="值班主管", min_severity="blue"))
         finally:
@@ -48,7 +50,7 @@ def test_crisis_on_the_demo_site_reaches_a_subscribers_mailbox(tmp_path: Path, m
         result = alerts_job(str(config))
         assert result["fired"] >= 1 and result["sent"] >= 1
 
-        store = open_store(settings)
+        store = Both(*open_stores(settings))
         try:
             crisis = store.count_posts(PostQuery(text="断网", operators=("中国电信",)))
             alerts = store.list_alerts()

@@ -1,5 +1,6 @@
-"""A corrupt, locked or unreachable store gives one clear store-unavailable line and exit 1 in every command that
-needs it, never a traceback (a real SQLite file; the lock held by a real second connection)."""
+"""A corrupt, locked or unreachable store (the SQLite file of the post index and the OpsDB) gives one clear
+store-unavailable line and exit 1 in every command that needs it, never a traceback (a real SQLite file; the lock
+held by a real second connection)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from yuqing.config import load_settings
-from yuqing.store import open_store
+from yuqing.wiring import open_stores
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = [
@@ -61,7 +62,7 @@ def test_a_corrupt_store_gives_the_store_unavailable_message(corrupt: Path, argv
 def locked(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("locked")
     config = _config(tmp)
-    open_store(load_settings(config, env={})).close()
+    open_stores(load_settings(config, env={})).close()
     holder = sqlite3.connect(tmp / "yuqing.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process's long write
     yield config

@@ -11,7 +11,7 @@ from typing import Any
 
 COMMAND_MODULES = (
     "yuqing.commands",
-    "yuqing.store.commands",
+    "yuqing.storage.commands",
     "yuqing.run",
     "crawlers.commands",
     "sentiment.commands",
@@ -21,6 +21,7 @@ COMMAND_MODULES = (
 
 # what `yuqing config check` verifies beyond the settings themselves: "module:function(settings) -> problems"
 CONFIG_CHECKS = (
+    "yuqing.wiring:check_database",  # [database] url: the OpsDB answers
     "sentiment.models:check_settings",  # [sentiment] model (registry name, loads) and touchpoints
     "crawlers.commands:check_settings",  # [crawl] watchlist
     "yuqing.cli:check_alert_rules",  # [alerts] rules
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from yuqing.config import ConfigError
-    from yuqing.store.base import StoreError
+    from yuqing.errors import StoreError
 
     try:
         code = args.func(args)

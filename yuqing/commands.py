@@ -85,34 +85,35 @@ def run_check(spec: str, settings: Settings) -> list[str]:
 
 
 def sources_command(args: argparse.Namespace) -> int:
-    """Each source's health; crawl failures the store could not take (yuqing.store.runlog) are counted too, and
-    shown even when the store cannot be read at all (then exit 1)."""
-    from yuqing.store import open_store, runlog
-    from yuqing.store.base import StoreError
+    """Each source's health; crawl failures the OpsDB could not take (yuqing.ops.runlog) are counted too, and
+    shown even when the OpsDB cannot be read at all (then exit 1)."""
+    from yuqing.errors import StoreError
+    from yuqing.ops import runlog
     from yuqing.timefmt import local_str
+    from yuqing.wiring import open_ops
 
     settings = settings_from(args)
     problem = ""
-    rows: list[Any] = []
+    waiting = runlog.pending(settings.store.spool_dir)
+    stored: list[Any] = []
     rejected: dict[tuple[str, str, str], int] = {}
     try:
-        store = open_store(settings)
+        store = open_ops(settings)
     except StoreError as exc:
-        rows, problem = runlog.merged_health([], runlog.pending(settings.store.spool_dir)), str(exc)
+        problem = str(exc)
     else:
         try:
-            rows, problem = runlog.health(store, settings.store.spool_dir)
-            if not problem:
-                rejected = store.rejected_counts()
+            stored = list(store.source_health())
+            rejected = store.rejected_counts()
         except StoreError as exc:
             problem = str(exc)
         finally:
             store.close()
+    rows = runlog.merged_health(stored, waiting)
     if problem:
         print(f"存储不可用 store unavailable: {problem}", file=sys.stderr)
-        waiting = len(runlog.pending(settings.store.spool_dir))
         if waiting:
-            print(f"{waiting} crawl run(s) kept locally in {runlog.path_for(settings.store.spool_dir)} until the "
+            print(f"{len(waiting)} crawl run(s) kept locally in {runlog.path_for(settings.store.spool_dir)} until the "
                   "store is back; shown below", file=sys.stderr)
     if args.json:
         for h in rows:

@@ -17,13 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from yuqing.post import PLATFORMS
+from yuqing.vocab import PLATFORMS
 
 DEFAULT_FILE = "yuqing.toml"
 SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
                  ("crawl", "zhihu_cookie"), ("crawl", "tieba_cookie"), ("crawl", "bilibili_cookie"),
-                 ("crawl", "proxy"), ("dashboard", "cookie_secret")}
+                 ("crawl", "proxy"), ("dashboard", "cookie_secret"), ("database", "password")}
+DATABASE_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+                    "postgresql+psycopg": "postgresql+psycopg"}
 ENV_ALIASES = {"YUQING_ES_URL": ("store", "es_url")}
 
 
@@ -45,10 +48,20 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    """The OpsDB: "" = the SQLite file of [store] path; postgresql://user@host:5432/yuqing when several processes
+    or hosts share the work. A password goes in YUQING_DATABASE_PASSWORD (or in YUQING_DATABASE_URL), never in
+    the settings file."""
+
+    url: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
 class CrawlSettings:
     interval_seconds: int = 600
     timeout_seconds: int = 300
-    sources: tuple[str, ...] = ("weibo", "zhihu", "zhidao", "heimao", "tieba", "bilibili")
+    sources: tuple[str, ...] = PLATFORMS
     watchlist: str = "crawlers/watchlist.toml"
     weibo_base_url: str = "https://m.weibo.cn"
     zhihu_base_url: str = "https://www.zhihu.com"
@@ -112,6 +125,7 @@ class DashboardSettings:
 @dataclass(frozen=True)
 class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
@@ -122,7 +136,23 @@ class Settings:
 
     @property
     def store_backend(self) -> str:
+        """The post index: elasticsearch when es_url is set, else sqlite."""
         return "elasticsearch" if self.store.es_url else self.store.backend
+
+    @property
+    def database_url(self) -> str:
+        """The OpsDB as a SQLAlchemy URL: [database] url with the psycopg driver and the password from the
+        environment, or the SQLite file of [store] path."""
+        if not self.database.url:
+            return f"sqlite:///{self.store.path}"
+        scheme, rest = self.database.url.split("://", 1)
+        url = f"{DATABASE_SCHEMES[scheme.lower()]}://{rest}"
+        if self.database.password and scheme.lower() != "sqlite":
+            parts = urlsplit(url)
+            if parts.password is None and parts.username:
+                netloc = f"{parts.username}:{quote(self.database.password, safe='')}@{parts.netloc.split('@', 1)[1]}"
+                url = urlunsplit(parts._replace(netloc=netloc))
+        return url
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced: replace(crawl={"max_pages": 2})."""
@@ -244,6 +274,7 @@ def _validate(s: Settings, origins: Mapping[tuple[str, str], str] | None = None)
         raise bad("store", "backend", "must be sqlite or elasticsearch")
     if s.store.backend == "elasticsearch" and not s.store.es_url:
         raise bad("store", "es_url", "required when backend is elasticsearch (set YUQING_ES_URL)")
+    _validate_database(s, bad)
     for section, name, least in MINIMUMS:
         value = getattr(getattr(s, section), name)
         if value < least:
@@ -272,6 +303,59 @@ def _validate(s: Settings, origins: Mapping[tuple[str, str], str] | None = None)
         ZoneInfo(s.timezone)
     except Exception:
         raise bad("", "timezone", f"unknown time zone {s.timezone!r}") from None
+
+
+def database_problem(url: str) -> str:
+    """Why a [database] url cannot be used ("" when it can): blank, malformed, or of a scheme yuqing does not
+    support (sqlite:///path or postgresql://user@host:port/database)."""
+    if not url.strip():
+        return "is blank (leave it unset for the SQLite file of [store] path, or give postgresql://…)"
+    if "://" not in url:
+        return f"{mask_url(url)!r} is not a URL (sqlite:///var/yuqing.db or postgresql://user@host:5432/yuqing)"
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in DATABASE_SCHEMES:
+        return (f"scheme {scheme!r} is not supported (sqlite or postgresql)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError as exc:
+        return f"{mask_url(url)!r} is malformed: {exc}"
+    if scheme == "sqlite":
+        if parts.netloc or len(parts.path) < 2:
+            return f"{url!r}: a SQLite URL names a file: sqlite:///relative/path.db or sqlite:////absolute/path.db"
+    elif not parts.hostname or len(parts.path) < 2:
+        return f"{mask_url(url)!r} needs a host and a database: postgresql://user@host:5432/yuqing"
+    return ""
+
+
+def mask_url(url: str) -> str:
+    """A URL with its password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _validate_database(s: Settings, bad: Any) -> None:
+    problem = database_problem(s.database.url) if s.database.url else ""
+    if problem:
+        raise bad("database", "url", problem)
+
+
+def _check_database_url(raw: dict[str, Any], from_env: bool, source: str) -> None:
+    """[database] url as given: set but blank or malformed is an error naming where it was set; a password
+    written into the settings file is a secret in the file."""
+    where = "environment YUQING_DATABASE_URL" if from_env else f"{source or 'settings'}: [database] url"
+    problem = database_problem(raw["url"])
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
+    if not from_env and urlsplit(raw["url"]).password:
+        raise ConfigError(f"{where}: secrets are read from the environment only (put the password in "
+                          "YUQING_DATABASE_PASSWORD, or the whole URL in YUQING_DATABASE_URL)")
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -337,6 +421,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
             continue  # other YUQING_* variables (e.g. YUQING_DEMO_*) belong to other tools
         sections.setdefault(sec, {})[key] = _coerce(value, known[key].type, f"environment {var}")
         origins[(sec, key)] = f"environment {var}"
+    if "url" in sections.get("database", {}):
+        _check_database_url(sections["database"], "YUQING_DATABASE_URL" in env, source)
     built = {name: fields[name].default_factory(**vals) for name, vals in sections.items()}  # type: ignore[misc]
     settings = Settings(**built, **top, source_file=source)
     _validate(settings, origins)
@@ -356,6 +442,9 @@ def masked(settings: Settings) -> dict[str, Any]:
             if f.name == "store" and sec.get("es_url") and "@" in sec["es_url"]:
                 scheme, _, rest = sec["es_url"].partition("://")
                 sec["es_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
+            if f.name == "database":
+                sec["url"] = mask_url(sec["url"]) if sec["url"] else f"(the SQLite file of [store] path: "\
+                    f"sqlite:///{settings.store.path})"
             out[f.name] = sec
         else:
             out[f.name] = value

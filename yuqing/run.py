@@ -1,8 +1,10 @@
-"""The wiring: `yuqing run` (scheduled crawls + alert evaluation + email delivery) and `yuqing demo`.
+"""`yuqing run` (scheduled crawls + alert evaluation + email delivery) and `yuqing demo`.
 
-This is the one module besides yuqing/cli.py that may import several apps: it starts the
-crawlers' scheduler, the alert engine and, for the demo, the demo site, a local SMTP server
-and the dashboard.
+Besides yuqing/cli.py and yuqing/wiring.py the one module that may import several apps: it starts the
+crawlers' scheduler, the alert engine and, for the demo, the demo site, a local SMTP server and the
+dashboard. Several `yuqing run` processes (on several hosts) may share one OpsDB and post index: the
+schedule lives in the OpsDB, an alert evaluation holds the lease `alerts`, a crawl the lease `crawl:<source>`,
+and email delivery claims each message for one process.
 """
 
 from __future__ import annotations
@@ -22,49 +24,54 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 ALERT_JOB = "yuqing.run:alerts_job"
+ALERT_LEASE = "alerts"
 DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 
 
 def alerts_job(config: str = "") -> dict[str, Any]:
     """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds).
 
-    A store that is down, locked, read-only or corrupt is logged as one clear error and reported in the result;
-    the next evaluation tries again."""
+    The evaluation holds the OpsDB lease `alerts` (one evaluation at a time across processes and hosts; a
+    process that finds it held skips its turn); delivery claims messages, so every process delivers. A store
+    that is down, locked, read-only or corrupt is logged as one clear error and reported in the result; the next
+    evaluation tries again."""
     from alerts.engine import run_once
     from alerts.outbox import deliver_due
     from yuqing.config import load_settings
-    from yuqing.store import open_store
-    from yuqing.store.base import StoreError
+    from yuqing.errors import StoreError
+    from yuqing.ops.leases import held
+    from yuqing.wiring import shared_stores
 
     settings = load_settings(config or None)
     try:
-        store = open_store(settings)
+        index, ops = shared_stores(settings)
     except StoreError as exc:
         log.error("预警任务：存储不可用 alert evaluation skipped, store unavailable: %s", exc)
         return {"fired": 0, "sent": 0, "error": f"store unavailable: {exc}"}
     fired: list[Any] = []
     sent = 0
     error = ""
+    evaluated = False
     try:
+        with held(ops, ALERT_LEASE) as mine:
+            if mine:
+                evaluated = True
+                fired = run_once(index, ops, settings, datetime.now(UTC))
+    except StoreError as exc:
+        error = f"store unavailable: {exc}"
+        log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
+    finally:  # mail already queued goes out even when this evaluation fails or another process evaluates
         try:
-            fired = run_once(store, settings, datetime.now(UTC))
+            sent = deliver_due(ops, settings, datetime.now(UTC))
         except StoreError as exc:
-            error = f"store unavailable: {exc}"
-            log.error("预警任务：存储不可用 alert evaluation failed, store unavailable: %s", exc)
-        finally:  # mail already queued goes out even when this evaluation fails
-            try:
-                sent = deliver_due(store, settings, datetime.now(UTC))
-            except StoreError as exc:
-                error = error or f"store unavailable: {exc}"
-                log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
-    finally:
-        store.close()
+            error = error or f"store unavailable: {exc}"
+            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
     if fired or sent:
         log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
-    return {"fired": len(fired), "sent": sent, **({"error": error} if error else {})}
+    return {"fired": len(fired), "sent": sent, "evaluated": int(evaluated), **({"error": error} if error else {})}
 
 
-def add_alert_job(scheduler: Any, settings: Any, config: str) -> None:
+def add_alert_job(scheduler: Any, settings: Any, config: str = "") -> None:
     scheduler.add_job(ALERT_JOB, "interval", seconds=settings.alerts.interval_seconds, id="alerts",
                       name="alerts and email", replace_existing=True, max_instances=1, coalesce=True,
                       kwargs={"config": config}, next_run_time=datetime.now(UTC))
@@ -91,20 +98,16 @@ def _config_path(settings: Any) -> str:
     return str(Path(settings.source_file).resolve()) if settings.source_file else ""
 
 
-def _open_once(settings: Any) -> None:
-    """Create or migrate the store here, before several crawl processes open it at the same moment."""
-    from yuqing.store import open_store
-
-    open_store(settings).close()
-
-
 def run_command(args: argparse.Namespace) -> int:
     from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job, stop_scheduler
     from yuqing.commands import settings_from
+    from yuqing.wiring import shared_stores
 
     settings = settings_from(args)
     config = _config_path(settings)
-    _open_once(settings)
+    if config:  # the jobs (and the crawl subprocesses) of this process read its settings, whoever scheduled them
+        os.environ["YUQING_CONFIG"] = config
+    shared_stores(settings)  # open (create or migrate) both stores before the crawl processes open them
     if args.once:
         results = [run_crawl_job(s, config, float(settings.crawl.timeout_seconds)) for s in settings.crawl.sources]
         results.append(alerts_job(config))
@@ -112,11 +115,11 @@ def run_command(args: argparse.Namespace) -> int:
             print(json.dumps(r, ensure_ascii=False))
         return 0
     scheduler = build_scheduler(settings, blocking=True)
-    add_crawl_jobs(scheduler, settings, config=config)
-    add_alert_job(scheduler, settings, config)
+    add_crawl_jobs(scheduler, settings)
+    add_alert_job(scheduler, settings)
     signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
-          f"alerts every {settings.alerts.interval_seconds}s; jobs in {settings.crawl.jobstore}", file=sys.stderr)
+          f"alerts every {settings.alerts.interval_seconds}s; schedule and leases in the OpsDB", file=sys.stderr)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -148,7 +151,8 @@ def _demo_settings_file(data: Path, site_urls: dict[str, str], smtp_port: int, d
 def _clean_env_for(config: Path) -> None:
     """Children read the demo file; environment settings that would override it are dropped."""
     for key in list(os.environ):
-        if key.startswith(("YUQING_STORE_", "YUQING_CRAWL_", "YUQING_SMTP_", "YUQING_ALERTS_", "YUQING_DASHBOARD_")) \
+        if key.startswith(("YUQING_STORE_", "YUQING_DATABASE_", "YUQING_CRAWL_", "YUQING_SMTP_", "YUQING_ALERTS_",
+                           "YUQING_DASHBOARD_")) \
                 or key == "YUQING_ES_URL":
             os.environ.pop(key)
     os.environ["YUQING_CONFIG"] = str(config)
@@ -168,30 +172,25 @@ def _prepare(data: Path, mail: Path, keep: bool) -> None:
 def _seed(settings: Any) -> str:
     """The demo's subscriber and an admin login with a fresh random password."""
     from dashboard.users import add_user, generate_password
-    from yuqing.post import Subscriber
-    from yuqing.store import open_store
+    from yuqing.records import Subscriber
+    from yuqing.wiring import shared_stores
 
-    store = open_store(settings)
-    try:
-        if not any(s.email == DEMO_SUBSCRIBER for s in store.list_subscribers()):
-            store.save_subscriber(Subscriber(email=DEMO_SUBSCRIBER, name="值班主管", min_severity="blue"))
-        password = generate_password()
-        add_user(store, "demo", password, "admin", "演示管理员")
-    finally:
-        store.close()
+    ops = shared_stores(settings).ops
+    if not any(s.email == DEMO_SUBSCRIBER for s in ops.list_subscribers()):
+        ops.save_subscriber(Subscriber(email=DEMO_SUBSCRIBER, name="值班主管", min_severity="blue"))
+    password = generate_password()
+    add_user(ops, "demo", password, "admin", "演示管理员")
     return password
 
 
 def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
-    from yuqing.store import PostQuery, open_store
+    from yuqing.index import PostQuery
+    from yuqing.wiring import shared_stores
 
-    store = open_store(settings)
-    try:
-        crawled = sum(h.posts_found for h in store.source_health())
-        stored = store.count_posts(PostQuery())
-        opened = len(store.list_alerts(limit=10000))
-    finally:
-        store.close()
+    index, ops = shared_stores(settings)
+    crawled = sum(h.posts_found for h in ops.source_health())
+    stored = index.count_posts(PostQuery())
+    opened = len(ops.list_alerts(limit=10000))
     return {"posts_crawled": crawled, "posts_stored": stored, "alerts_opened": opened,
             "emails_delivered": emails_delivered}
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import HotEntry, Post, Rejected
+from yuqing.records import HotEntry, Post, Rejected
 
 
 class ParseError(Exception):

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
-from yuqing.post import Rejected
+from yuqing.records import Rejected
 
 from .base import Blocked, ParseError
 from .encoding import decode

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import HotEntry, Post
+from yuqing.records import HotEntry, Post
 
 from .base import ParseResult
 

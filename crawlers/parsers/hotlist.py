@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from yuqing.post import HotEntry, Rejected
+from yuqing.records import HotEntry, Rejected
 
 from .base import Blocked, ParseError, ParseResult
 from .common import as_list, as_map, as_str, load_json, looks_blocked, reject

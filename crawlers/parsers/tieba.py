@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import as_str, int_param, looks_blocked, query, reject, require_complete_html, with_query

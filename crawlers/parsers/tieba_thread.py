@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import as_list, as_map, as_str, int_param, ip_region_in, load_json, looks_blocked, query, reject

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import PageRequest, ParseError, ParseResult
 from .common import (

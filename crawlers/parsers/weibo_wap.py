@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import looks_blocked, reject, require_complete_html

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import (

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import UNFORESEEN, as_str, looks_blocked, query, reject, unreadable

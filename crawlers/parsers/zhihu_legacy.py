@@ -10,7 +10,7 @@ from typing import Any
 
 import lxml.html
 
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 from .base import Blocked, PageRequest, ParseError, ParseResult
 from .common import as_str, looks_blocked, reject, require_complete_html

@@ -16,18 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
-from scrapy import signals
 from scrapy.http import Response
 
 from crawlers.middlewares import backoff_retry, close_source
 from crawlers.parsers import PARSERS, Blocked, PageRequest, ParseError, ParseResult
-from yuqing.post import Post, Rejected
+from yuqing.records import Post, Rejected
 
 log = logging.getLogger(__name__)
-
-
-def state_key(source: str, name: str) -> str:
-    return f"crawl:{source}:{name}"
 
 
 class PlatformSpider(scrapy.Spider):
@@ -45,40 +40,37 @@ class PlatformSpider(scrapy.Spider):
         self.keywords = list(keywords)
         self.max_pages_arg = int(max_pages) if max_pages else None
         self.unhealthy_reason = ""
-        self.store: Any = None
+        self.index: Any = None  # PostIndex: seen posts, posts to follow
+        self.ops: Any = None  # OpsDB: cursors, rejected pages, replied cases
         self.yq_settings: Any = None
         self.last_success: datetime | None = None
         self.started_at = datetime.now(UTC)
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, store: Any = None, yq_settings: Any = None,
+    def from_crawler(cls, crawler: Any, *args: Any, index: Any = None, ops: Any = None, yq_settings: Any = None,
                      **kwargs: Any) -> PlatformSpider:
-        """`store` and `yq_settings` are seams for tests; by default both come from the settings file."""
+        """The stores and settings come from the runner (crawlers.runner opens them once per crawl process) or a
+        test; run any other way (`scrapy crawl`), the process's stores are opened by yuqing.wiring."""
         spider: PlatformSpider = super().from_crawler(crawler, *args, **kwargs)
         from yuqing.config import load_settings
 
         spider.yq_settings = yq_settings or load_settings(crawler.settings.get("YUQING_CONFIG") or None)
-        if store is None:
-            from yuqing.store import open_store
+        if index is None or ops is None:
+            from yuqing.wiring import shared_stores
 
-            store = open_store(spider.yq_settings)
-            crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
-        spider.attach(store)
+            index, ops = shared_stores(spider.yq_settings)
+        spider.attach(index, ops)
         return spider
 
     # --- seams for tests
-    def attach(self, store: Any) -> None:
-        """Use this store for seen ids and cursors; reads the last successful run."""
-        self.store = store
-        raw = store.get_state(state_key(self.name, "last_success"))
+    def attach(self, index: Any, ops: Any) -> None:
+        """Use these stores for seen ids, cursors and rejected pages; reads the last successful run."""
+        self.index, self.ops = index, ops
+        raw = ops.get_cursor(self.name, "last_success")
         self.last_success = datetime.fromisoformat(raw) if raw else None
 
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-    def _close_store(self, spider: Any = None) -> None:
-        if self.store is not None:
-            self.store.close()
 
     @property
     def max_pages(self) -> int:
@@ -174,7 +166,7 @@ class PlatformSpider(scrapy.Spider):
         if any(p.published_at >= self.last_success for p in posts):
             return False
         ids = [p.post_id for p in posts]
-        return len(self.store.seen_ids(self.name, ids)) == len(set(ids))
+        return len(self.index.seen_ids(self.name, ids)) == len(set(ids))
 
     def unreadable(self, response: Response, exc: ParseError) -> Iterator[Any]:
         """A truncated or changed page: fetch it again a few times, then record it as rejected."""
@@ -214,6 +206,6 @@ class PlatformSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"yuqing/errors/{kind}")
         request = failure.request
         log.error("failed %s: %s", request.url, failure.value)
-        self.store.record_rejected([Rejected(source=self.name, stage="fetch", reason=kind, url=request.url,
-                                             sample=str(failure.value)[:300], at=self.now())])
+        self.ops.record_rejected([Rejected(source=self.name, stage="fetch", reason=kind, url=request.url,
+                                           sample=str(failure.value)[:300], at=self.now())])
         self.crawler.stats.inc_value("yuqing/rejected")

@@ -2,8 +2,8 @@
 of the videos that name a watched operator, newest first, and the sub-replies of comments that have more than
 the page shows. WBI requests are signed when sent (crawlers.middlewares.BilibiliSignMiddleware).
 
-Incremental by video and comment: the state `crawl:bilibili:videos` keeps, per video, the comment count search
-showed and the newest comment time read. A video whose count is unchanged is left alone; a changed one is read
+Incremental by video and comment: bilibili's crawl cursor `videos` (OpsDB crawl_cursors) keeps, per video, the
+comment count search showed and the newest comment time read. A video whose count is unchanged is left alone; a changed one is read
 from its newest comments back to the last one read. The state is saved when the crawl closes, for videos whose
 comments were read to that point (or to their end).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,8 +20,8 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.parsers import ParseResult
-from crawlers.spiders.base import PlatformSpider, state_key
-from yuqing.post import Post
+from crawlers.spiders.base import PlatformSpider
+from yuqing.records import Post
 
 MAX_VIDEOS = 5000
 
@@ -30,9 +31,9 @@ class BilibiliSpider(PlatformSpider):
     real_hosts = ("api.bilibili.com",)
     search_parsers = ("bilibili.search",)
 
-    def attach(self, store: Any) -> None:
-        super().attach(store)
-        raw = store.get_state(state_key(self.name, "videos"))
+    def attach(self, index: Any, ops: Any) -> None:
+        super().attach(index, ops)
+        raw = ops.get_cursor(self.name, "videos")
         self.videos: dict[str, list[int]] = json.loads(raw) if raw else {}  # aid -> [comment count, newest ctime]
         self.wbi_keys: tuple[str, str] | None = None
         self.watchlist: Any = None
@@ -125,6 +126,6 @@ class BilibiliSpider(PlatformSpider):
             self.videos[aid] = [int(meta["count"]), max(newest, since)]
 
     def closed(self, reason: str) -> None:
-        if self.store is not None and self.videos:
+        if self.ops is not None and self.videos:
             kept = dict(list(self.videos.items())[-MAX_VIDEOS:])
-            self.store.set_state(state_key(self.name, "videos"), json.dumps(kept, separators=(",", ":")))
+            self.ops.set_cursor(self.name, "videos", json.dumps(kept, separators=(",", ":")), datetime.now(UTC))

@@ -1,8 +1,8 @@
 """Baidu Tieba: keyword search (/f/search/res, newest first) and the configured bars' thread lists (/f?kw=), then
 each thread's pages with their floors and floor replies.
 
-Incremental by thread and floor: the state `crawl:tieba:threads` keeps, per thread, the reply count its bar list
-showed, the last page read and whether that was the thread's last page. A listed thread read to its end whose
+Incremental by thread and floor: tieba's crawl cursor `threads` (OpsDB crawl_cursors) keeps, per thread, the
+reply count its bar list showed, the last page read and whether that was the thread's last page. A listed thread read to its end whose
 count is unchanged is not fetched again; a changed or unfinished one is read on from its last page read (new
 floors are appended at the end), and the floor replies of its earlier pages are read again (one JSON call per
 page: a reply inside an old floor lands there). A search hit is followed when it is new to the store or its
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -28,7 +28,7 @@ from crawlers.parsers import PageRequest, ParseResult
 from crawlers.parsers.dates import DateError
 from crawlers.parsers.tieba import list_date, thread_url
 from crawlers.parsers.tieba_thread import replies_url
-from crawlers.spiders.base import PlatformSpider, state_key
+from crawlers.spiders.base import PlatformSpider
 
 MAX_THREADS = 5000  # threads remembered; the oldest are forgotten first
 
@@ -38,9 +38,9 @@ class TiebaSpider(PlatformSpider):
     real_hosts = ("tieba.baidu.com",)
     search_parsers = ("tieba.search", "tieba.forum")
 
-    def attach(self, store: Any) -> None:
-        super().attach(store)
-        raw = store.get_state(state_key(self.name, "threads"))
+    def attach(self, index: Any, ops: Any) -> None:
+        super().attach(index, ops)
+        raw = ops.get_cursor(self.name, "threads")
         # tid -> [replies its bar list showed (-1: not seen on a list), last page read, 1 when that was the last page]
         self.threads: dict[str, list[int]] = json.loads(raw) if raw else {}
         self.requested: set[str] = set()
@@ -105,7 +105,7 @@ class TiebaSpider(PlatformSpider):
                 self.crawler.stats.inc_value("yuqing/tieba/threads_unchanged")
                 return None
             hits = [str(h) for h in req.meta.get("hits", ())]
-            if key == "tieba.search" and hits and len(self.store.seen_ids(self.name, hits)) == len(set(hits)):
+            if key == "tieba.search" and hits and len(self.index.seen_ids(self.name, hits)) == len(set(hits)):
                 self.crawler.stats.inc_value("yuqing/tieba/threads_unchanged")
                 return None
         if known is None and key == "tieba.forum" and self.older_than_lookback(str(req.meta.get("last_reply", ""))):
@@ -155,6 +155,6 @@ class TiebaSpider(PlatformSpider):
         return super().next_page(response, result, req, query)
 
     def closed(self, reason: str) -> None:
-        if self.store is not None and self.threads:
+        if self.ops is not None and self.threads:
             kept = dict(list(self.threads.items())[-MAX_THREADS:])
-            self.store.set_state(state_key(self.name, "threads"), json.dumps(kept, separators=(",", ":")))
+            self.ops.set_cursor(self.name, "threads", json.dumps(kept, separators=(",", ":")), datetime.now(UTC))

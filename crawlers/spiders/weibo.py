@@ -19,7 +19,7 @@ from scrapy.http import Response
 
 from crawlers.parsers import ParseResult
 from crawlers.spiders.base import PlatformSpider
-from yuqing.post import Post
+from yuqing.records import Post
 from yuqing.timefmt import SHANGHAI
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,12 @@ class WeiboSpider(PlatformSpider):
 
     def followed_posts(self) -> list[str]:
         """Posts whose comments we follow: replied cases and recent high-influence posts."""
-        from yuqing.store import PostQuery
+        from yuqing.index import PostQuery
 
-        ids = [c.post_id for c in self.store.list_cases(statuses=("replied",), limit=200) if c.platform == "weibo"]
+        ids = [c.post_id for c in self.ops.list_cases(statuses=("replied",), limit=200) if c.platform == "weibo"]
         threshold = self.settings.getfloat("YUQING_HOTFLOW_MIN_INFLUENCE", 60.0)
         since = self.now() - timedelta(days=2)
-        hot = self.store.search_posts(PostQuery(platforms=("weibo",), since=since, min_influence=threshold,
+        hot = self.index.search_posts(PostQuery(platforms=("weibo",), since=since, min_influence=threshold,
                                                 kinds=("post", "repost")), limit=20, order="influence_desc")
         ids += [sp.post.post_id for sp in hot]
         return list(dict.fromkeys(ids))

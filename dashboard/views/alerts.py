@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import alert_scope, auth, charts, data, labels, taxonomy, ui
-from yuqing.post import SEVERITY_ZH
+from dashboard import alert_scope, auth, charts, data, labels, ui
 from yuqing.timefmt import local_str
+from yuqing.vocab import PROVINCES, SEVERITY_ZH
 
 ui.page_header("预警")
 stuck = [m for m in data.outbox(limit=200) if m.sent_at is None and m.last_error]
@@ -52,7 +52,7 @@ st.caption(ui.escape_md(
     + (f"　解决：{a.resolved_by} {local_str(a.resolved_at)}" if a.resolved_by else "")))
 
 view = alert_scope.alert_scope(a, alert_scope.rule_config(data.rules_doc(), a.rule), data.now(),
-                               frozenset(taxonomy.provinces()))
+                               frozenset(PROVINCES))
 if view.window is not None:
     st.metric(f"开启时规则窗口（{view.window_minutes}分钟）内负面帖", data.count(view.window),
               help="按规则自身的范围和时间窗口重新统计；预警升级后触发数量取各次评估的最大值")

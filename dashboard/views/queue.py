@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, triage, ui
-from yuqing.post import SEVERITY_ZH, Alert, Case
+from yuqing.records import Alert, Case
 from yuqing.timefmt import local_str
+from yuqing.vocab import CASE_STATUS_ZH, SEVERITY_ZH
 
 ui.page_header("待处理")
 settings = data.settings()
@@ -53,7 +54,7 @@ def _alert_cell(a: Alert | None) -> str:
 
 rows = [{"编号": c.case_id, "超时": "⏰ 超时" if overdue(c) else "", "优先级": round(rank[c.key], 1),
          "预警": _alert_cell(in_alert[c.key]),
-         "状态": triage.STATUS_ZH[c.status], "处理人": c.assignee,
+         "状态": CASE_STATUS_ZH[c.status], "处理人": c.assignee,
          "平台": ui.PLATFORM_ZH.get(c.platform, c.platform),
          "发布时间": local_str(posts[c.key].post.published_at),
          "用时": triage.format_clock(triage.reply_clock(posts[c.key].post.published_at, c, now)),
@@ -65,7 +66,7 @@ ui.table((frame, lambda f: f.style.apply(lambda r: ["background-color: #ffd6d6" 
 
 by_id = {c.case_id: c for c in cases}
 case_id = st.selectbox("处理帖子", list(by_id), key="case_pick",
-                       format_func=lambda i: f"#{i} {triage.STATUS_ZH[by_id[i].status]} {by_id[i].reason}")
+                       format_func=lambda i: f"#{i} {CASE_STATUS_ZH[by_id[i].status]} {by_id[i].reason}")
 c = by_id[case_id]
 sp = posts[c.key]
 with st.container(border=True):
@@ -77,7 +78,7 @@ with st.container(border=True):
         st.link_button("在平台打开", sp.post.url)
 clock = triage.reply_clock(sp.post.published_at, c, now)
 k1, k2, k3 = st.columns(3)
-k1.metric("状态", triage.STATUS_ZH[c.status])
+k1.metric("状态", CASE_STATUS_ZH[c.status])
 k2.metric("发帖至首次回复" if c.first_reply_at else "已等待", triage.format_clock(clock))
 k3.metric("处理人", c.assignee or "未分派")
 if overdue(c):

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, labels, ui
-from yuqing.post import LABELS
 from yuqing.timefmt import local_str
+from yuqing.vocab import LABELS
 
 PAGE_SIZE = 50
 

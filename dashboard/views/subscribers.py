@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import secrets
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, labels, ui
-from yuqing.post import PLATFORMS, SEVERITIES, SEVERITY_ZH, Subscriber
-
-MODE_ZH = {"immediate": "即时", "hourly": "每小时汇总", "daily": "每日汇总"}
+from yuqing.records import Subscriber
+from yuqing.vocab import PLATFORMS, ROLE_ZH, SEVERITIES, SEVERITY_ZH
+from yuqing.vocab import SUBSCRIBER_MODE_ZH as MODE_ZH
 
 ui.page_header("订阅")
 if not auth.require("admin"):
@@ -43,20 +39,15 @@ with st.form("add_subscriber", clear_on_submit=True):
                                key="sub_platforms", placeholder="全部")
     rules = c1.multiselect("规则（空=全部）", data.alert_rule_names(), key="sub_rules", placeholder="全部")
     daily_at = c2.text_input("每日发送时间（北京时间，HH:MM）", value="08:00", key="sub_daily")
-    if st.form_submit_button("保存订阅"):
-        daily = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", daily_at.strip() or "08:00")
+    if st.form_submit_button("保存订阅"):  # the same checks and path as `yuqing alerts subscribe`
         try:
-            if daily is None:
-                raise ValueError(f"每日发送时间须为 00:00–23:59 的 HH:MM：{daily_at.strip()}")
-            sub = Subscriber(email=email.strip(), name=name.strip(), min_severity=severity, mode=mode,
-                             operators=tuple(operators), touchpoints=tuple(touchpoints), regions=tuple(regions),
-                             platforms=tuple(platforms), daily_at=f"{int(daily.group(1)):02d}:{daily.group(2)}",
-                             rules=tuple(rules),
-                             token=secrets.token_urlsafe(16))
+            sub = data.save_subscriber(Subscriber(
+                email=email.strip(), name=name.strip(), min_severity=severity, mode=mode, operators=tuple(operators),
+                touchpoints=tuple(touchpoints), regions=tuple(regions), platforms=tuple(platforms),
+                daily_at=daily_at.strip() or "08:00", rules=tuple(rules)), ui.username())
         except ValueError as exc:
             st.error(ui.escape_md(labels.subscriber_error(str(exc))))
         else:
-            data.save_subscriber(sub, ui.username())
             st.success(f"已保存 {ui.escape_md(sub.email)}")
             st.rerun()
 
@@ -66,14 +57,14 @@ if subs:
     s = by_id[chosen]
     b1, b2 = st.columns(2)
     if b1.button("停用" if s.active else "启用", key="sub_toggle"):
-        data.save_subscriber(dataclasses.replace(s, active=not s.active), ui.username())
+        data.set_subscriber_active(s.subscriber_id, not s.active, ui.username())
         st.rerun()
     if b2.button("删除", key="sub_delete"):
         data.delete_subscriber(s.subscriber_id, ui.username())
         st.rerun()
 
 st.subheader("用户")
-ui.table(pd.DataFrame([{"用户名": u.username, "显示名": u.display_name, "角色": auth.ROLE_ZH[u.role]}
+ui.table(pd.DataFrame([{"用户名": u.username, "显示名": u.display_name, "角色": ROLE_ZH[u.role]}
                            for u in data.user_list()], columns=["用户名", "显示名", "角色"]),
              hide_index=True, width="stretch")
 st.caption("新增用户：`yuqing users add 用户名 --role viewer|responder|admin`（不指定密码时随机生成并打印；"

@@ -87,6 +87,18 @@ def hash_features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> spars
     return sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, N_FEATURES))
 
 
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz of plain arrays (no pickle) in the given order with fixed timestamps: the same arrays give the same
+    bytes, so retraining on the same data reproduces the shipped file."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key, arr in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, arr, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
+
+
 class LinearModel:
     """Probability positive = sigmoid(a * (x . w + b) + c + s * lexicon evidence) over binary hashed features."""
 
@@ -155,13 +167,7 @@ class LinearModel:
             "lexicon_scale": np.array([self.lexicon_scale], dtype=np.float64),
             "n_features": np.array([N_FEATURES], dtype=np.int64),
         }
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for key, arr in arrays.items():
-                buf = io.BytesIO()
-                np.save(buf, arr, allow_pickle=False)
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, buf.getvalue())
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> LinearModel:

@@ -18,16 +18,14 @@ per vector in an .npz of plain arrays (allow_pickle=False).
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from sentiment.models.linear import N_FEATURES, hash_features
+from sentiment.models.linear import N_FEATURES, hash_features, write_npz
 
 HERE = Path(__file__).resolve().parent
 MODEL_FILE = HERE / "linear3.npz"
@@ -161,13 +159,7 @@ class ThreeWayModel:
                 arrays[key + "_scale"] = scale.astype(np.float64)
             else:
                 arrays[key] = value
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for key in sorted(arrays):
-                buf = io.BytesIO()
-                np.save(buf, arrays[key], allow_pickle=False)
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, buf.getvalue())
+        write_npz(path, {key: arrays[key] for key in sorted(arrays)})
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> ThreeWayModel:

@@ -1,4 +1,4 @@
-"""A fresh SQLite store, settings pointing at the shipped rules, and a real SMTP server on loopback."""
+"""A fresh post index and OpsDB (SQLite), settings pointing at the shipped rules, and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
@@ -10,15 +10,22 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.conftest import Both, make_both
 from yuqing.config import Settings
-from yuqing.store.sqlite import SQLiteStore
+
+
+def open_both(path: str | Path) -> Both:
+    """The SQLite post index and OpsDB of one file, as the CLI under test opens them (close it after)."""
+    from yuqing.config import Settings
+    from yuqing.wiring import open_stores
+
+    index, ops = open_stores(Settings().replace(store={"path": str(path)}))
+    return Both(index, ops)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "yuqing.db")
-    yield s
-    s.close()
+def store(tmp_path: Path) -> Iterator[Both]:
+    yield from make_both(tmp_path)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from alerts.window import Scope, Window
-from yuqing.post import Analysis, Post, SourceHealth, StoredPost
+from yuqing.records import Analysis, Post, SourceHealth, StoredPost
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 _ids = count(1)

@@ -7,16 +7,16 @@ from datetime import timedelta
 
 import pytest
 
+from tests.alerts.conftest import open_both
 from tests.alerts.factory import NOW
 from yuqing.cli import main
-from yuqing.post import Alert, now_utc
-from yuqing.store.sqlite import SQLiteStore
+from yuqing.records import Alert, now_utc
 
 
 @pytest.fixture
 def alerts(env) -> list[Alert]:
     """Five alerts, #1 opened first and #5 last."""
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     try:
         return [store.save_alert(Alert(rule="升级投诉苗头", key=f"k{i}", severity="orange", title=f"告警{i}", reason="r",
                                        opened_at=NOW - timedelta(hours=6 - i), updated_at=NOW - timedelta(hours=6 - i)))
@@ -39,7 +39,7 @@ def test_silence_rejects_an_unknown_rule_and_lists_the_valid_ones(env, capsys) -
     assert "已静默" not in captured.out
     assert captured.err.startswith("静默失败：未知规则 nosuchrule（可选：负面声量激增、") and captured.err.count("\n") == 1
     assert "升级投诉苗头" in captured.err and "数据源断流" in captured.err and "* 表示所有规则" in captured.err
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     assert store.active_silences(now_utc()) == []
     store.close()
     assert main(["alerts", "silence", "*", "--for", "2h", "--by", "qa"]) == 0
@@ -52,7 +52,7 @@ def test_readme_lifecycle_commands_work_without_by(env, alerts, os_user, capsys)
     assert main(["alerts", "silence", "升级投诉苗头", "--for", "2h"]) == 0
     out = capsys.readouterr().out
     assert "预警 #4 现为已确认" in out and "预警 #5 现为已解决" in out and "已静默 升级投诉苗头" in out
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     try:
         assert store.get_alert(4).acknowledged_by == os_user
         assert store.get_alert(5).resolved_by == os_user
@@ -70,7 +70,7 @@ def test_test_email_bad_address_is_one_chinese_line(env, capsys) -> None:
     assert main(["alerts", "test-email", "not-an-address"]) == 2
     err = capsys.readouterr().err
     assert err == "测试邮件未发送：不是有效的邮箱地址：not-an-address\n"
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     assert store.list_outbox() == []
     store.close()
 

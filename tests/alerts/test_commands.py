@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from tests.alerts.conftest import open_both
 from tests.alerts.factory import NOW, make_post
 from yuqing.cli import main
-from yuqing.store.sqlite import SQLiteStore
 
 
 def test_subscriber_management(env, capsys) -> None:
@@ -30,7 +30,7 @@ def test_subscriber_management(env, capsys) -> None:
 
 
 def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     store.upsert_posts([make_post("移动宽带断网，已经投诉到工信部", minutes_ago=1 + i, now=NOW) for i in range(4)])
     store.close()
     main(["alerts", "subscribe", "duty@example.test"])
@@ -50,7 +50,7 @@ def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
 
 
 def test_backtest_command(env, capsys) -> None:
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     store.upsert_posts([make_post("找律师起诉移动", minutes_ago=1 + i, now=NOW - timedelta(hours=2)) for i in range(3)])
     store.close()
     assert main(["alerts", "backtest", "--from", (NOW - timedelta(hours=3)).isoformat(), "--to", NOW.isoformat(),
@@ -81,10 +81,10 @@ def test_bad_rules_file_is_named(env, tmp_path, monkeypatch, capsys) -> None:
 
 def test_backtest_stops_at_now(env, capsys) -> None:
     """A --to in the future is capped at now (said in one line): no flatline hits at times that have not come."""
-    from yuqing.post import CrawlRun, now_utc
+    from yuqing.records import CrawlRun, now_utc
 
     now = now_utc()
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     store.record_crawl_run(CrawlRun(source="weibo", started_at=now - timedelta(hours=6),
                                     finished_at=now - timedelta(hours=6), posts_new=5))
     store.record_crawl_run(CrawlRun(source="weibo", started_at=now - timedelta(hours=5),

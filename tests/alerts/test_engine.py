@@ -9,16 +9,17 @@ import pytest
 from alerts.engine import backtest, evaluate
 from alerts.loader import parse_rules
 from tests.alerts.factory import NOW, make_post
-from tests.store.conftest import make_store
-from yuqing import lifecycle
-from yuqing.post import CrawlRun, Event
-from yuqing.store.base import PostQuery
+from tests.conftest import make_both
+from yuqing.index import PostQuery
+from yuqing.ops import lifecycle
+from yuqing.records import CrawlRun, Event
 
 
-@pytest.fixture(params=["sqlite", "es-standin"])
+@pytest.fixture(params=["sqlite+sqlite", "es-standin+postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path):
     """The engine runs on either store: the SQLite file and the Elasticsearch store (against its loopback stand-in)."""
-    yield from make_store(request.param, tmp_path)
+    index, ops = request.param.split("+")
+    yield from make_both(tmp_path, index, ops, request.getfixturevalue("pg_url") if ops == "postgresql" else "")
 
 
 ESCALATION = parse_rules({"rules": [{"name": "升级", "type": "escalation", "more_than": 2, "window_minutes": 60}]})
@@ -30,19 +31,19 @@ def crisis(store, n: int, *, text: str = "移动断网三天了，我要打12300
 
 def test_fires_once_then_updates_quietly(store, settings) -> None:
     crisis(store, 3)
-    first = evaluate(store, settings, NOW, rules=ESCALATION)
+    first = evaluate(*store, settings, NOW, rules=ESCALATION)
     assert [(d.action, d.notify, d.alert.severity) for d in first.decisions] == [("new", True, "orange")]
     assert "3 条" in first.decisions[0].alert.reason and "12300" in first.decisions[0].alert.reason
-    second = evaluate(store, settings, NOW + timedelta(minutes=1), rules=ESCALATION)
+    second = evaluate(*store, settings, NOW + timedelta(minutes=1), rules=ESCALATION)
     assert [(d.action, d.notify) for d in second.decisions] == [("update", False)]
     assert len(store.list_alerts()) == 1
 
 
 def test_severity_raised_when_crisis_grows(store, settings) -> None:
     crisis(store, 3)
-    evaluate(store, settings, NOW, rules=ESCALATION)
+    evaluate(*store, settings, NOW, rules=ESCALATION)
     crisis(store, 4, start=0.1)
-    report = evaluate(store, settings, NOW + timedelta(minutes=1), rules=ESCALATION)
+    report = evaluate(*store, settings, NOW + timedelta(minutes=1), rules=ESCALATION)
     (d,) = report.decisions
     assert (d.action, d.notify, d.alert.severity) == ("raise", True, "red")
     assert store.find_alert("升级", "all").severity == "red" and len(store.list_alerts()) == 1
@@ -50,14 +51,14 @@ def test_severity_raised_when_crisis_grows(store, settings) -> None:
 
 def test_resolved_alert_reopens_only_after_realert_window(store, settings) -> None:
     crisis(store, 3)
-    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    (d,) = evaluate(*store, settings, NOW, rules=ESCALATION).decisions
     lifecycle.acknowledge(store, d.alert.alert_id, "值班员", NOW + timedelta(minutes=2))
     lifecycle.resolve(store, d.alert.alert_id, "值班员", "已联系网络部恢复", NOW + timedelta(minutes=5))
-    later = evaluate(store, settings, NOW + timedelta(minutes=10), rules=ESCALATION)
+    later = evaluate(*store, settings, NOW + timedelta(minutes=10), rules=ESCALATION)
     assert [d.action for d in later.decisions] == ["suppressed"]
     assert store.get_alert(d.alert.alert_id).status == "resolved"
     crisis(store, 3, start=1, now=NOW + timedelta(minutes=70))
-    again = evaluate(store, settings, NOW + timedelta(minutes=70), rules=ESCALATION)
+    again = evaluate(*store, settings, NOW + timedelta(minutes=70), rules=ESCALATION)
     (r,) = again.decisions
     assert (r.action, r.notify, r.alert.status, r.alert.reopened) == ("reopen", True, "open", 1)
     assert r.alert.alert_id == d.alert.alert_id and not r.alert.acknowledged_by
@@ -68,12 +69,12 @@ def test_resolved_alert_reopens_only_after_realert_window(store, settings) -> No
 def test_silence_records_but_does_not_notify(store, settings) -> None:
     crisis(store, 3)
     lifecycle.silence(store, "升级", "", NOW + timedelta(hours=1), "主管", "演练中", now=NOW)
-    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    (d,) = evaluate(*store, settings, NOW, rules=ESCALATION).decisions
     assert (d.action, d.notify, d.silenced) == ("new", False, True)
     assert store.find_alert("升级", "all") is not None
     lifecycle.silence(store, "升级", "别的key", NOW + timedelta(hours=3), "主管", now=NOW)
     crisis(store, 10, now=NOW + timedelta(hours=2))
-    (d,) = evaluate(store, settings, NOW + timedelta(hours=2), rules=ESCALATION).decisions
+    (d,) = evaluate(*store, settings, NOW + timedelta(hours=2), rules=ESCALATION).decisions
     assert (d.action, d.notify, d.silenced) == ("raise", True, False)  # the rule silence ended; the key one differs
 
 
@@ -86,7 +87,7 @@ def test_one_alert_per_event_across_rules(store, settings) -> None:
                                last_seen=NOW, size=12, negative=12, operators=("中国移动",))])
     crisis(store, 6, text="营业厅乱收费", event_id="ev1")
     store.upsert_posts([make_post("营业厅乱收费 大家评评理", event_id="ev1", verified=True, reposts=3000)])
-    report = evaluate(store, settings, NOW, rules=rules)
+    report = evaluate(*store, settings, NOW, rules=rules)
     assert len(store.list_alerts()) == 1
     (alert,) = store.list_alerts()
     assert alert.event_id == "ev1" and alert.severity == "red"  # influential: 3000 reposts = 6x threshold
@@ -100,7 +101,7 @@ def test_flatline_from_source_health(store, settings) -> None:
                                     finished_at=NOW - timedelta(minutes=4), posts_new=0, healthy=False,
                                     reason="HTTP 418", errors={"http_418": 3}))
     rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
-    (d,) = evaluate(store, settings, NOW, rules=rules).decisions
+    (d,) = evaluate(*store, settings, NOW, rules=rules).decisions
     assert d.alert.key == "weibo" and d.alert.severity == "orange" and "HTTP 418" in d.alert.reason
     assert d.alert.title == "数据源断流：微博" and "数据源 微博 已" in d.alert.reason  # email subjects are Chinese
 
@@ -109,7 +110,7 @@ def test_broken_rule_is_counted_and_others_run(store, settings, monkeypatch) -> 
     rules = ESCALATION + parse_rules({"rules": [{"name": "坏", "type": "negative_share"}]})
     monkeypatch.setattr(type(rules[1]), "evaluate", lambda self, w: 1 / 0)
     crisis(store, 3)
-    report = evaluate(store, settings, NOW, rules=rules)
+    report = evaluate(*store, settings, NOW, rules=rules)
     assert [d.alert.rule for d in report.decisions] == ["升级"] and "ZeroDivisionError" in report.errors["坏"]
     assert any(k[1] == "rule" for k in store.rejected_counts())
 
@@ -119,16 +120,16 @@ def test_volume_spike_uses_previous_days_as_baseline(store, settings) -> None:
     for d in (1, 2, 3):
         crisis(store, 4, text="信号差", now=NOW - timedelta(days=d))
     crisis(store, 8, text="信号差")
-    assert evaluate(store, settings, NOW, rules=rules).decisions == []  # 8 against 4 a day: 2x
+    assert evaluate(*store, settings, NOW, rules=rules).decisions == []  # 8 against 4 a day: 2x
     crisis(store, 6, text="信号差", start=0.1)
-    (d,) = evaluate(store, settings, NOW + timedelta(minutes=1), rules=rules).decisions
+    (d,) = evaluate(*store, settings, NOW + timedelta(minutes=1), rules=rules).decisions
     assert d.alert.count == 14 and d.alert.baseline == 4.0 and "前3天同时段平均 4.0 条" in d.alert.reason
 
 
 def test_backtest_reports_when_rules_would_have_fired(store, settings) -> None:
     crisis(store, 5, now=NOW - timedelta(hours=5))  # posts 1..3 minutes before 21:00 UTC
     crisis(store, 2, now=NOW - timedelta(hours=1))
-    hits = backtest(store, settings, NOW - timedelta(hours=6), NOW, timedelta(minutes=10), rules=ESCALATION)
+    hits = backtest(*store, settings, NOW - timedelta(hours=6), NOW, timedelta(minutes=10), rules=ESCALATION)
     assert [(h.at, h.action) for h in hits] == [(NOW - timedelta(hours=5), "new")]
     assert hits[0].alert.count == 5 and store.list_alerts() == []  # a backtest writes nothing
 
@@ -137,9 +138,9 @@ def test_flatline_for_a_source_that_never_delivered_counts_from_first_sight(stor
     store.record_crawl_run(CrawlRun(source="zhihu", started_at=NOW - timedelta(minutes=1), finished_at=NOW,
                                     healthy=False, reason="HTTP 403"))
     rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
-    assert evaluate(store, settings, NOW, rules=rules).decisions == []  # just started: not silent for long yet
-    assert evaluate(store, settings, NOW + timedelta(minutes=30), rules=rules).decisions == []
-    (d,) = evaluate(store, settings, NOW + timedelta(minutes=61), rules=rules).decisions
+    assert evaluate(*store, settings, NOW, rules=rules).decisions == []  # just started: not silent for long yet
+    assert evaluate(*store, settings, NOW + timedelta(minutes=30), rules=rules).decisions == []
+    (d,) = evaluate(*store, settings, NOW + timedelta(minutes=61), rules=rules).decisions
     assert d.alert.key == "zhihu" and "从未交付新帖" in d.alert.reason and "HTTP 403" in d.alert.reason
 
 
@@ -148,10 +149,10 @@ def test_resolved_event_is_not_mailed_again_by_another_rule(store, settings) -> 
                                last_seen=NOW, size=8, negative=8, operators=("中国联通",))])
     influential = parse_rules({"rules": [{"name": "大V", "type": "influential"}]})
     store.upsert_posts([make_post("联通乱扣费 大家评评理", event_id="ev2", verified=True, reposts=600)])
-    (first,) = evaluate(store, settings, NOW, rules=influential).decisions
+    (first,) = evaluate(*store, settings, NOW, rules=influential).decisions
     lifecycle.resolve(store, first.alert.alert_id, "值班员", "已致歉退费", NOW + timedelta(minutes=1))
     crisis(store, 3, text="联通乱扣费，我要找律师", event_id="ev2", start=0.1, now=NOW + timedelta(minutes=5))
-    escalation = evaluate(store, settings, NOW + timedelta(minutes=5), rules=ESCALATION).decisions
+    escalation = evaluate(*store, settings, NOW + timedelta(minutes=5), rules=ESCALATION).decisions
     assert [(d.action, d.notify) for d in escalation] == [("suppressed", False)]
     assert len(store.list_alerts()) == 1
 
@@ -162,14 +163,14 @@ def test_escalation_finds_word_posts_beyond_the_most_influential(store, settings
     monkeypatch.setattr(alerts.snapshot, "POST_LIMIT", 5)  # only 5 "most influential" posts fit in the window
     store.upsert_posts([make_post("移动信号差", minutes_ago=1 + i * 0.1, influence=10.0) for i in range(20)])
     crisis(store, 3, text="移动乱扣费 已经投诉到工信部", influence=0.0)
-    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    (d,) = evaluate(*store, settings, NOW, rules=ESCALATION).decisions
     assert d.alert.count == 3
 
 
 def test_escalation_flag_is_fetched_whatever_the_label(store, settings) -> None:
     store.upsert_posts([make_post("店铺直播全停了，损失好几千", label="positive", risk_flags=("escalation",),
                                   minutes_ago=1 + i) for i in range(3)])
-    (d,) = evaluate(store, settings, NOW, rules=ESCALATION).decisions
+    (d,) = evaluate(*store, settings, NOW, rules=ESCALATION).decisions
     assert d.alert.count == 3 and "风险标记" in d.alert.reason
 
 
@@ -182,12 +183,12 @@ def test_backtest_replays_source_health_for_flatline(store, settings) -> None:
                                         posts_new=5 if delivering else 0))
     last_post = NOW - timedelta(hours=3) - timedelta(minutes=10) + timedelta(minutes=1)
     rules = parse_rules({"rules": [{"name": "断流", "type": "flatline", "max_silence_minutes": 60}]})
-    hits = backtest(store, settings, NOW - timedelta(hours=7), NOW, timedelta(minutes=10), rules=rules)
+    hits = backtest(*store, settings, NOW - timedelta(hours=7), NOW, timedelta(minutes=10), rules=rules)
     assert (hits[0].at, hits[0].action, hits[0].alert.key) == (last_post + timedelta(minutes=69), "new", "weibo")
     assert "最近一条新帖" in hits[0].alert.reason
     assert [(h.action, h.alert.key) for h in hits[1:]] == [("raise", "weibo")]  # still silent: more severe
     assert hits[1].alert.severity != hits[0].alert.severity
-    assert store.list_alerts() == [] and store.get_state("alerts.source_first_seen.weibo") is None
+    assert store.list_alerts() == [] and store.ops.get_cursor("weibo", "x") is None
 
 
 def test_volume_spike_stores_and_prints_the_floored_baseline(store, settings) -> None:
@@ -198,7 +199,7 @@ def test_volume_spike_stores_and_prints_the_floored_baseline(store, settings) ->
     store.upsert_posts([make_post("信号很好", label="positive", minutes_ago=3, now=NOW - timedelta(days=d))
                         for d in (1, 2)])
     crisis(store, 38, text="信号差", start=0.1)
-    (d,) = evaluate(store, settings, NOW, rules=rules).decisions
+    (d,) = evaluate(*store, settings, NOW, rules=rules).decisions
     a = d.alert
     assert a.count == 38 and a.baseline == 1.0
     assert f"为基线的 {a.count / a.baseline:.1f} 倍" in a.reason and "按基线下限 1 条计" in a.reason
@@ -216,7 +217,7 @@ def test_most_specific_match_names_the_event_alert(store, settings) -> None:
                                   city="郑州", event_id="ev3", minutes_ago=1 + i) for i in range(10)])
     store.upsert_posts([make_post("联通套餐乱扣费", operators=("中国联通",), touchpoints=("资费",), province="广东",
                                   city="广州", influence=90.0, minutes_ago=2) for _ in range(3)])
-    report = evaluate(store, settings, NOW, rules=rules)
+    report = evaluate(*store, settings, NOW, rules=rules)
     assert [d.action for d in report.decisions][0] == "new" and len(store.list_alerts()) == 1
     (alert,) = store.list_alerts()
     assert alert.alert_id == report.decisions[0].alert.alert_id and alert.event_id == "ev3"
@@ -225,7 +226,7 @@ def test_most_specific_match_names_the_event_alert(store, settings) -> None:
     assert list(alert.scope["operators"]) == ["中国电信"] and list(alert.scope["regions"]) == ["河南", "郑州"]
     samples = {sp.post.text for sp in store.search_posts(PostQuery(keys=alert.sample_keys), limit=10)}
     assert samples == {"郑州电信宽带断了"}
-    again = evaluate(store, settings, NOW + timedelta(minutes=1), rules=rules)  # the broad rules do not rename it
+    again = evaluate(*store, settings, NOW + timedelta(minutes=1), rules=rules)  # the broad rules do not rename it
     assert {d.action for d in again.decisions} == {"update"} and store.get_alert(alert.alert_id).title == alert.title
-    hits = backtest(store, settings, NOW, NOW + timedelta(minutes=1), timedelta(minutes=1), rules=rules)
+    hits = backtest(*store, settings, NOW, NOW + timedelta(minutes=1), timedelta(minutes=1), rules=rules)
     assert hits[-1].alert.title == alert.title and hits[-1].alert.severity == "red"

@@ -7,14 +7,15 @@ from datetime import timedelta
 import pytest
 
 from tests.alerts.factory import NOW
-from tests.store.conftest import make_store
-from yuqing import lifecycle
-from yuqing.post import Alert
+from tests.conftest import make_both
+from yuqing.ops import lifecycle
+from yuqing.records import Alert
 
 
-@pytest.fixture(params=["sqlite", "es-standin"])
+@pytest.fixture(params=["sqlite+sqlite", "es-standin+postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path):
-    yield from make_store(request.param, tmp_path)
+    index, ops = request.param.split("+")
+    yield from make_both(tmp_path, index, ops, request.getfixturevalue("pg_url") if ops == "postgresql" else "")
 
 
 def _alert(store) -> Alert:

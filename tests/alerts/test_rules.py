@@ -10,7 +10,7 @@ import pytest
 from alerts.rules import RULE_TYPES, build_rule
 from alerts.window import Scope, Window
 from tests.alerts.factory import NOW, health, stored, window
-from yuqing.post import Event
+from yuqing.records import Event
 
 
 def negatives(n: int, **kw: object) -> list:
@@ -200,3 +200,11 @@ def test_event_growth_reason_and_samples() -> None:
     (m,) = build_rule("event_growth", "g", min_count=10).evaluate(event_window(15, 2))
     assert "深圳移动大面积断网" in m.title and "15 条" in m.reason and "2 条" in m.reason and m.event_id == "e1"
     assert m.keywords == ("断网", "深圳") and m.sample_keys
+
+
+def test_the_rule_types_are_the_vocabularys() -> None:
+    """yuqing.vocab names every rule type (subscribers, the dashboard); alerts.rules registers exactly those."""
+    from alerts.rules import RULE_TYPES
+    from yuqing.vocab import RULE_TYPE_ZH
+
+    assert set(RULE_TYPES) == set(RULE_TYPE_ZH)

@@ -15,7 +15,7 @@ from alerts.outbox import deliver_due
 from tests.alerts.conftest import Inbox
 from tests.alerts.factory import NOW
 from yuqing.config import load_settings
-from yuqing.store.base import OutboxMessage
+from yuqing.records import OutboxMessage
 
 x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
 
@@ -60,7 +60,7 @@ def _env(port: int, db: Path, **extra: str) -> dict[str, str]:
 
 
 def _queue(store) -> None:
-    store.enqueue_email(OutboxMessage(to=("duty@example.test",), subject="【红色预警】测试", text="正文",
+    store.enqueue(OutboxMessage(to=("duty@example.test",), subject="【红色预警】测试", text="正文",
                                       dedup_key="tls-test", created_at=NOW))
 
 
@@ -79,7 +79,7 @@ def test_tls_and_login_from_environment(store, tmp_path, free_port, tls, monkeyp
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate, as a private CA would be
         settings = load_settings(env=_env(free_port, tmp_path / "yuqing.db", **{f"YUQING_SMTP_{mode.upper()}": "true"}))
         _queue(store)
-        assert deliver_due(store, settings, NOW) == 1
+        assert deliver_due(store.ops, settings, NOW) == 1
         assert [rcpts for _, rcpts, _ in inbox.messages] == [["duty@example.test"]]
     finally:
         controller.stop()
@@ -96,14 +96,14 @@ def test_wrong_password_or_untrusted_certificate_keeps_the_message(store, tmp_pa
         _queue(store)
         env = _env(free_port, tmp_path / "yuqing.db", YUQING_SMTP_STARTTLS="true")
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
-        assert deliver_due(store, load_settings(env=env), NOW) == 0  # certificate not trusted
+        assert deliver_due(store.ops, load_settings(env=env), NOW) == 0  # certificate not trusted
         assert "CERTIFICATE_VERIFY_FAILED" in store.list_outbox()[0].last_error
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         env["YUQING_SMTP_PASSWORD"] = "wrong"
-        assert deliver_due(store, load_settings(env=env), NOW + timedelta(hours=1)) == 0
+        assert deliver_due(store.ops, load_settings(env=env), NOW + timedelta(hours=1)) == 0
         assert "535" in store.list_outbox()[0].last_error
         env["YUQING_SMTP_PASSWORD"] = "s3cret-pw"
-        assert deliver_due(store, load_settings(env=env), NOW + timedelta(hours=2)) == 1
+        assert deliver_due(store.ops, load_settings(env=env), NOW + timedelta(hours=2)) == 1
         assert len(inbox.messages) == 1
     finally:
         controller.stop()

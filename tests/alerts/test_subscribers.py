@@ -10,13 +10,13 @@ import pytest
 
 from alerts.email import schedule_digests
 from alerts.rules import RuleError
-from alerts.subscriptions import subscribe
+from tests.alerts.conftest import open_both
 from tests.alerts.factory import NOW
+from tests.conftest import Both
 from yuqing.cli import main
-from yuqing.post import Subscriber, now_utc
+from yuqing.ops.subscribers import subscribe
+from yuqing.records import OutboxMessage, Subscriber, now_utc
 from yuqing.run import alerts_job
-from yuqing.store.base import OutboxMessage
-from yuqing.store.sqlite import SQLiteStore
 
 BAD = [
     (["--mode", "daily", "--daily-at", "25:99"], ["日报时间 25:99 无效", "00:00 至 23:59"]),
@@ -36,7 +36,7 @@ def test_subscribe_rejects_unknown_values_in_one_chinese_line(env, capsys, extra
     assert err.startswith("订阅失败：") and err.count("\n") == 1 and "Traceback" not in err
     for part in says:
         assert part in err
-    store = SQLiteStore(env.store.path)
+    store = open_both(env.store.path)
     assert store.list_subscribers() == []  # nothing half-saved
     store.close()
 
@@ -51,9 +51,9 @@ def test_subscribe_accepts_known_values_and_normalises(env, capsys) -> None:
 
 
 def test_update_is_checked_and_leaves_the_stored_subscriber_alone(store, settings) -> None:
-    subscribe(store, settings, "a@example.com", operators=("中国移动",))
+    subscribe(store, settings, "a@example.com", operators=("中国移动",), actor="test")
     with pytest.raises(ValueError, match="未知运营商 中国电讯"):
-        subscribe(store, settings, "A@example.com", operators=("中国电讯",))
+        subscribe(store, settings, "A@example.com", operators=("中国电讯",), actor="test")
     (sub,) = store.list_subscribers()
     assert sub.operators == ("中国移动",)
 
@@ -86,23 +86,23 @@ def test_stored_bad_daily_time_skips_that_subscriber_only(store, settings) -> No
     _daily(store, "early@example.com", "08:00")
     store.save_subscriber(Subscriber(email="boss@example.com", mode="hourly"))
     at = NOW + timedelta(minutes=5)  # 10:05 Shanghai: the 08:00 日报 is due
-    assert schedule_digests(store, settings, at) == 1
+    assert schedule_digests(*store, settings, at) == 1
     assert [m.to for m in store.list_outbox()] == [("early@example.com",)]
     ((source, stage, reason), count), = store.rejected_counts().items()
     assert (source, stage, count) == ("alerts", "subscriber", 1)
     assert f"#{bad.subscriber_id} late@example.com" in reason and "日报时间 25:99 无效" in reason
-    assert schedule_digests(store, settings, at + timedelta(minutes=1)) == 0
+    assert schedule_digests(*store, settings, at + timedelta(minutes=1)) == 0
     assert sum(store.rejected_counts().values()) == 1  # recorded once per problem, not every minute
     store.save_subscriber(dataclasses.replace(bad, daily_at="07:00"))  # fixed: gets its report again
-    assert schedule_digests(store, settings, at + timedelta(minutes=2)) == 1
-    assert store.get_state(f"alerts.subscriber_problem.{bad.subscriber_id}") == ""
+    assert schedule_digests(*store, settings, at + timedelta(minutes=2)) == 1
+    assert store.get_mark(bad.subscriber_id, "problem") == ""
 
 
-def _queued(env) -> SQLiteStore:
-    store = SQLiteStore(env.store.path)
+def _queued(env) -> Both:
+    store = open_both(env.store.path)
     _daily(store, "late@example.com", "25:99")
     now = now_utc()
-    store.enqueue_email(OutboxMessage(to=("waiting@example.com",), subject="已排队的告警", text="正文", html="<p>正文</p>",
+    store.enqueue(OutboxMessage(to=("waiting@example.com",), subject="已排队的告警", text="正文", html="<p>正文</p>",
                                       dedup_key="queued-before", created_at=now, next_attempt_at=now))
     return store
 

@@ -14,8 +14,9 @@ import pytest
 
 from demo.scenario import load_scenario
 from demo.server import DemoSite
+from tests.conftest import Both
 from yuqing.config import load_settings
-from yuqing.store import open_store
+from yuqing.wiring import open_stores
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ def test_a_crawl_whose_analyzer_cannot_load_is_unhealthy_and_stores_its_posts(tm
         again = json.loads(fixed.stdout.strip().splitlines()[-1])
         assert again["healthy"] and again["posts_new"] == 0
         assert again["posts_updated"] == again["posts_stored"] == result["posts_stored"]
-        store = open_store(load_settings(broken, env={}))
+        store = Both(*open_stores(load_settings(broken, env={})))
         try:
             stored = [sp for batch in store.iter_posts() for sp in batch]
         finally:
@@ -102,7 +103,7 @@ def test_max_pages_error_message(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_source_can_be_crawled_by_name_and_others_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     from yuqing.cli import build_parser
-    from yuqing.post import PLATFORMS
+    from yuqing.vocab import PLATFORMS
 
     for source in PLATFORMS:
         assert build_parser().parse_args(["crawl", source]).source == source

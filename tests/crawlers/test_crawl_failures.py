@@ -15,9 +15,10 @@ import pytest
 
 from crawlers import failures, schedule
 from yuqing.config import load_settings
-from yuqing.post import CrawlRun
-from yuqing.store import open_store, runlog
-from yuqing.store.base import StoreUnavailable
+from yuqing.errors import StoreUnavailable
+from yuqing.ops import runlog
+from yuqing.records import CrawlRun
+from yuqing.wiring import open_ops
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "y.toml"
     path.write_text(f'[store]\npath = "{tmp_path / "yuqing.db"}"\nspool_dir = "{tmp_path / "spool"}"\n'
                     f'[crawl]\njobstore = "{tmp_path / "s.db"}"\nheimao_base_url = "http://127.0.0.1:9"\n', encoding="utf-8")
-    open_store(load_settings(path)).close()
+    open_ops(load_settings(path)).close()
     return path
 
 
@@ -53,7 +54,7 @@ def test_a_crash_is_a_failed_run_with_its_error_output(config: Path, monkeypatch
     _child(monkeypatch, CRASH)
     result = schedule.run_crawl_job("weibo", config=str(config), timeout=30)
     assert result["returncode"] == 1 and result["recorded"] == "store"
-    store = open_store(load_settings(config))
+    store = open_ops(load_settings(config))
     try:
         [run] = store.list_crawl_runs(source="weibo")
         [health] = store.source_health()
@@ -69,13 +70,13 @@ def test_a_crash_is_a_failed_run_with_its_error_output(config: Path, monkeypatch
 def test_a_killed_crawl_finishes_its_own_open_run_as_failed(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started = "datetime.now(UTC)"
     script = ("import os, signal; from datetime import UTC, datetime; from yuqing.config import load_settings; "
-              "from yuqing.store import open_store; from yuqing.post import CrawlRun; "
-              f"s = open_store(load_settings({str(config)!r})); s.record_crawl_run(CrawlRun('zhihu', {started})); "
+              "from yuqing.wiring import open_ops; from yuqing.records import CrawlRun; "
+              f"s = open_ops(load_settings({str(config)!r})); s.record_crawl_run(CrawlRun('zhihu', {started})); "
               "s.close(); os.kill(os.getpid(), signal.SIGKILL)")
     _child(monkeypatch, script)
     result = schedule.run_crawl_job("zhihu", config=str(config), timeout=30)
     assert result["returncode"] == -9
-    store = open_store(load_settings(config))
+    store = open_ops(load_settings(config))
     try:
         runs = store.list_crawl_runs(source="zhihu")
     finally:
@@ -85,7 +86,7 @@ def test_a_killed_crawl_finishes_its_own_open_run_as_failed(config: Path, monkey
 
 
 def test_the_next_crawl_closes_a_run_left_open(config: Path) -> None:
-    store = open_store(load_settings(config))
+    store = open_ops(load_settings(config))
     try:
         t = datetime.now(UTC) - timedelta(hours=1)
         store.record_crawl_run(CrawlRun("heimao", t, t + timedelta(minutes=1), pages=2, posts_new=3))
@@ -118,9 +119,9 @@ def test_failures_wait_in_the_run_log_while_the_store_is_unusable(config: Path, 
     assert shown.returncode == 1 and "存储不可用 store unavailable" in shown.stderr and "Traceback" not in shown.stderr
     assert "3 crawl run(s) kept locally" in shown.stderr and "DOWN weibo" in shown.stdout
     with pytest.raises(StoreUnavailable):
-        open_store(settings)
+        open_ops(settings)
     db.write_bytes(good)  # the store is back
-    store = open_store(settings)
+    store = open_ops(settings)
     try:
         assert runlog.flush(store, settings.store.spool_dir) == 3
         assert runlog.pending(settings.store.spool_dir) == []
@@ -145,7 +146,7 @@ def test_a_read_only_store_gives_a_failed_run_from_a_real_crawl_process(config: 
     [run] = runlog.pending(settings.store.spool_dir)
     assert "存储不可用 store unavailable" in run.reason and "Traceback" not in run.reason
     assert "DOWN heimao" in shown.stdout, shown.stdout + shown.stderr
-    store = open_store(settings)
+    store = open_ops(settings)
     try:
         assert runlog.flush(store, settings.store.spool_dir) == 1
         assert [r.source for r in store.list_crawl_runs()] == ["heimao"]

@@ -24,8 +24,10 @@ from demo.model import DemoPost
 from demo.platforms.weibo import plain
 from demo.scenario import Faults, Scenario, load_scenario
 from demo.server import DemoSite
+from tests.conftest import Both
 from yuqing.config import load_settings
-from yuqing.store import PostQuery, open_store
+from yuqing.index import PostQuery
+from yuqing.wiring import open_stores
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +103,7 @@ def key_of(p: DemoPost) -> str:
 
 
 def stored_keys(config: Path) -> list[str]:
-    store = open_store(load_settings(config))
+    store = Both(*open_stores(load_settings(config)))
     try:
         return [sp.post.key for batch in store.iter_posts() for sp in batch]
     finally:
@@ -111,7 +113,7 @@ def stored_keys(config: Path) -> list[str]:
 def test_all_platforms_with_faults_every_scripted_post_once(tmp_path: Path) -> None:
     with DemoSite(scenario(FAULTS), start=START) as site:
         config = write_config(tmp_path, site.base_urls)
-        open_store(load_settings(config)).close()  # as `yuqing run` does: migrate once, then start the crawls
+        Both(*open_stores(load_settings(config))).close()  # as `yuqing run` does: migrate once, then start the crawls
         first = crawl_all(config)
         injected = dict(site.faults.injected)
         keys = stored_keys(config)
@@ -136,7 +138,7 @@ def test_all_platforms_with_faults_every_scripted_post_once(tmp_path: Path) -> N
         assert sorted(stored_keys(config)) == sorted(keys)
         assert all(r["posts_new"] == 0 for r in second.values()), second
 
-        store = open_store(load_settings(config))
+        store = Both(*open_stores(load_settings(config)))
         try:
             health = {h.source: h for h in store.source_health()}
             assert set(health) == set(ALL)

@@ -20,7 +20,7 @@ from demo.scenario import load_scenario
 from demo.server import DemoSite
 from tests.crawlers.test_e2e_crawl import ROOT, child_env, crawl_all, key_of, stored_keys, write_config
 from yuqing.config import load_settings
-from yuqing.store import open_store
+from yuqing.wiring import open_ops, open_stores
 
 pytestmark = pytest.mark.slow
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
@@ -36,7 +36,7 @@ def test_each_run_fetches_only_what_changed(tmp_path: Path) -> None:
     now = [START + timedelta(seconds=10)]  # speed 60: 10 scenario minutes, before the outage
     with DemoSite(load_scenario(), start=START, clock=lambda: now[0]) as site:
         config = write_config(tmp_path, site.base_urls)
-        open_store(load_settings(config)).close()
+        open_stores(load_settings(config)).close()
         mine = [p for p in site.posts if p.platform in SOURCES]
 
         def visible(source: str = "") -> set[str]:
@@ -75,13 +75,13 @@ def test_each_run_fetches_only_what_changed(tmp_path: Path) -> None:
         assert fetched(site, before, "/p/") == [] and fetched(site, before, "/x/v2/reply") == []
         assert len(stored_keys(config)) == len(set(stored_keys(config))) == len(mine)
 
-        store = open_store(load_settings(config))
+        ops = open_ops(load_settings(config))
         try:
-            health = {h.source: h for h in store.source_health()}
+            health = {h.source: h for h in ops.source_health()}
             assert all(health[s].runs == 4 and health[s].healthy and health[s].last_success_at for s in SOURCES)
             assert health["tieba"].posts_new == len([p for p in mine if p.platform == "tieba"])
         finally:
-            store.close()
+            ops.close()
         shown = subprocess.run([sys.executable, "-m", "yuqing.cli", "sources", "--json"], cwd=ROOT, env=child_env(config),
                                capture_output=True, text=True, timeout=120)
         rows = {r["source"]: r for r in map(json.loads, shown.stdout.splitlines())}

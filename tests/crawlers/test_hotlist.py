@@ -14,7 +14,7 @@ from crawlers.hotmatch import match_entry, ours
 from crawlers.parsers import PARSERS
 from crawlers.watchlist import load_watchlist
 from tests.conftest import FIXTURES, ROOT
-from yuqing.post import HotEntry
+from yuqing.records import HotEntry
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 W = load_watchlist()

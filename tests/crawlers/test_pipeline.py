@@ -1,4 +1,5 @@
-"""The pipeline on a real SQLite store: clean, watchlist filter, dedupe, analyze in batches, every rejection recorded."""
+"""The pipeline (an adapter over yuqing.ingest) on a real SQLite post index and OpsDB: clean, watchlist filter, dedupe,
+analyze in batches, every rejection recorded."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from crawlers.health import crawl_run
-from crawlers.pipelines import UNHEALTHY_STAT, StorePipeline, clean
+from crawlers.pipelines import UNHEALTHY_STAT, StorePipeline
 from crawlers.spiders.weibo import WeiboSpider
 from crawlers.watchlist import load_watchlist
+from tests.conftest import Both, make_both
 from yuqing.config import ConfigError, Settings
-from yuqing.post import Analysis, Event, Post, Rejected
-from yuqing.store import PostQuery, StoreUnavailable, open_store
+from yuqing.errors import StoreUnavailable
+from yuqing.index import PostQuery
+from yuqing.ingest import clean
+from yuqing.records import Analysis, Event, Post, Rejected
 
 NOW = datetime.now(UTC)
 
@@ -33,18 +37,22 @@ class CountingAnalyzer:
         return [Analysis(label=label(p), score=0.1, event_id="e1") for p in posts], [
             Event(event_id="e1", title="断网", first_seen=NOW, last_seen=NOW, size=len(posts))]
 
+    def refresh(self, post: Post, previous: Analysis) -> Analysis:
+        from sentiment.analyze import refresh
+
+        return refresh(post, previous)
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Any]:
-    s = open_store(Settings().replace(store={"path": str(tmp_path / "t.db")}))
-    yield s
-    s.close()
+def store(tmp_path: Path) -> Iterator[Both]:
+    yield from make_both(tmp_path)
 
 
-def pipeline(store: Any, batch: int = 3) -> tuple[StorePipeline, CountingAnalyzer]:
+def pipeline(store: Any, batch: int = 3, index: Any = None) -> tuple[StorePipeline, CountingAnalyzer]:
     crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch})
-    yq = Settings().replace(store={"spool_dir": str(Path(store.path).parent / "spool")})
-    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", store=store, yq_settings=yq)
+    yq = Settings().replace(store={"spool_dir": str(Path(store.index.path).parent / "spool")})
+    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", index=index or store.index, ops=store.ops,
+                                              yq_settings=yq)
     analyzer = CountingAnalyzer()
     pipe = StorePipeline(crawler, analyzer_factory=lambda s: analyzer, watchlist_factory=lambda s: load_watchlist())
     pipe.open_spider()
@@ -108,11 +116,10 @@ def test_comments_are_kept_without_an_operator_name(store: Any) -> None:
 
 
 class DownStore:
-    """The real store, except that writing posts fails as if the database were unreachable."""
+    """The real post index, except that writing posts fails as if it were unreachable."""
 
     def __init__(self, store: Any) -> None:
-        self._store = store
-        self.path = store.path
+        self._store = store.index
 
     def upsert_posts(self, items: Any) -> Any:
         raise StoreUnavailable("database is locked")
@@ -122,7 +129,7 @@ class DownStore:
 
 
 def test_posts_are_spooled_while_the_store_is_down_and_replayed_next_run(store: Any) -> None:
-    down, _ = pipeline(DownStore(store))
+    down, _ = pipeline(store, index=DownStore(store))
     down.process_item(post(1))
     down.close_spider()
     assert store.count_posts(PostQuery()) == 0
@@ -156,8 +163,8 @@ def test_a_recrawl_analyzes_only_new_or_changed_posts_and_keeps_their_event(stor
 
 def broken_pipeline(store: Any, factory: Any, batch: int = 3) -> StorePipeline:
     crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch})
-    yq = Settings().replace(store={"spool_dir": str(Path(store.path).parent / "spool")})
-    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", store=store, yq_settings=yq)
+    yq = Settings().replace(store={"spool_dir": str(Path(store.index.path).parent / "spool")})
+    crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", index=store.index, ops=store.ops, yq_settings=yq)
     pipe = StorePipeline(crawler, analyzer_factory=factory, watchlist_factory=lambda s: load_watchlist())
     pipe.open_spider()
     return pipe

@@ -14,15 +14,15 @@ from scrapy.utils.test import get_crawler
 
 from crawlers import settings as crawl_settings
 from crawlers.middlewares import BackoffMiddleware
-from crawlers.spiders.base import state_key
 from crawlers.spiders.weibo import WeiboSpider, split_window, timescope
 from crawlers.spiders.zhidao import ZhidaoSpider
 from crawlers.spiders.zhihu import ZhihuSpider
 from demo.scenario import load_scenario
 from demo.server import DemoSite
+from tests.conftest import Both
 from yuqing.config import Settings
-from yuqing.post import Post, Rejected
-from yuqing.store import open_store
+from yuqing.records import Post, Rejected
+from yuqing.wiring import open_stores
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 BASE = "http://127.0.0.1:9"
@@ -35,7 +35,7 @@ def scrapy_defaults(**extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
-    s = open_store(Settings().replace(store={"path": str(tmp_path / "t.db")}))
+    s = Both(*open_stores(Settings().replace(store={"path": str(tmp_path / "t.db")})))
     yield s
     s.close()
 
@@ -43,7 +43,7 @@ def store(tmp_path: Path) -> Iterator[Any]:
 def make_spider(cls: type, store: Any, **settings: Any) -> Any:
     yq = Settings().replace(crawl={f"{cls.name}_base_url": BASE})
     crawler = get_crawler(cls, scrapy_defaults(**settings))
-    spider = cls.from_crawler(crawler, keywords="中国电信", store=store, yq_settings=yq)
+    spider = cls.from_crawler(crawler, keywords="中国电信", index=store.index, ops=store.ops, yq_settings=yq)
     crawler.spider = spider
     spider.now = lambda: NOW  # type: ignore[method-assign]
     return spider
@@ -110,8 +110,8 @@ def test_paging_stops_when_a_page_holds_only_old_seen_posts(store: Any) -> None:
     # stored, and the last successful run is after them: caught up
     store.upsert_posts([(Post(platform="weibo", post_id=m["id"], text="x", published_at=NOW - timedelta(hours=5)),
                          None) for m in old])
-    store.set_state(state_key("weibo", "last_success"), (NOW - timedelta(hours=1)).isoformat())
-    spider.attach(store)
+    store.set_cursor("weibo", "last_success", (NOW - timedelta(hours=1)).isoformat(), NOW)
+    spider.attach(store.index, store.ops)
     _, requests, _ = split(list(spider.parse_page(respond(req, search_body(old, 2)))))
     assert not [r for r in requests if r.meta["parser"] == "weibo.search"]
     assert spider.crawler.stats.get_value("yuqing/paging/caught_up") == 1
@@ -221,7 +221,7 @@ def test_zhidao_search_url(store: Any) -> None:
 
 
 def test_replied_cases_and_influential_posts_have_their_comments_followed(store: Any) -> None:
-    from yuqing.post import Analysis, Case
+    from yuqing.records import Analysis, Case
 
     store.upsert_posts([
         (Post(platform="weibo", post_id="777", text="中国电信断网", published_at=NOW - timedelta(hours=1)),

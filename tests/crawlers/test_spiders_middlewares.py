@@ -16,8 +16,9 @@ from crawlers.middlewares import SecretsMiddleware, ZhihuAuthMiddleware
 from crawlers.settings import scrapy_settings
 from crawlers.spiders.weibo import WeiboSpider
 from crawlers.spiders.zhihu import ZhihuSpider
+from tests.conftest import Both
 from yuqing.config import Settings, load_settings
-from yuqing.store import open_store
+from yuqing.wiring import open_stores
 
 COOKIE = "SUB=secret-cookie-value"
 
@@ -25,8 +26,8 @@ COOKIE = "SUB=secret-cookie-value"
 def spider_for(cls: type, tmp_path: Path, yq: Settings) -> Any:
     defaults = {k: getattr(crawl_settings, k) for k in dir(crawl_settings) if k.isupper()}
     crawler = get_crawler(cls, defaults)
-    store = open_store(yq.replace(store={"path": str(tmp_path / "t.db")}))
-    spider = cls.from_crawler(crawler, keywords="中国电信", store=store, yq_settings=yq)
+    store = Both(*open_stores(yq.replace(store={"path": str(tmp_path / "t.db")})))
+    spider = cls.from_crawler(crawler, keywords="中国电信", index=store.index, ops=store.ops, yq_settings=yq)
     crawler.spider = spider
     return spider
 

@@ -14,7 +14,6 @@ from scrapy.http import Request, TextResponse
 
 from crawlers.bilibili_sign import verify
 from crawlers.middlewares import BilibiliSignMiddleware
-from crawlers.spiders.base import state_key
 from crawlers.spiders.bilibili import BilibiliSpider
 from crawlers.spiders.tieba import TiebaSpider
 from crawlers.spiders.weibo import WeiboSpider
@@ -23,7 +22,7 @@ from demo.scenario import load_scenario
 from demo.server import DemoSite
 from tests.crawlers.test_spiders_middlewares import spider_for
 from yuqing.config import Settings
-from yuqing.post import Post
+from yuqing.records import Post
 
 BASE = "http://127.0.0.1:9"
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
@@ -86,7 +85,7 @@ def test_bilibili_searches_after_nav_and_follows_comments_of_changed_watched_vid
     _, follow = run(s, site, "bilibili", middleware.process_request(searches[0]))
     assert [r.meta["parse_meta"]["aid"] for r in follow if r.meta["parser"] == "bilibili.comments"] == ["113500000000001"]
     s.closed("finished")
-    assert json.loads(s.store.get_state(state_key("bilibili", "videos"))) == {"113563000000001": [7, 0]}
+    assert json.loads(s.ops.get_cursor("bilibili", "videos")) == {"113563000000001": [7, 0]}
 
 
 def test_tieba_starts_with_searches_and_bars_and_skips_unchanged_threads(tmp_path: Path) -> None:
@@ -111,4 +110,4 @@ def test_tieba_starts_with_searches_and_bars_and_skips_unchanged_threads(tmp_pat
     assert sorted(r.url.split("pn=")[1].split("&")[0] for r in more if r.meta["parser"] == "tieba.replies") == ["1"]
     assert s.threads["9288000001"] == [4, 2, 1]
     s.closed("finished")
-    assert json.loads(s.store.get_state(state_key("tieba", "threads")))["9288000001"] == [4, 2, 1]
+    assert json.loads(s.ops.get_cursor("tieba", "threads"))["9288000001"] == [4, 2, 1]

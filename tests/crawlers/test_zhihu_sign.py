@@ -20,8 +20,9 @@ from crawlers import zhihu_sign
 from crawlers.middlewares import ZhihuAuthMiddleware
 from crawlers.spiders.zhihu import ZhihuSpider
 from crawlers.zhihu_sign import cookie_value, sign, x_zse_96
+from tests.conftest import Both
 from yuqing.config import Settings
-from yuqing.store import open_store
+from yuqing.wiring import open_stores
 
 # Captured from a logged-in browser session (request headers + cookie pasted into a script), April 2024:
 # github.com/cyqcw/spider @ 0bde8daab40e47e67ab1bf96603d0a1f8ee0f08e, zhihu/ZhihuQuestion.py
@@ -105,10 +106,10 @@ def zhihu_crawler(tmp_path: Path) -> Iterator[Any]:
     def make(**settings: Any) -> Any:
         values = {k: getattr(crawl_settings, k) for k in dir(crawl_settings) if k.isupper()}
         crawler = get_crawler(ZhihuSpider, {**values, **settings})
-        crawler.spider = ZhihuSpider.from_crawler(crawler, keywords="中国电信", store=store, yq_settings=Settings())
+        crawler.spider = ZhihuSpider.from_crawler(crawler, keywords="中国电信", index=store.index, ops=store.ops, yq_settings=Settings())
         return crawler
 
-    store = open_store(Settings().replace(store={"path": str(tmp_path / "t.db")}))
+    store = Both(*open_stores(Settings().replace(store={"path": str(tmp_path / "t.db")})))
     yield make
     store.close()
 

@@ -13,9 +13,10 @@ import pytest
 import streamlit as st
 
 from dashboard import data, users
+from tests.conftest import Both
 from yuqing.config import load_settings
-from yuqing.post import Alert, Analysis, Event, Post
-from yuqing.store import open_store
+from yuqing.records import Alert, Analysis, Event, Post
+from yuqing.wiring import open_stores
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CHROMIUM = "/usr/bin/chromium"
@@ -82,7 +83,7 @@ def filled(monkeypatch: pytest.MonkeyPatch, tmp_path):
     monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "yuqing.db"))
     monkeypatch.setenv("YUQING_DASHBOARD_OUR_OPERATOR", "中国电信")
     monkeypatch.setattr(data, "now", lambda: NOW)
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     fill(store)
     data._last_sync.clear()
     st.cache_data.clear()
@@ -112,7 +113,8 @@ def chromium_context(pw, profile: Path):
         viewport={"width": 1400, "height": 1000})
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the served dashboard answers its health check (RuntimeError if the process ends first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -136,13 +138,13 @@ def server(tmp_path, free_port):
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     env.update(YUQING_STORE_PATH=str(tmp_path / "yuqing.db"), YUQING_DASHBOARD_OUR_OPERATOR="中国电信",
                HOME=str(tmp_path))
-    store = open_store(load_settings(env=env))
+    store = Both(*open_stores(load_settings(env=env)))
     fill(store, datetime.now(UTC))
     proc = subprocess.Popen(streamlit_argv(APP, free_port, "127.0.0.1"), env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{free_port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         yield url, store
     finally:
         proc.terminate()

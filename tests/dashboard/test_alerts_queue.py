@@ -110,9 +110,10 @@ def test_resolve_needs_a_note(filled):
 
 
 def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
-    from dashboard import alert_scope, data, taxonomy
-    from yuqing.post import Alert
-    from yuqing.store.base import PostQuery
+    from dashboard import alert_scope, data
+    from yuqing.index import PostQuery
+    from yuqing.records import Alert
+    from yuqing.vocab import PROVINCES
 
     # 电信负面声量激增 (volume_spike, scope 中国电信, 60 minutes) counted 6 negative posts: p1 of event ev1 and five
     # posts of no event; the chart used to show only the event's posts
@@ -128,7 +129,7 @@ def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
     assert any("规则范围（运营商=中国电信）内的全部帖子" in c.value.replace("\\", "") for c in at.caption)
     alert = next(x for x in filled.list_alerts() if x.rule == "电信负面声量激增")
     view = alert_scope.alert_scope(alert, alert_scope.rule_config(data.rules_doc(), alert.rule), NOW,
-                                   frozenset(taxonomy.provinces()))
+                                   frozenset(PROVINCES))
     assert view.chart.event_id == "" and view.chart.operators == ("中国电信",) and view.chart.touchpoints == ()
     in_window = PostQuery(since=NOW - timedelta(minutes=60), until=NOW, operators=("中国电信",), labels=("negative",))
     charted = filled.count_posts(dataclasses.replace(view.chart, since=in_window.since, until=NOW, labels=("negative",)))
@@ -137,7 +138,7 @@ def test_alert_chart_has_the_scope_of_the_alerts_count(filled):
 
 def test_alert_scope_without_its_rule_or_for_an_event_rule():
     from dashboard import alert_scope
-    from yuqing.post import Alert
+    from yuqing.records import Alert
 
     a = Alert(rule="gone", key="k", severity="blue", title="t", reason="", opened_at=NOW, rule_type="volume_spike",
               scope={"operators": ["中国移动"], "regions": ["广东", "深圳"]}, event_id="ev1")
@@ -155,11 +156,11 @@ def test_alert_scope_without_its_rule_or_for_an_event_rule():
 
 
 def test_mail_that_could_not_be_delivered_shows_on_the_alerts_page(filled):
-    from yuqing.store.base import OutboxMessage
+    from yuqing.records import OutboxMessage
 
-    mid = filled.enqueue_email(OutboxMessage(to=("duty@example.com",), subject="【红色预警】中国电信 断网负面激增",
+    mid = filled.enqueue(OutboxMessage(to=("duty@example.com",), subject="【红色预警】中国电信 断网负面激增",
                                              text="正文", dedup_key="d1", created_at=NOW))
-    filled.mark_email_failed(mid, "SMTP 127.0.0.1:25 不可用或拒绝登录：Connection refused", NOW + timedelta(minutes=2))
+    filled.mark_failed(mid, "SMTP 127.0.0.1:25 不可用或拒绝登录：Connection refused", NOW + timedelta(minutes=2))
     at = on_page("viewer", "alerts")
     assert any("1 封预警邮件尚未送达" in w.value for w in at.warning)
     [row] = at.dataframe[0].value.to_dict("records")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yuqing.store.base import PostQuery
+from yuqing.index import PostQuery
 
 from .conftest import NOW, PASSWORD, XSS, app_as
 
@@ -44,7 +44,7 @@ def test_overview_shows_store_numbers_and_banner(filled):
 
 
 def test_unsubscribe_link_from_an_email_works_without_login(filled):
-    from yuqing.post import Subscriber
+    from yuqing.records import Subscriber
 
     sub = filled.save_subscriber(Subscriber(email="pr@example.com", min_severity="yellow"))
     at = app_as(None)

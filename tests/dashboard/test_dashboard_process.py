@@ -8,11 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, wait_healthy
 
 
 def _serving(port: int) -> bool:
@@ -28,16 +27,7 @@ def test_kill_on_yuqing_dashboard_stops_the_server(tmp_path, free_port, sig) -> 
     proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "dashboard", "--port", str(free_port)], env=env,
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{free_port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the dashboard did not start")
+        wait_healthy(f"http://127.0.0.1:{free_port}", proc)
         os.kill(proc.pid, sig)  # what an operator does to the pid `yuqing dashboard` printed
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pandas as pd
 
-from yuqing.post import CrawlRun, Rejected
-from yuqing.store.base import PostQuery
+from yuqing.index import PostQuery
+from yuqing.records import CrawlRun, Rejected
 
 from .conftest import NOW, XSS
 from .test_alerts_queue import on_page
@@ -139,7 +139,7 @@ def test_subscriber_with_a_bad_email_gets_a_chinese_error(filled):
 
 def test_report_without_replies_shows_a_dash_not_none():
     from dashboard import reports
-    from yuqing.store.base import Bucket
+    from yuqing.index import Bucket
 
     summary = reports.summary([Bucket(NOW, "negative", 3), Bucket(NOW, "positive", 1)], [], "daily")
     assert summary["回复中位时长(分钟)"].isna().all()
@@ -153,7 +153,8 @@ def test_subscriber_daily_time_is_checked_and_rules_are_picked_from_the_rules_fi
     at.text_input(key="sub_email").input("night@example.com")
     at.text_input(key="sub_daily").input("25:99")
     at.button[0].click().run()
-    assert any("每日发送时间须为" in e.value and "25" in e.value for e in at.error), [e.value for e in at.error]
+    # the same check and words as `yuqing alerts subscribe` (yuqing.ops.subscribers, the one write path)
+    assert any("日报时间 25" in e.value and "无效" in e.value for e in at.error), [e.value for e in at.error]
     assert not filled.list_subscribers()
     assert "升级投诉苗头" in at.multiselect(key="sub_rules").options  # the shipped alerts/rules.yaml
     at.text_input(key="sub_email").input("night@example.com")
@@ -190,14 +191,14 @@ def test_risk_flags_and_platforms_are_shown_in_chinese(filled):
     filled.record_rejected([Rejected(source="zhihu", stage="parse", reason="missing id", at=NOW)])
     at = on_page("viewer", "sources")
     assert list(at.dataframe[0].value["来源"]) == ["知乎"] and list(at.dataframe[1].value["来源"]) == ["知乎"]
-    from yuqing.post import Subscriber
+    from yuqing.records import Subscriber
     filled.save_subscriber(Subscriber(email="pr@example.com", platforms=("weibo", "heimao")))
     at = on_page("admin", "subscribers")
     assert list(at.dataframe[0].value["平台"]) == ["微博、黑猫投诉"]
 
 
 def test_missing_sample_post_is_named_in_chinese(filled):
-    from yuqing.post import Alert
+    from yuqing.records import Alert
     filled.save_alert(Alert(rule="r", key="k", severity="blue", title="样例缺失", reason="", opened_at=NOW,
                             sample_keys=("zhihu:gone",)))
     at = on_page("viewer", "alerts")

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 
 from dashboard import sessions, throttle, users
-from yuqing.store.sqlite import SQLiteStore
+from tests.alerts.conftest import open_both
 
 from .conftest import NOW, PASSWORD
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = SQLiteStore(tmp_path / "s.db")
+    s = open_both(tmp_path / "s.db")
     users.add_user(s, "resp1", PASSWORD, "responder")
     yield s
     s.close()
@@ -23,12 +23,13 @@ def store(tmp_path):
 
 def test_session_lifecycle(store) -> None:
     token = sessions.start(store, "resp1", NOW)
-    assert token not in str(store.get_state(sessions._key(token)))  # only the hash is kept as the key
+    assert store.ops.session_user(sessions.token_hash(token), NOW).username == "resp1"  # kept by its hash only
+    assert store.ops.session_user(token, NOW) is None
     assert sessions.resume(store, token, NOW + timedelta(hours=1))["role"] == "responder"
     assert sessions.resume(store, token, NOW + sessions.TTL + timedelta(seconds=1)) is None
     assert sessions.resume(store, "forged", NOW) is None
     assert sessions.resume(store, "x" * 10_000, NOW) is None
-    sessions.end(store, token)
+    sessions.end(store, token, NOW)
     assert sessions.resume(store, token, NOW) is None
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from dashboard import throttle, users
+from tests.alerts.conftest import open_both
 from yuqing.config import ConfigError, load_settings
-from yuqing.post import now_utc
-from yuqing.store.sqlite import SQLiteStore
+from yuqing.records import now_utc
 from yuqing.timefmt import local_str
 
 from .conftest import NOW, PASSWORD, app_as
@@ -18,7 +18,7 @@ from .conftest import NOW, PASSWORD, app_as
 
 @pytest.fixture
 def store(tmp_path):
-    s = SQLiteStore(tmp_path / "t.db")
+    s = open_both(tmp_path / "t.db")
     users.add_user(s, "alice", PASSWORD, "responder")
     yield s
     s.close()
@@ -49,9 +49,9 @@ def test_failures_are_counted_and_the_fifth_locks_audited_and_logged(store, capl
     assert (entry.actor, entry.target, entry.at) == ("system", "user:alice", NOW + timedelta(minutes=5))
     assert "连续 5 次登录失败" in entry.detail
     assert any("'alice' locked until" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
-    # the state is keyed by a hash, survives in the store and is JSON {count, first_at, locked_until}
-    raw = store.get_state(throttle.state_key("alice"))
-    assert "alice" not in throttle.state_key("alice") and '"count": 5' in raw and '"locked_until": "2026' in raw
+    # the count is a row of the OpsDB's login_failures, keyed by a hash of the name
+    stored = store.ops.login_failures(throttle.user_key("alice"))
+    assert "alice" not in throttle.user_key("alice") and stored.count == 5 and stored.locked_until == st.locked_until
 
 
 def test_locked_user_is_refused_even_with_the_right_password_until_the_lock_expires(store) -> None:
@@ -106,10 +106,10 @@ def test_the_username_is_case_insensitive(store) -> None:
     assert throttle.status(store, "bob", NOW) == throttle.Status()  # other names are not affected
 
 
-def test_unreadable_state_starts_over(store) -> None:
-    store.set_state(throttle.state_key("alice"), "{not json")
-    assert throttle.status(store, "alice", NOW) == throttle.Status()
-    assert throttle.record_failure(store, "alice", NOW).count == 1
+def test_an_expired_lock_starts_over(store) -> None:
+    fail(store, "alice", 5)
+    assert throttle.status(store, "alice", NOW + timedelta(minutes=30)) == throttle.Status()
+    assert throttle.record_failure(store, "alice", NOW + timedelta(minutes=30)).count == 1
 
 
 def test_limits_come_from_the_dashboard_settings(monkeypatch, store) -> None:
@@ -151,13 +151,14 @@ def test_login_form_locks_after_five_failures_across_browser_sessions(filled):
 
 
 def test_users_unlock_command(tmp_path, monkeypatch, capsys):
+    from tests.conftest import Both
     from yuqing.cli import main
-    from yuqing.store import open_store
+    from yuqing.wiring import open_stores
 
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     monkeypatch.delenv("YUQING_ES_URL", raising=False)
     monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "u.db"))
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     try:
         users.add_user(store, "resp1", PASSWORD, "responder")
         fail(store, "resp1", 5, now_utc())
@@ -169,7 +170,7 @@ def test_users_unlock_command(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     shown = local_str(locked_until, "%Y-%m-%d %H:%M:%S")  # Beijing time, like the rest of the product
     assert f"user Resp1 unlocked (was locked until {shown} 北京时间)" in out and "+00:00" not in out
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     try:
         assert throttle.status(store, "resp1", now_utc()) == throttle.Status()
         [entry] = [e for e in store.list_audit() if e.action == "login_unlock"]

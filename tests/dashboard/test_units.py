@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard import filters, labels, triage, users
-from yuqing.post import Alert, Analysis, Case, Post, StoredPost
+from yuqing.records import Alert, Analysis, Case, Post, StoredPost
 
 NOW = datetime(2026, 11, 24, 2, 0, 30, tzinfo=UTC)
 
@@ -129,7 +129,7 @@ def test_codes_are_shown_in_chinese_and_unknown_ones_as_they_are():
 
 
 def test_subscriber_errors_in_chinese():
-    from yuqing.post import Subscriber
+    from yuqing.records import Subscriber
 
     with pytest.raises(ValueError) as exc:
         Subscriber(email="bad-email")
@@ -203,9 +203,10 @@ def test_passwords_are_hashed_and_checked():
 
 
 def test_users_add_command(tmp_path, monkeypatch, capsys):
+    from tests.conftest import Both
     from yuqing.cli import main
     from yuqing.config import load_settings
-    from yuqing.store import open_store
+    from yuqing.wiring import open_stores
 
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "u.db"))
@@ -222,7 +223,7 @@ def test_users_add_command(tmp_path, monkeypatch, capsys):
     assert main(["users", "add", "ops1", "--role", "viewer", "--password-stdin"]) == 2  # an existing name
     out, err = capsys.readouterr()
     assert "already exists" in err and "--replace" in err and "saved" not in out
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     try:
         assert users.authenticate(store, "ops1", password).role == "admin"  # unchanged
         assert users.authenticate(store, "resp2", "typed-password-1").role == "responder"
@@ -232,7 +233,7 @@ def test_users_add_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("new-password-2\n"))
     assert main(["users", "add", "resp2", "--role", "viewer", "--password-stdin", "--replace"]) == 0
     assert "user resp2 role viewer saved (replaced: was role responder)" in capsys.readouterr().out
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     try:
         assert users.authenticate(store, "resp2", "new-password-2").role == "viewer"
     finally:
@@ -241,15 +242,16 @@ def test_users_add_command(tmp_path, monkeypatch, capsys):
 
 def test_users_disable_enable_remove_commands(tmp_path, monkeypatch, capsys):
     from dashboard import sessions
+    from tests.conftest import Both
     from yuqing.cli import main
     from yuqing.config import load_settings
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
+    from yuqing.records import now_utc
+    from yuqing.wiring import open_stores
 
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     monkeypatch.setenv("YUQING_STORE_PATH", str(tmp_path / "u.db"))
     assert main(["users", "add", "resp1", "--role", "responder"]) == 0
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     token = sessions.start(store, "resp1", now_utc())
     store.close()
     assert main(["users", "disable", "resp1"]) == 0
@@ -261,7 +263,7 @@ def test_users_disable_enable_remove_commands(tmp_path, monkeypatch, capsys):
     assert main(["users", "remove", "resp1"]) == 2
     assert "no user 'resp1'" in capsys.readouterr().err
     assert main(["users", "disable", "nobody"]) == 2
-    store = open_store(load_settings())
+    store = Both(*open_stores(load_settings()))
     try:
         assert store.get_user("resp1") is None and sessions.resume(store, token, now_utc()) is None
         assert [e.action for e in store.list_audit(target="user:resp1")] == ["user_remove", "user_enable",

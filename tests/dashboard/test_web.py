@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from dashboard import sessions, web
-from yuqing.post import now_utc
+from yuqing.records import now_utc
 
 pytestmark = pytest.mark.browser  # needs the served dashboard (the browser tests' server fixture)
 

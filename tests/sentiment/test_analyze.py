@@ -12,7 +12,7 @@ import pytest
 from sentiment.analyze import Analyzer, label_for
 from sentiment.topics import load_taxonomy
 from yuqing.config import ConfigError, Settings
-from yuqing.post import Post
+from yuqing.records import Post
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)

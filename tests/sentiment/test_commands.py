@@ -13,7 +13,7 @@ from sentiment.analyze import Analyzer
 from sentiment.evaluate import binary_metrics, read_labelled
 from yuqing.cli import main
 from yuqing.config import Settings
-from yuqing.post import Post
+from yuqing.records import Post
 
 ROWS = [
     (0, "电信的宽带太烂了，天天断网，客服也不管，气死我了[怒]"),
@@ -77,7 +77,7 @@ def test_read_labelled_accepts_review_column(tmp_path: Path) -> None:
 
 
 def test_export_corrections_from_the_store(tmp_path: Path) -> None:
-    from yuqing.store import open_store
+    from yuqing.wiring import open_index
 
     config = tmp_path / "yuqing.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "y.db"}"\n', encoding="utf-8")
@@ -86,7 +86,7 @@ def test_export_corrections_from_the_store(tmp_path: Path) -> None:
     posts = [Post("weibo", "1", "移动的信号还行吧", t), Post("weibo", "2", "联通营业厅服务真好", t),
              Post("weibo", "3", "电信今天发布新套餐", t)]
     analyses, _ = Analyzer.from_settings(settings).analyze(posts)
-    store = open_store(settings)
+    store = open_index(settings)
     try:
         store.upsert_posts(list(zip(posts, analyses, strict=True)))
         store.correct_label("weibo", "1", "negative", by="ops")
@@ -184,8 +184,8 @@ def test_reanalyze_labels_posts_stored_without_analysis_or_by_another_model(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import dataclasses
 
-    from yuqing.post import now_utc
-    from yuqing.store import open_store
+    from yuqing.records import now_utc
+    from yuqing.wiring import open_index
 
     config = tmp_path / "yuqing.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "y.db"}"\n', encoding="utf-8")
@@ -196,7 +196,7 @@ def test_reanalyze_labels_posts_stored_without_analysis_or_by_another_model(
              Post("weibo", "3", "移动今天发布新套餐", t),
              Post("weibo", "4", "电信宽带又断网了，光猫红灯", t.replace(year=t.year - 1))]
     analyses, _ = Analyzer.from_settings(settings).analyze(posts)
-    store = open_store(settings)
+    store = open_index(settings)
     try:
         store.upsert_posts([(posts[0], None), (posts[1], dataclasses.replace(analyses[1], model_version="old",
                                                                              label="negative")),
@@ -213,7 +213,7 @@ def test_reanalyze_labels_posts_stored_without_analysis_or_by_another_model(
     assert main([*base]) == 0
     done = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (done["reanalyzed"], done["unchanged"]) == (2, 2)  # post 2 (old model) and post 4 (a year old)
-    store = open_store(settings)
+    store = open_index(settings)
     try:
         one, two, four = (store.get_post("weibo", i) for i in ("1", "2", "4"))
     finally:

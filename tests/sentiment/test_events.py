@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sentiment.events import Item, group, hamming, simhash, title
-from yuqing.post import Post
+from yuqing.records import Post
 
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 COMPLAINT = "广州电信宽带又断网了，光猫一直闪红灯，打10000号也没用，再不修就投诉到工信部"
@@ -75,7 +75,7 @@ def test_title_is_short_and_names_operator_and_city() -> None:
 
 
 def test_a_post_joins_a_known_event_by_shared_keywords_and_operator() -> None:
-    from yuqing.post import Event
+    from yuqing.records import Event
 
     known = Event("ev1", "中国电信·广州：断网 光猫 宽带", T0, T0, size=10, negative=9,
                   keywords=("断网", "光猫", "宽带", "维修"), operators=("中国电信",), simhash=1)
@@ -88,7 +88,7 @@ def test_a_post_joins_a_known_event_by_shared_keywords_and_operator() -> None:
 
 
 def test_same_complaint_words_in_another_city_are_another_event() -> None:
-    from yuqing.post import Event
+    from yuqing.records import Event
 
     known = Event("ev1", "中国电信·郑州：断网 光猫 宽带", T0, T0, size=10, negative=9,
                   keywords=("断网", "光猫", "宽带", "维修"), operators=("中国电信",), simhash=1, city="郑州")
@@ -107,7 +107,7 @@ def test_same_complaint_words_in_another_city_are_another_event() -> None:
 
 
 def test_in_the_same_city_two_shared_keywords_join_a_known_event() -> None:
-    from yuqing.post import Event
+    from yuqing.records import Event
 
     known = Event("ev1", "中国电信·郑州：断网 宽带 工信部", T0, T0, size=7, negative=6,
                   keywords=("断网", "宽带", "工信部", "抢修", "光猫"), operators=("中国电信",), simhash=1, city="郑州")
@@ -122,7 +122,7 @@ def test_in_the_same_city_two_shared_keywords_join_a_known_event() -> None:
 def test_one_outage_told_with_the_city_and_with_only_the_province_is_one_event() -> None:
     from dataclasses import replace
 
-    from yuqing.post import Event
+    from yuqing.records import Event
 
     words = ("断网", "宽带", "光猫")
     with_city = [item(i, t, keywords=words, city="郑州") for i, t in enumerate(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from alerts.dedup import Decision, decide, is_silenced
+from alerts.eventmerge import merge_split_events
 from alerts.loader import load_rules, rules_path
 from alerts.rules import Rule
 from alerts.snapshot import build_window
@@ -32,6 +33,7 @@ class RunReport:
     now: datetime
     decisions: list[Decision] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    events_merged: int = 0  # split events merged before the rules ran (alerts.eventmerge)
 
     @property
     def fired(self) -> list[Decision]:
@@ -88,6 +90,7 @@ def evaluate(index: PostIndex, ops: OpsDB, settings: Settings, now: datetime, *,
     now = utc(now)
     rules = configured_rules(settings) if rules is None else rules
     report = RunReport(now=now)
+    report.events_merged = merge_split_events(index, ops, now)
     matches = evaluate_rules(index, ops, rules, now, report)
     silences = ops.active_silences(now)
     recent = ops.list_alerts(since=now - EVENT_MEMORY, limit=2000)

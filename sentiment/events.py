@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from itertools import combinations
 
 import numpy as np
@@ -315,6 +316,74 @@ def _merge(known: Event | None, members: list[Item]) -> Event:
         sample_key=first.post.key,
         city=city,
     )
+
+
+MERGE_GAP = timedelta(hours=12)  # split events further apart than this stay apart
+NEAR = timedelta(hours=1)  # ... and, when they share only one word besides their city and touchpoint, this
+
+
+def consolidate(events: Sequence[Event], *, gap: timedelta = MERGE_GAP) -> list[tuple[Event, tuple[str, ...]]]:
+    """Known events that are one event told apart, each as (the merged event, the ids it absorbs).
+
+    Crawls of several sources run at once, each grouping its own posts: the 郑州 outage on Weibo, in Tieba and on
+    Zhidao became three events. Two events are one when they share an operator, the same place (_overlap_needed,
+    the city's own name not counted) and enough top keywords, and lie within `gap` of each other; or
+    they are one city's, share a touchpoint and one keyword fewer, and lie within NEAR of each other. The oldest
+    event of a group (first seen, then id) survives, so every process that merges them merges them the same way."""
+    by_word: dict[str, list[int]] = defaultdict(list)
+    for i, ev in enumerate(events):
+        for w in set(ev.keywords) - _GENERIC:
+            by_word[w].append(i)
+    groups = _Groups(len(events))
+    for i, ev in enumerate(events):
+        shared: Counter[int] = Counter(j for w in set(ev.keywords) - _GENERIC for j in by_word[w] if j > i)
+        for j, count in shared.items():
+            other = events[j]
+            if not set(ev.operators) & set(other.operators):
+                continue
+            needed = _overlap_needed(ev.city, "", other.city, "")
+            if needed is None:
+                continue
+            places = {ev.city, other.city, _city_province(ev.city), _city_province(other.city)}
+            count -= len(places & set(ev.keywords) & set(other.keywords))
+            apart = max(ev.first_seen, other.first_seen) - min(ev.last_seen, other.last_seen)
+            if count >= needed and apart <= gap:
+                groups.union(i, j)
+            elif (count == needed - 1 >= 1 and apart <= NEAR and ev.city and ev.city == other.city
+                  and set(ev.touchpoints) & set(other.touchpoints)):
+                groups.union(i, j)  # one city, operator and touchpoint within the hour: one shared word (断网) does
+    members: dict[int, list[Event]] = defaultdict(list)
+    for i, ev in enumerate(events):
+        members[groups.find(i)].append(ev)
+    return [_combine(sorted(evs, key=lambda e: (e.first_seen, e.event_id)))
+            for evs in members.values() if len(evs) > 1]
+
+
+def _combine(events: list[Event]) -> tuple[Event, tuple[str, ...]]:
+    """The first event grown by the others (their posts counted, keywords and touchpoints weighted by size)."""
+    first = events[0]
+    words: Counter[str] = Counter()
+    touch: Counter[str] = Counter()
+    operators: dict[str, None] = {}
+    for ev in events:
+        words.update({w: ev.size * (len(ev.keywords) - k) for k, w in enumerate(ev.keywords)})
+        touch.update({t: ev.size for t in ev.touchpoints})
+        operators.update(dict.fromkeys(ev.operators))
+    keywords = tuple(w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
+    city = first.city or next((ev.city for ev in events if ev.city), "")
+    merged = replace(
+        first,
+        title=title(tuple(operators), city, keywords),
+        first_seen=min(ev.first_seen for ev in events),
+        last_seen=max(ev.last_seen for ev in events),
+        size=sum(ev.size for ev in events),
+        negative=sum(ev.negative for ev in events),
+        keywords=keywords,
+        operators=tuple(operators),
+        touchpoints=tuple(t for t, _ in sorted(touch.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
+        city=city,
+    )
+    return merged, tuple(ev.event_id for ev in events[1:])
 
 
 def title(operators: tuple[str, ...], city: str, keywords: tuple[str, ...]) -> str:

@@ -104,7 +104,7 @@ class Both:
 
 
 _INDEX_METHODS = {"upsert_posts", "get_post", "seen_ids", "search_posts", "count_posts", "volume", "facet",
-                  "iter_posts", "correct_label", "list_corrections", "upsert_events", "get_event", "list_events",
+                  "iter_posts", "correct_label", "list_corrections", "upsert_events", "get_event", "list_events", "merge_events",
                   "search_hits"}
 
 

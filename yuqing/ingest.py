@@ -112,14 +112,17 @@ class Ingest:
         return self._analyzer
 
     def known_events(self, report: IngestReport) -> dict[str, Event]:
-        if self.events is None:
-            try:
-                since = self.clock() - EVENT_MEMORY
-                self.events = {e.event_id: e for e in self.index.list_events(since=since, limit=1000,
-                                                                             order="last_seen_desc")}
-            except StoreError as exc:
-                log.warning("post index unavailable, known events not loaded: %s", exc)
-                report.store_errors += 1
+        """The recent events, read again for every batch: crawls of other sources running at the same time add
+        to them, and the alert job merges events that were told apart (a stale copy would split them again).
+        When the index cannot be read, the last copy serves."""
+        try:
+            since = self.clock() - EVENT_MEMORY
+            self.events = {e.event_id: e for e in self.index.list_events(since=since, limit=1000,
+                                                                         order="last_seen_desc")}
+        except StoreError as exc:
+            log.warning("post index unavailable, known events not loaded: %s", exc)
+            report.store_errors += 1
+            if self.events is None:
                 return {}
         return self.events
 

@@ -94,6 +94,32 @@ def test_one_alert_per_event_across_rules(store, settings) -> None:
     assert sum(d.notify for d in report.decisions) == 1
 
 
+def test_an_outage_split_into_two_events_by_concurrent_crawls_is_one_alert(store, settings) -> None:
+    """Weibo's crawl grouped the 郑州 outage as ev_b and an alert opened on it; Tieba's crawl, running at the same
+    time, grouped its older floors as ev_a. The next evaluation merges ev_b into the older ev_a before the rules
+    run: the alert follows, and the influential Tieba post's match folds into it instead of opening a second one."""
+    rules = parse_rules({"rules": [
+        {"name": "大V", "type": "influential", "severity": "orange"},
+        {"name": "发酵", "type": "event_growth", "min_count": 5, "growth": 2, "severity": "yellow"},
+    ]})
+    zz = dict(operators=("中国电信",), city="郑州", province="河南")
+    store.upsert_events([Event("ev_b", "中国电信·郑州：断网 电信宽带", NOW - timedelta(minutes=20), NOW, size=6,
+                               negative=6, keywords=("断网", "电信宽带", "宽带", "工信部"), operators=("中国电信",),
+                               city="郑州")])
+    crisis(store, 6, text="郑州电信断网一上午了，工信部投诉", event_id="ev_b", **zz)
+    (opened,) = evaluate(*store, settings, NOW, rules=rules).decisions
+    assert opened.alert.event_id == "ev_b"
+    store.upsert_events([Event("ev_a", "中国电信·郑州：断网 宽带", NOW - timedelta(minutes=30), NOW, size=4,
+                               negative=4, keywords=("断网", "宽带", "大面积"), operators=("中国电信",), city="郑州")])
+    store.upsert_posts([make_post("郑州电信宽带大面积断网", event_id="ev_a", minutes_ago=12 + i, **zz) for i in range(3)])
+    store.upsert_posts([make_post("郑州电信断网 大家评评理", event_id="ev_a", verified=True, reposts=3000, **zz)])
+    report = evaluate(*store, settings, NOW + timedelta(minutes=1), rules=rules)
+    assert report.events_merged == 1 and store.get_event("ev_b") is None
+    (alert,) = store.list_alerts()
+    assert (alert.alert_id, alert.event_id, alert.severity) == (opened.alert.alert_id, "ev_a", "red")
+    assert store.count_posts(PostQuery(event_id="ev_a")) == 10
+
+
 def test_flatline_from_source_health(store, settings) -> None:
     store.record_crawl_run(CrawlRun(source="weibo", started_at=NOW - timedelta(hours=3),
                                     finished_at=NOW - timedelta(hours=3), posts_new=5))

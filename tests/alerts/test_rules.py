@@ -208,3 +208,16 @@ def test_the_rule_types_are_the_vocabularys() -> None:
     from yuqing.vocab import RULE_TYPE_ZH
 
     assert set(RULE_TYPES) == set(RULE_TYPE_ZH)
+
+
+@pytest.mark.parametrize(("in_outage", "in_other", "event"), [
+    (23, 2, "ev_out"),  # more than half
+    (18, 3, "ev_out"),  # 18 of 45: a third, and no other event has half as many
+    (18, 10, ""),  # two events drive it
+    (12, 0, ""),  # under a third
+])
+def test_a_surge_is_its_dominant_event_s(in_outage: int, in_other: int, event: str) -> None:
+    posts = (negatives(in_outage, event_id="ev_out") + negatives(in_other, event_id="ev_other")
+             + negatives(45 - in_outage - in_other))
+    (m,) = build_rule("volume_spike", "s", min_count=10, ratio=3).evaluate(window(posts, baselines=(1, 1, 1)))
+    assert m.event_id == event

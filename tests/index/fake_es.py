@@ -100,6 +100,12 @@ class Index:
         self.docs[doc_id] = {"_source": source, "_seq_no": self.seq}
         return result
 
+    def delete(self, doc_id: str) -> str:
+        if self.docs.pop(doc_id, None) is None:
+            raise EsError(404, "not_found", f"[{doc_id}]: not found")
+        self.seq += 1
+        return "deleted"
+
     def refresh(self) -> None:
         self.visible = copy.deepcopy(self.docs)
 
@@ -184,8 +190,8 @@ class FakeElasticsearch:
         items, i = [], 0
         while i < len(lines):
             action, meta = _one(json.loads(lines[i]))
-            body = json.loads(lines[i + 1])
-            i += 2
+            body = json.loads(lines[i + 1]) if action != "delete" else {}
+            i += 1 if action == "delete" else 2
             doc_id = str(meta.get("_id") or uuid.uuid4().hex)
             try:
                 if self.item_faults.get(doc_id):
@@ -197,6 +203,8 @@ class FakeElasticsearch:
                     result = idx.put(doc_id, body)
                 elif action == "update":
                     result, _ = self.update(idx, doc_id, body)
+                elif action == "delete":
+                    result = idx.delete(doc_id)
                 else:
                     raise EsError(400, "illegal_argument_exception", f"unknown bulk action {action}")
                 status = 201 if result == "created" else 200

@@ -275,3 +275,23 @@ def test_events(store: Any) -> None:
     store.upsert_events([grown])
     assert store.get_event("e1") == grown
     assert [e.event_id for e in store.list_events()] == ["e1", "e2"]
+
+
+def test_merging_events_moves_their_posts_and_deletes_them(store: Any) -> None:
+    """One outage told apart by two crawls: the older event takes the other's posts; merging again changes nothing."""
+    a = Event("ev_a", "郑州断网", NOW - timedelta(hours=2), NOW - timedelta(hours=1), size=2, keywords=("断网",))
+    b = Event("ev_b", "郑州断网", NOW - timedelta(minutes=90), NOW, size=3, keywords=("断网",))
+    other = Event("ev_c", "携号转网", NOW - timedelta(hours=1), NOW, size=2)
+    store.upsert_events([a, b, other])
+    store.upsert_posts([(mk(1), an(event_id="ev_a")), (mk(2), an(event_id="ev_a")), (mk(3), an(event_id="ev_b")),
+                        (mk(4), an(event_id="ev_b")), (mk(5), an(event_id="ev_b")), (mk(6), an(event_id="ev_c"))])
+    merged = Event("ev_a", "郑州断网", a.first_seen, b.last_seen, size=5, keywords=("断网",))
+    assert store.merge_events(merged, ["ev_b"]) == 3
+    assert store.get_event("ev_b") is None
+    assert store.get_event("ev_a") == merged
+    assert ids(store.search_posts(PostQuery(event_id="ev_a"))) == {"1", "2", "3", "4", "5"}
+    assert ids(store.search_posts(PostQuery(event_id="ev_c"))) == {"6"}
+    assert store.get_post("weibo", "4").analysis.event_id == "ev_a"
+    assert sorted(e.event_id for e in store.list_events()) == ["ev_a", "ev_c"]
+    assert store.merge_events(merged, ["ev_b"]) == 0
+    assert store.get_event("ev_a") == merged

@@ -60,6 +60,17 @@ def test_alerts_save_find_list(ops: Any) -> None:
     assert len(ops.list_alerts(limit=2)) == 2
 
 
+def test_relink_alerts_follows_merged_events(ops: Any) -> None:
+    a = ops.save_alert(alert(key="a", event_id="ev_b"))
+    b = ops.save_alert(alert(key="b", event_id="ev_c"))
+    c = ops.save_alert(alert(key="c", event_id="ev_other"))
+    none = ops.save_alert(alert(key="d"))
+    assert ops.relink_alerts(["ev_b", "ev_c", "ev_a"], "ev_a") == 2
+    assert [ops.get_alert(x.alert_id).event_id for x in (a, b, c, none)] == ["ev_a", "ev_a", "ev_other", ""]
+    assert ops.relink_alerts(["ev_b"], "ev_a") == 0
+    assert ops.relink_alerts([], "ev_a") == 0
+
+
 def replace_(record: Any, **kw: Any) -> Any:
     return dataclasses.replace(record, **kw)
 

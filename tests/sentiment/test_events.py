@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sentiment.events import Item, group, hamming, simhash, title
-from yuqing.records import Post
+from sentiment.events import Item, consolidate, group, hamming, simhash, title
+from yuqing.records import Event, Post
 
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 COMPLAINT = "广州电信宽带又断网了，光猫一直闪红灯，打10000号也没用，再不修就投诉到工信部"
@@ -153,3 +154,48 @@ def test_an_event_is_a_city_s_only_when_half_its_posts_name_it() -> None:
     assert [(e.city, e.title) for e in events] == [("", "中国移动：彩云 备份 省心")]
     _, events = group(posts[:2])
     assert [e.city for e in events] == ["上海"]  # one of two: half
+
+
+def ev(eid: str, city: str, keywords: tuple[str, ...], *, minutes: int = 0, size: int = 4, operators=("中国电信",),
+       hours: int = 1) -> Event:
+    start = T0 + timedelta(minutes=minutes)
+    return Event(eid, title(operators, city, keywords), start, start + timedelta(hours=hours), size=size,
+                 negative=size - 1, keywords=keywords, operators=operators, city=city)
+
+
+def test_one_outage_told_apart_by_concurrent_crawls_is_merged_into_the_oldest_event() -> None:
+    """The demo's 郑州 outage as four processes grouped it (Tieba, Weibo, Bilibili, Zhidao)."""
+    tieba = ev("ev65c", "郑州", ("断网", "宽带", "大面积", "电信宽带", "工信部"), size=10)
+    weibo = ev("evdcf", "郑州", ("电信宽带", "断网", "工信部", "郑州", "影响面"), minutes=18, size=12)
+    bili = ev("ev78c", "郑州", ("断网", "郑州", "二七区", "光猫", "电信宽带"), minutes=20, size=8)
+    zhidao = ev("ev719", "郑州", ("断网", "电信宽带", "要求", "赔偿", "郑州"), size=2)
+    wuhan = ev("ev52a", "武汉", ("5G", "高铁", "覆盖", "武汉", "郑州"), size=4)
+    guangzhou = ev("evgz", "广州", ("断网", "电信宽带", "光猫"), size=5)
+    mobile = ev("evmob", "郑州", ("断网", "宽带", "大面积"), operators=("中国移动",))
+    [(merged, absorbed)] = consolidate([weibo, bili, wuhan, zhidao, tieba, guangzhou, mobile])
+    assert merged.event_id == "ev65c" and set(absorbed) == {"evdcf", "ev78c", "ev719"}
+    assert (merged.size, merged.negative, merged.city) == (32, 28, "郑州")
+    assert merged.first_seen == T0 and merged.last_seen == bili.last_seen
+    assert merged.keywords[:2] == ("断网", "电信宽带") and merged.title.startswith("中国电信·郑州：断网 电信宽带")
+    assert consolidate([merged, wuhan, guangzhou, mobile]) == []
+
+
+def test_the_city_name_alone_does_not_make_two_events_one_and_far_apart_events_stay_apart() -> None:
+    a = ev("a", "郑州", ("郑州", "断网", "客服"))
+    b = ev("b", "郑州", ("郑州", "断网", "套餐"))
+    assert consolidate([a, b]) == []  # one shared word besides the city
+    c = ev("c", "郑州", ("郑州", "断网", "客服"), minutes=60 * 30)
+    assert consolidate([a, ev("a2", "郑州", ("断网", "客服")), c])[0][1] == ("a2",)  # c is a day later
+    no_city = [ev("x", "", ("营销", "短信", "退订")), ev("y", "", ("营销", "短信", "骚扰"))]
+    assert consolidate(no_city) == []  # without a place, three shared words are needed
+    assert len(consolidate([*no_city, ev("z", "", ("营销", "短信", "骚扰", "退订"))])) == 1
+
+
+def test_one_city_s_events_on_one_touchpoint_within_the_hour_need_one_shared_word() -> None:
+    tieba = replace(ev("t", "郑州", ("断网", "宽带", "歇菜", "办公")), touchpoints=("家庭宽带",))
+    weibo = replace(ev("w", "郑州", ("电信宽带", "断网", "工信部", "郑州"), minutes=20), touchpoints=("家庭宽带",))
+    assert [a for _, a in consolidate([tieba, weibo])] == [("w",)]
+    assert consolidate([tieba, replace(weibo, touchpoints=("资费账单",))]) == []  # another touchpoint
+    assert consolidate([tieba, replace(weibo, first_seen=T0 + timedelta(hours=3),
+                                       last_seen=T0 + timedelta(hours=4))]) == []  # two hours later
+    assert consolidate([replace(tieba, city=""), replace(weibo, city="")]) == []  # no city: three words

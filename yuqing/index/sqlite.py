@@ -468,6 +468,18 @@ class SQLiteIndex(RollupMixin):
         data["simhash"] = int(data.get("simhash") or 0)
         return codec.doc_to_record(Event, data)  # type: ignore[no-any-return]
 
+    def merge_events(self, survivor: Event, absorbed: Sequence[str]) -> int:
+        ids = [a for a in dict.fromkeys(absorbed) if a and a != survivor.event_id]
+        marks = ",".join("?" * len(ids))
+        with self._tx() as db:
+            moved = db.execute(f"UPDATE posts SET event_id=? WHERE event_id IN ({marks})",
+                               (survivor.event_id, *ids)).rowcount if ids else 0
+            db.execute(f"DELETE FROM events WHERE event_id IN ({marks})", ids)
+            db.execute("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?)",
+                       (survivor.event_id, codec.ts(survivor.first_seen), codec.ts(survivor.last_seen), survivor.size,
+                        codec.dumps(codec.record_to_doc(survivor))))
+        return int(moved)
+
     def list_events(self, *, since: datetime | None = None, limit: int = 20, order: str = "size_desc") -> list[Event]:
         orders = {"size_desc": "size DESC, last_seen DESC", "last_seen_desc": "last_seen DESC"}
         if order not in orders:

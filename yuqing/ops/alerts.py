@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,14 @@ class AlertsMixin(Transactions):
         _found(conn.execute(update(T.alerts).where(T.alerts.c.alert_id == alert.alert_id).values(row)), "alert",
                alert.alert_id)
         return alert
+
+    def relink_alerts(self, event_ids: Sequence[str], to_event: str) -> int:
+        ids = [e for e in event_ids if e and e != to_event]
+        if not ids:
+            return 0
+        with self._write("relink alerts") as conn:
+            return int(conn.execute(update(T.alerts).where(T.alerts.c.event_id.in_(ids))
+                                    .values(event_id=to_event)).rowcount)
 
     def get_alert(self, alert_id: int) -> Alert | None:
         with self._tx() as conn:

@@ -81,6 +81,8 @@ class OpsDB(Protocol):
     def update_alert(self, alert_id: int, change: AlertChange) -> Alert:
         """Apply `change` to the alert with its row locked and write its audit entries in the same transaction;
         KeyError when there is no such alert; whatever `change` raises aborts it."""
+    def relink_alerts(self, event_ids: Sequence[str], to_event: str) -> int:
+        """Point the alerts of `event_ids` at `to_event` (events merged into it); returns how many changed."""
     def add_silence(self, silence: Silence) -> None: ...
     def active_silences(self, now: datetime) -> list[Silence]: ...
 

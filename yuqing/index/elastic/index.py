@@ -6,6 +6,7 @@ go through `helpers.streaming_bulk` with retries; every failed item is counted i
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -203,6 +204,25 @@ class ElasticIndex(EsBase):
         if failures:
             raise StoreError(f"elasticsearch refused {len(failures)} events: {failures[:3]}")
 
+    def merge_events(self, survivor: Event, absorbed: Sequence[str]) -> int:
+        from elasticsearch import helpers
+
+        ids = [a for a in dict.fromkeys(absorbed) if a and a != survivor.event_id]
+        hits = self.hits(self.alias, {"terms": {"event_id": ids}}, [{"key": "asc"}], 10_000_000,
+                         source=["analysis_json"]) if ids else []
+        actions: list[dict[str, Any]] = [{"_op_type": "update", "_index": h["_index"], "_id": h["_id"],
+                                          "doc": _moved(h["_source"], survivor.event_id)} for h in hits]
+        actions.append({"_op_type": "index", "_index": self.idx(EVENTS), "_id": survivor.event_id,
+                        "_source": record_doc(EVENTS, survivor)})
+        actions += [{"_op_type": "delete", "_index": self.idx(EVENTS), "_id": a} for a in ids]
+        with es_errors("merge events"):
+            _, failures = helpers.bulk(self.es, actions, max_retries=self.max_retries, raise_on_error=False,
+                                       initial_backoff=self.backoff, refresh=self._refresh_param() or False)
+        failures = [f for f in failures if f.get("delete", {}).get("status") != 404]  # merged by another run
+        if failures:
+            raise StoreError(f"elasticsearch refused {len(failures)} event merge items: {failures[:3]}")
+        return len(hits)
+
     def get_event(self, event_id: str) -> Event | None:
         src = self.get_source(EVENTS, event_id)
         return record_from_doc(Event, src) if src else None
@@ -214,3 +234,13 @@ class ElasticIndex(EsBase):
             raise ValueError(f"unknown order {order!r}")
         query = {"range": {"last_seen": {"gte": since.isoformat()}}} if since else {"match_all": {}}
         return [record_from_doc(Event, s) for s in self.sources(EVENTS, query, sorts[order], limit)]
+
+
+def _moved(source: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The partial doc that puts a post in another event (its field and its stored analysis)."""
+    doc: dict[str, Any] = {"event_id": event_id}
+    if source.get("analysis_json"):
+        analysis = json.loads(source["analysis_json"])
+        analysis["event_id"] = event_id
+        doc["analysis_json"] = json.dumps(analysis, ensure_ascii=False, sort_keys=True)
+    return doc

@@ -29,12 +29,14 @@ DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 
 
 def alerts_job(config: str = "") -> dict[str, Any]:
-    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds).
+    """Evaluate the alert rules, queue messages, deliver the due emails and chat messages (run by the scheduler
+    every M seconds).
 
     The evaluation holds the OpsDB lease `alerts` (one evaluation at a time across processes and hosts; a
     process that finds it held skips its turn); delivery claims messages, so every process delivers. A store
     that is down, locked, read-only or corrupt is logged as one clear error and reported in the result; the next
     evaluation tries again."""
+    from alerts.chat import deliver_chat
     from alerts.engine import run_once
     from alerts.outbox import deliver_due
     from yuqing.config import load_settings
@@ -49,7 +51,7 @@ def alerts_job(config: str = "") -> dict[str, Any]:
         log.error("预警任务：存储不可用 alert evaluation skipped, store unavailable: %s", exc)
         return {"fired": 0, "sent": 0, "error": f"store unavailable: {exc}"}
     fired: list[Any] = []
-    sent = 0
+    sent = chat = 0
     error = ""
     evaluated = False
     try:
@@ -63,12 +65,14 @@ def alerts_job(config: str = "") -> dict[str, Any]:
     finally:  # mail already queued goes out even when this evaluation fails or another process evaluates
         try:
             sent = deliver_due(ops, settings, datetime.now(UTC))
+            chat = deliver_chat(ops, settings)
         except StoreError as exc:
             error = error or f"store unavailable: {exc}"
-            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
-    if fired or sent:
-        log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
-    return {"fired": len(fired), "sent": sent, "evaluated": int(evaluated), **({"error": error} if error else {})}
+            log.error("预警任务：存储不可用 email/chat delivery failed, store unavailable: %s", exc)
+    if fired or sent or chat:
+        log.info("alerts: %d fired, %d emails and %d chat messages delivered", len(fired), sent, chat)
+    return {"fired": len(fired), "sent": sent, "chat_sent": chat, "evaluated": int(evaluated),
+            **({"error": error} if error else {})}
 
 
 def add_alert_job(scheduler: Any, settings: Any, config: str = "") -> None:

@@ -58,7 +58,7 @@ def test_a_database_from_main_upgrades_in_place_with_nothing_lost(old_db: Path) 
     settings = Settings().replace(store={"path": str(old_db)})
     assert settings.database_url == f"sqlite:///{old_db}"  # the default: the same file
     with open_stores(settings) as (index, ops):
-        assert ops.upgraded_from == before and "schema 10" in ops.describe()
+        assert ops.upgraded_from == before and f"schema {LATEST}" in ops.describe()
         # posts, corrections and events are the index's and untouched
         assert index.count_posts(PostQuery()) == 6
         assert index.get_post("weibo", "p1").label == "neutral"

@@ -1,4 +1,5 @@
-"""`yuqing alerts …`: run-once, backtest, test-email, rules, list/ack/resolve/silence, subscribers, outbox."""
+"""`yuqing alerts …`: run-once, backtest, test-email, rules, list/ack/resolve/silence, subscribers, outbox (the
+chat channels' commands are alerts.chat_commands)."""
 
 from __future__ import annotations
 
@@ -95,8 +96,10 @@ def register(sub: Any) -> None:
     c.add_argument("--reason", default="")
     c.set_defaults(func=silence_command)
 
-    c = a.add_parser("subscribe", help="add or update an email subscriber")
-    c.add_argument("email")
+    c = a.add_parser("subscribe", help="add or update an email subscriber, or a chat channel's subscription")
+    c.add_argument("email", nargs="?", default="", help="the address (not with --channel)")
+    c.add_argument("--channel", default="email", help="a configured chat channel ([channels.NAME]) instead of an "
+                                                      "email address (default: email)")
     c.add_argument("--name")
     c.add_argument("--min-severity", choices=SEVERITY_CHOICES)
     for name in ("operators", "touchpoints", "regions", "platforms", "rules"):
@@ -109,13 +112,17 @@ def register(sub: Any) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=subscribers_command)
 
-    c = a.add_parser("unsubscribe", help="deactivate a subscriber by email or unsubscribe token")
+    c = a.add_parser("unsubscribe", help="deactivate a subscriber by email, chat channel name or unsubscribe token")
     c.add_argument("email_or_token")
     c.set_defaults(func=unsubscribe_command)
 
-    c = a.add_parser("outbox", help="queued and sent emails")
+    c = a.add_parser("outbox", help="queued and sent messages (email and chat)")
     c.add_argument("--limit", type=int, default=30)
     c.set_defaults(func=outbox_command)
+
+    from alerts import chat_commands
+
+    chat_commands.register(a)
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -146,6 +153,7 @@ def _rules_or_exit(settings: Any) -> Any:
 
 
 def run_once_command(args: argparse.Namespace) -> int:
+    from alerts.chat import deliver_chat
     from alerts.email import schedule_digests
     from alerts.engine import evaluate, notify_fired
     from alerts.outbox import deliver_due
@@ -163,9 +171,11 @@ def run_once_command(args: argparse.Namespace) -> int:
         report = evaluate(index, ops, settings, now, rules=rules)
         queued = notify_fired(index, ops, settings, report, now) + schedule_digests(index, ops, settings, now)
         sent = 0 if args.no_send else deliver_due(ops, settings, now)
+        chat = 0 if args.no_send else deliver_chat(ops, settings)
         print(f"评估时间 {local_str(now, '%Y-%m-%d %H:%M:%S')}：{len(rules)} 条规则，"
               f"触发 {len(report.fired)} 条，持续 {sum(d.action == 'update' for d in report.decisions)} 条，"
-              f"抑制 {sum(d.action == 'suppressed' for d in report.decisions)} 条；邮件入队 {queued} 封，发出 {sent} 封")
+              f"抑制 {sum(d.action == 'suppressed' for d in report.decisions)} 条；消息入队 {queued} 条，"
+              f"邮件发出 {sent} 封，群消息送达 {chat} 条")
         for d in report.decisions:
             a = d.alert
             mute = "（已静默）" if d.silenced else ""
@@ -332,28 +342,31 @@ def silence_command(args: argparse.Namespace) -> int:
 
 
 def subscribe_command(args: argparse.Namespace) -> int:
-    from alerts.subscriptions import describe
+    from alerts.subscriptions import address, describe
     from yuqing.ops.subscribers import subscribe
 
+    if (args.channel == "email") == (not args.email):
+        print("订阅失败：请给出邮箱地址，或用 --channel 名称 订阅群机器人渠道（二者选一）", file=sys.stderr)
+        return 2
     settings, store = _ops(args)
     try:
         fields = {k: getattr(args, k) for k in ("name", "min_severity", "operators", "touchpoints", "regions",
                                                 "platforms", "rules", "mode", "daily_at")}
         try:
-            sub = subscribe(store, settings, args.email, actor=cli_actor(), **fields)
+            sub = subscribe(store, settings, args.email, actor=cli_actor(), channel=args.channel, **fields)
         except ValueError as exc:
             print(f"订阅失败：{exc}", file=sys.stderr)
             return 2
     finally:
         store.close()
-    print(f"已订阅 #{sub.subscriber_id} {sub.email}：{describe(sub)}")
+    print(f"已订阅 #{sub.subscriber_id} {address(sub)}：{describe(sub)}")
     return 0
 
 
 def subscribers_command(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from alerts.subscriptions import describe
+    from alerts.subscriptions import address, describe
 
     _, store = _ops(args)
     try:
@@ -364,7 +377,7 @@ def subscribers_command(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({k: v for k, v in dataclasses.asdict(s).items() if k != "token"}, ensure_ascii=False))
         else:
-            print(f"#{s.subscriber_id} {'' if s.active else '（已退订）'}{s.email} {s.name}：{describe(s)}")
+            print(f"#{s.subscriber_id} {'' if s.active else '（已退订）'}{address(s)} {s.name}：{describe(s)}")
     if not subs and not args.json:
         print("还没有订阅者")
     return 0
@@ -391,8 +404,9 @@ def outbox_command(args: argparse.Namespace) -> int:
     finally:
         store.close()
     for m in msgs:
-        state = f"已发送 {local_str(m.sent_at)}" if m.sent_at else f"待发送（{m.attempts} 次尝试）{m.last_error[:80]}"
-        print(f"#{m.message_id} {','.join(m.to)} {m.subject} — {state}")
+        state = f"已发送 {local_str(m.sent_at)}" if m.sent_at else f"待发送（{m.attempts} 次尝试）{m.last_error[:160]}"
+        where = ",".join(m.to) if m.channel == "email" else f"[{m.channel}]"
+        print(f"#{m.message_id} {where} {m.subject} — {state}")
     if not msgs:
         print("发件箱为空")
     return 0

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 
 from alerts.chart import bar_chart
 from alerts.render import Rendered, alert_rows, render_alert, render_daily, render_digest, sample_rows
-from alerts.subscriptions import LOW, in_quiet_hours, quiet_period, schedule_problem, wants
+from alerts.subscriptions import LOW, address, channel_problem, in_quiet_hours, quiet_period, schedule_problem, wants
 from yuqing.config import Settings
 from yuqing.index import PostIndex, PostQuery
 from yuqing.ops import OpsDB
@@ -24,6 +24,11 @@ CHART = "daily-chart.png"
 
 def _enqueue(ops: OpsDB, sub: Subscriber, r: Rendered, key: str, now: datetime,
              attachments: tuple[tuple[str, str, bytes], ...] = ()) -> int | None:
+    """Store the message for the subscriber's channel: email (text, HTML, attachments) or chat (title, Markdown,
+    link; alerts.chat delivers it)."""
+    if sub.channel != "email":
+        return ops.enqueue(OutboxMessage(to=(sub.channel,), subject=r.subject, text=r.markdown, channel=sub.channel,
+                                         link=r.link, dedup_key=key, created_at=now, next_attempt_at=now))
     return ops.enqueue(OutboxMessage(to=(sub.email,), subject=r.subject, text=r.text, html=r.html,
                                              dedup_key=key, attachments=attachments, created_at=now,
                                              next_attempt_at=now))
@@ -46,9 +51,11 @@ def action_of(alert: Alert) -> str:
 def notify(index: PostIndex, ops: OpsDB, settings: Settings, alerts: list[Alert], now: datetime,
            actions: dict[int, str] | None = None) -> int:
     """Queue one message per alert per immediate subscriber who wants it; low severity waits in quiet hours.
-    The key (alert, subscriber, severity, reopen count) means a raise or reopen is new news, a repeat is not."""
+    The key (alert, subscriber, severity, reopen count) means a raise or reopen is new news, a repeat is not; for a
+    chat channel the key names the channel, not the subscription: one message per alert and channel."""
     now = utc(now)
-    subs = [s for s in ops.list_subscribers(active_only=True) if s.mode == "immediate"]
+    subs = [s for s in ops.list_subscribers(active_only=True)
+            if s.mode == "immediate" and not channel_problem(s, settings)]
     quiet = in_quiet_hours(settings.alerts.quiet_hours, now)
     queued = 0
     for alert in alerts:
@@ -59,7 +66,8 @@ def notify(index: PostIndex, ops: OpsDB, settings: Settings, alerts: list[Alert]
             continue
         posts = sample_posts(index, alert)
         for sub in chosen:
-            key = f"alert:{alert.alert_id}:{sub.subscriber_id}:{alert.severity}:{alert.reopened}"
+            who = sub.subscriber_id if sub.channel == "email" else f"channel:{sub.channel}"
+            key = f"alert:{alert.alert_id}:{who}:{alert.severity}:{alert.reopened}"
             if _enqueue(ops, sub, render_alert(alert, (actions or {}).get(alert.alert_id or 0) or action_of(alert), posts, sub,
                                                    settings), key, now):
                 queued += 1
@@ -88,7 +96,7 @@ def schedule_digests(index: PostIndex, ops: OpsDB, settings: Settings, now: date
     end = now.replace(minute=0, second=0, microsecond=0)
     quiet = quiet_period(settings.alerts.quiet_hours, now)
     for sub in ops.list_subscribers(active_only=True):
-        problem = schedule_problem(sub)
+        problem = schedule_problem(sub) or channel_problem(sub, settings)
         if not problem:
             try:
                 queued += _schedule_one(index, ops, settings, sub, now, end, quiet)
@@ -107,7 +115,7 @@ def _note_problem(ops: OpsDB, sub: Subscriber, problem: str, now: datetime) -> N
             log.debug("subscriber %s still skipped: %s", sub.subscriber_id, problem)
         return
     if problem:
-        reason = f"订阅者 #{sub.subscriber_id} {sub.email}：{problem}；已跳过其汇总与日报"
+        reason = f"订阅者 #{sub.subscriber_id} {address(sub)}：{problem}；已跳过其预警、汇总与日报"
         log.warning("alerts: %s", reason)
         ops.record_rejected([Rejected(source="alerts", stage="subscriber", reason=reason[:500],
                                       sample=f"mode={sub.mode} daily_at={sub.daily_at}", at=now)])

@@ -16,6 +16,7 @@ from yuqing.records import Alert, StoredPost, Subscriber
 from yuqing.timefmt import local_str
 from yuqing.vocab import ALERT_STATUS_ZH, PLATFORM_ZH, SEVERITY_ZH
 
+_escaped = select_autoescape(["j2", "html"])  # the email templates; chat Markdown escapes with its `md` filter
 COLORS = {"blue": "#1f77b4", "yellow": "#d4a017", "orange": "#ff7f0e", "red": "#d62728"}
 ACTION_ZH = {"new": "新预警", "raise": "级别升级", "reopen": "再次出现", "test": "测试"}
 SCOPE_ZH = {"operators": "运营商", "platforms": "平台", "touchpoints": "触点", "regions": "地区"}
@@ -23,20 +24,39 @@ SCOPE_ZH = {"operators": "运营商", "platforms": "平台", "touchpoints": "触
 
 @dataclass(frozen=True)
 class Rendered:
+    """A message in every form a channel takes: email (text + HTML) and chat (Markdown, with the link to the
+    dashboard page a cut message points to)."""
+
     subject: str
     text: str
     html: str
+    markdown: str = ""
+    link: str = ""
+
+
+MD_SPECIAL = str.maketrans({"*": "＊", "_": "＿", "`": "｀", "[": "［", "]": "］", "<": "＜", ">": "＞", "#": "＃",
+                            "\n": " ", "\r": " "})
+
+
+def md_text(value: Any) -> str:
+    """Text from posts and rules shown as text in chat Markdown: the characters that would format or link are
+    replaced by their full-width forms, and line breaks by spaces."""
+    return str(value).translate(MD_SPECIAL)
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=PackageLoader("alerts", "templates"), autoescape=select_autoescape(["j2", "html"]),
-                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+    env = Environment(loader=PackageLoader("alerts", "templates"),
+                      autoescape=lambda name: not (name or "").endswith(".md.j2") and _escaped(name),
+                      undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+    env.filters["md"] = md_text
+    return env
 
 
-def _render(name: str, ctx: dict[str, Any]) -> tuple[str, str]:
+def _render(name: str, ctx: dict[str, Any]) -> tuple[str, str, str]:
+    """(text, HTML, Markdown) of one template."""
     env = environment()
-    return env.get_template(f"{name}.txt.j2").render(ctx), env.get_template(f"{name}.html.j2").render(ctx)
+    return tuple(env.get_template(f"{name}.{kind}.j2").render(ctx) for kind in ("txt", "html", "md"))  # type: ignore[return-value]
 
 
 def _common(settings: Settings, sub: Subscriber, subject: str) -> dict[str, Any]:
@@ -79,8 +99,8 @@ def render_alert(alert: Alert, action: str, posts: list[StoredPost], sub: Subscr
            "color": COLORS[alert.severity], "action_zh": ACTION_ZH.get(action, action), "scope": scope_text(alert),
            "opened": local_str(alert.opened_at), "updated": local_str(alert.updated_at or alert.opened_at),
            "samples": sample_rows(posts), "alert_url": alert_url(settings, alert)}
-    text, html = _render("alert", ctx)
-    return Rendered(subject, text, html)
+    text, html, markdown = _render("alert", ctx)
+    return Rendered(subject, text, html, markdown, ctx["alert_url"])
 
 
 def alert_rows(alerts: list[Alert], settings: Settings, since: Any = None) -> list[dict[str, Any]]:
@@ -97,13 +117,13 @@ def render_digest(heading: str, period: str, alerts: list[Alert], since: Any, su
     subject = f"【{heading}】{period} 共 {len(alerts)} 条预警，最高{SEVERITY_ZH[worst.severity]}"
     ctx = {**_common(settings, sub, subject), "heading": heading, "period": period, "alerts": rows,
            "new_count": sum(1 for r in rows if r["is_new"])}
-    text, html = _render("digest", ctx)
-    return Rendered(subject, text, html)
+    text, html, markdown = _render("digest", ctx)
+    return Rendered(subject, text, html, markdown, ctx["dashboard_url"])
 
 
 def render_daily(data: dict[str, Any], sub: Subscriber, settings: Settings) -> Rendered:
     """The 日报: totals against the day before, an hourly chart (inline image), operators, keywords, events, alerts."""
     subject = f"【舆情日报】{data['day']} 负面 {data['negative']} 条（{data['change']}），预警 {len(data['alerts'])} 条"
     ctx = {**_common(settings, sub, subject), **data}
-    text, html = _render("daily", ctx)
-    return Rendered(subject, text, html)
+    text, html, markdown = _render("daily", ctx)
+    return Rendered(subject, text, html, markdown, ctx["dashboard_url"])

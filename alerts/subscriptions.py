@@ -62,6 +62,21 @@ def schedule_problem(sub: Subscriber) -> str:
     return ""
 
 
+def address(sub: Subscriber) -> str:
+    """Where a subscriber's messages go: the email address, or the chat channel's name."""
+    return sub.email if sub.channel == "email" else f"{sub.channel}（{CHANNEL_KIND}）"
+
+
+CHANNEL_KIND = "群机器人渠道"
+
+
+def channel_problem(sub: Subscriber, settings: object) -> str:
+    """Why a subscriber's channel cannot be used ("" when it can): a chat channel no longer configured."""
+    if sub.channel == "email" or any(c.name == sub.channel for c in getattr(settings, "channels", ())):
+        return ""
+    return f"渠道 {sub.channel} 未在配置文件中定义（[channels.{sub.channel}]）"
+
+
 def describe(sub: Subscriber) -> str:
     parts = [f"最低{SEVERITY_ZH[sub.min_severity]}", {"immediate": "即时", "hourly": "每小时汇总", "daily": f"日报 {sub.daily_at}"}[sub.mode]]
     for name, zh in (("operators", "运营商"), ("touchpoints", "触点"), ("regions", "地区"), ("platforms", "平台"),

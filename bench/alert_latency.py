@@ -1,9 +1,11 @@
-"""Alert latency on the demo: from a crisis post appearing on the demo site to its email reaching the SMTP server.
+"""Alert latency on the demo: from a crisis post appearing on the demo site to its email reaching the SMTP server
+and its first chat message reaching the local group-robot receiver (demo/chatbot.py, signatures checked).
 
 Runs `yuqing demo` (demo site, scheduled crawls, alert job, local SMTP sink) for a while, then, for each alert
 whose evidence is the scenario's crisis posts, finds when the evidence was complete on the site (a replay of the
-rule over the stored posts by publication time, second by second: the post that made it fire) and when its first
-email was received (the .eml file the SMTP sink wrote). Prints the detail and, last, one JSON line.
+rule over the stored posts by publication time, second by second: the post that made it fire), when its first
+email was received (the .eml file the SMTP sink wrote) and when its first chat message was accepted by a robot
+(the receiver's received_at in var/chat/*.json). Prints the detail and, last, one JSON line.
 
     python bench/alert_latency.py [--crawl-interval 15] [--alert-interval 5] [--duration 100] [--runs 1]
 """
@@ -41,7 +43,8 @@ def run_demo(data: Path, args: argparse.Namespace) -> tuple[float, str]:
     """Run the demo to completion; returns (wall seconds, its last stdout line)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     cmd = [sys.executable, "-m", "yuqing.cli", "demo", "--no-dashboard", "--duration", str(args.duration),
-           "--data-dir", str(data), "--mail-dir", str(data / "mail"), "--crawl-interval", str(args.crawl_interval),
+           "--data-dir", str(data), "--mail-dir", str(data / "mail"), "--chat-dir", str(data / "chat"),
+           "--crawl-interval", str(args.crawl_interval),
            "--alert-interval", str(args.alert_interval)]
     if args.scenario:
         cmd += ["--scenario", args.scenario]
@@ -70,6 +73,20 @@ def received_emails(mail: Path) -> dict[int, tuple[datetime, str]]:
     return first
 
 
+def received_chats(chat: Path) -> dict[int, tuple[datetime, str]]:
+    """alert id -> (when its first chat message was accepted by a robot of the receiver, which robot)."""
+    first: dict[int, tuple[datetime, str]] = {}
+    for path in sorted(chat.glob("*.json")):
+        item = json.loads(path.read_text(encoding="utf-8"))
+        found = ALERT_LINK.search(item["text"] + json.dumps(item["body"], ensure_ascii=False))
+        if not found:
+            continue
+        at, aid = datetime.fromisoformat(item["received_at"]), int(found.group(1))
+        if aid not in first or at < first[aid][0]:
+            first[aid] = (at, item["platform"])
+    return first
+
+
 def measure(data: Path, args: argparse.Namespace) -> tuple[list[dict], list]:
     """Rows (one per crisis alert with an email) and the other alerts of one demo run in `data`."""
     settings = load_settings(data / "yuqing.toml")
@@ -88,6 +105,7 @@ def measure(data: Path, args: argparse.Namespace) -> tuple[list[dict], list]:
         for hit in backtest(index, ops, settings, start, end, timedelta(seconds=1), rules=rules):
             fired_at.setdefault((hit.alert.rule, hit.alert.key), hit.at)
         emails = received_emails(data / "mail")
+        chats = received_chats(data / "chat")
         rows, others = [], []
         for alert in sorted(ops.list_alerts(limit=1000), key=lambda a: a.opened_at):
             t_fire = fired_at.get((alert.rule, alert.key))
@@ -109,7 +127,10 @@ def measure(data: Path, args: argparse.Namespace) -> tuple[list[dict], list]:
             rows.append({"alert_id": alert.alert_id, "rule": alert.rule, "severity": alert.severity, "trigger_by": how,
                          "subject": subject, "trigger_post": trigger.post.key, "appeared": appeared.isoformat(),
                          "stored_after_s": round((stored - appeared).total_seconds(), 1) if stored else None,
-                         "email_after_s": round((got - appeared).total_seconds(), 1)})
+                         "email_after_s": round((got - appeared).total_seconds(), 1),
+                         "chat_after_s": round((chats[alert.alert_id][0] - appeared).total_seconds(), 1)
+                         if alert.alert_id in chats else None,
+                         "chat_platform": chats[alert.alert_id][1] if alert.alert_id in chats else ""})
     finally:
         index.close()
         ops.close()
@@ -140,7 +161,7 @@ def main() -> int:
             shutil.rmtree(data, ignore_errors=True)
     for r in rows:
         print(f"#{r['alert_id']:<3} {r['rule']:<10} {r['severity']:<6} trigger {r['trigger_post']} "
-              f"({r['trigger_by']}) appeared {r['appeared'][11:19]}  stored +{r['stored_after_s']}s  email +{r['email_after_s']}s  "
+              f"({r['trigger_by']}) appeared {r['appeared'][11:19]}  stored +{r['stored_after_s']}s  email +{r['email_after_s']}s  chat +{r['chat_after_s']}s ({r['chat_platform'] or '-'})  "
               f"{r['subject']}")
     for a in others:
         print(f"(not a crisis alert, or no email) #{a.alert_id} {a.rule} / {a.key}: {a.title}")
@@ -149,6 +170,7 @@ def main() -> int:
     engine = np.array([r["email_after_s"] - r["stored_after_s"] for r in rows if r["stored_after_s"] is not None],
                       dtype=float)  # the alert job's share: stored -> evaluated -> queued -> accepted by SMTP
     target = args.crawl_interval + 20
+    chat = np.array([r["chat_after_s"] for r in rows if r["chat_after_s"] is not None], dtype=float)
     result = {
         "crisis_alerts": len(rows), "other_alerts": len(others),
         "p50_seconds": round(float(np.percentile(latencies, 50)), 1) if rows else None,
@@ -160,6 +182,11 @@ def main() -> int:
         "crawl_interval_seconds": args.crawl_interval, "alert_interval_seconds": args.alert_interval,
         "target_p95_seconds": target,
         "within_target": bool(rows) and float(np.percentile(latencies, 95)) <= target,
+        "crisis_alerts_in_chat": len(chat),
+        "chat_p50_seconds": round(float(np.percentile(chat, 50)), 1) if len(chat) else None,
+        "chat_p95_seconds": round(float(np.percentile(chat, 95)), 1) if len(chat) else None,
+        "chat_max_seconds": round(float(chat.max()), 1) if len(chat) else None,
+        "chat_within_target": bool(len(chat)) and float(np.percentile(chat, 95)) <= target,
         "runs": args.runs, "demo_wall_seconds": [round(w, 1) for w in walls],
         "demo_totals_last_run": json.loads(totals) if totals.startswith("{") else totals,
     }

@@ -77,12 +77,21 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     proc = subprocess.run([sys.executable, "-m", "yuqing.cli", "demo", "--duration", "45", "--no-dashboard",
-                           "--data-dir", str(tmp_path / "demo"), "--mail-dir", str(tmp_path / "mail")],
+                           "--data-dir", str(tmp_path / "demo"), "--mail-dir", str(tmp_path / "mail"),
+                           "--chat-dir", str(tmp_path / "chat")],
                           capture_output=True, text=True, env=env, timeout=300, cwd=Path(__file__).resolve().parents[1])
     assert proc.returncode == 0, proc.stderr[-3000:]
     totals = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert set(totals) == {"posts_crawled", "posts_stored", "alerts_opened", "emails_delivered"}
+    assert set(totals) == {"posts_crawled", "posts_stored", "alerts_opened", "emails_delivered",
+                           "chat_messages_delivered"}
     assert totals["posts_stored"] > 0 and totals["posts_crawled"] >= totals["posts_stored"]
     assert totals["alerts_opened"] >= 1 and totals["emails_delivered"] >= 1
     assert len(list((tmp_path / "mail").glob("*.eml"))) == totals["emails_delivered"]
+    # the crisis reached the local group robots too, each message checked (signature, shape, size) on arrival
+    chat = sorted((tmp_path / "chat").glob("*.json"))
+    assert totals["chat_messages_delivered"] >= 1 and len(chat) == totals["chat_messages_delivered"]
+    received = [json.loads(p.read_text(encoding="utf-8")) for p in chat]
+    assert {"wecom", "dingtalk", "feishu", "webhook"} <= {r["platform"] for r in received}
+    assert any("电信" in r["title"] + r["text"] and "预警" in r["title"] for r in received)
+    assert "群消息 chat [" in proc.stderr
     assert "demo / " in proc.stderr  # the login is printed, with its generated password

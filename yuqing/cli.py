@@ -25,6 +25,7 @@ CONFIG_CHECKS = (
     "sentiment.models:check_settings",  # [sentiment] model (registry name, loads) and touchpoints
     "crawlers.commands:check_settings",  # [crawl] watchlist
     "yuqing.cli:check_alert_rules",  # [alerts] rules
+    "alerts.channels:check_settings",  # [channels.NAME]: the key and secret variables are set
 )
 
 

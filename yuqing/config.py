@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from yuqing.vocab import PLATFORMS
+from yuqing.vocab import CHANNEL_TYPES, PLATFORMS
 
 DEFAULT_FILE = "yuqing.toml"
 SECRET_FIELDS = {("smtp", "password"), ("store", "es_api_key"), ("crawl", "weibo_cookie"),
@@ -123,6 +123,36 @@ class DashboardSettings:
 
 
 @dataclass(frozen=True)
+class ChannelSettings:
+    """One chat channel, `[channels.NAME]`: a WeCom/DingTalk/Feishu group robot or a signed webhook. The robot
+    key (WeCom key, DingTalk access_token, Feishu hook token) and the signing secret are read from the environment
+    variables named by key_env and secret_env, never from the file; `key` and `secret` hold what they held at
+    start-up ("" when unset, which `yuqing config check` reports). 0 and "" mean the platform's documented value
+    (alerts.channels): its address, its rate limit per minute and its size limit in bytes."""
+
+    name: str
+    type: str
+    base_url: str = ""  # the platform's API root (tests and the demo: http://127.0.0.1:PORT); webhook: the full URL
+    key_env: str = ""
+    secret_env: str = ""
+    msg_type: str = ""  # dingtalk: markdown (default) or actionCard
+    rate_per_minute: int = 0
+    max_bytes: int = 0
+    timeout_seconds: float = 10.0
+    give_up_minutes: int = 60  # a message not accepted within this time after it was queued is given up
+    key: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
+
+
+CHANNEL_FILE_FIELDS = ("type", "base_url", "key_env", "secret_env", "msg_type", "rate_per_minute", "max_bytes",
+                       "timeout_seconds", "give_up_minutes")
+CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+NEEDS_KEY = ("wecom", "dingtalk", "feishu")  # the robot's address holds a key
+NEEDS_SECRET = ("webhook",)  # DingTalk and Feishu sign only when the robot's security setting asks for it
+
+
+@dataclass(frozen=True)
 class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -131,6 +161,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    channels: tuple[ChannelSettings, ...] = ()  # [channels.NAME] tables, in file order
     timezone: str = "Asia/Shanghai"
     source_file: str = ""  # where the settings came from ("" = defaults and environment)
 
@@ -153,6 +184,9 @@ class Settings:
                 netloc = f"{parts.username}:{quote(self.database.password, safe='')}@{parts.netloc.split('@', 1)[1]}"
                 url = urlunsplit(parts._replace(netloc=netloc))
         return url
+
+    def channel(self, name: str) -> ChannelSettings | None:
+        return next((c for c in self.channels if c.name == name), None)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced: replace(crawl={"max_pages": 2})."""
@@ -380,6 +414,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
     top: dict[str, Any] = {}
     origins: dict[tuple[str, str], str] = {}  # (section, field) -> the environment variable that set it
     fields = {f.name: f for f in dataclasses.fields(Settings)}
+    channels = _channels(raw.pop("channels", {}), env, source)
     for name, value in raw.items():
         if name in ("source_file",) or name not in fields:
             raise ConfigError(f"{source}: unknown setting {name!r}")
@@ -410,7 +445,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
         else:
             rest = var[len("YUQING_"):].lower()
             sec, _, key = rest.partition("_")
-            if sec not in fields or sec == "source_file" or not key:
+            if sec not in fields or sec in ("source_file", "channels") or not key:
                 if rest == "timezone":
                     top["timezone"] = _coerce(value, "str", f"environment {var}")
                     origins[("", "timezone")] = f"environment {var}"
@@ -424,9 +459,69 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, 
     if "url" in sections.get("database", {}):
         _check_database_url(sections["database"], "YUQING_DATABASE_URL" in env, source)
     built = {name: fields[name].default_factory(**vals) for name, vals in sections.items()}  # type: ignore[misc]
-    settings = Settings(**built, **top, source_file=source)
+    settings = Settings(**built, **top, channels=channels, source_file=source)
     _validate(settings, origins)
     return settings
+
+
+def _channels(raw: Any, env: Mapping[str, str], source: str) -> tuple[ChannelSettings, ...]:
+    """The [channels.NAME] tables, checked, with their key and secret read from the variables they name."""
+    src = source or "settings"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{src}: [channels]: expected tables [channels.NAME], got {type(raw).__name__}")
+    types = {f.name: f.type for f in dataclasses.fields(ChannelSettings)}
+    out = []
+    for name, table in raw.items():
+        where = f"{src}: [channels.{name}]"
+        if not CHANNEL_NAME.fullmatch(name) or name == "email":
+            raise ConfigError(f"{where}: a channel name is 1-40 of a-z 0-9 _ - (and not \"email\", the mail channel)")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: expected a table of settings, got {type(table).__name__}")
+        values: dict[str, Any] = {}
+        for key, v in table.items():
+            if key in ("key", "secret", "token", "access_token", "password"):
+                raise ConfigError(f"{where} {key}: secrets are read from the environment only (name the variable "
+                                  f"in {'secret_env' if key in ('secret', 'password') else 'key_env'})")
+            if key not in CHANNEL_FILE_FIELDS:
+                raise ConfigError(f"{where}: unknown field {key!r} (known: {', '.join(CHANNEL_FILE_FIELDS)})")
+            values[key] = _coerce(v, types[key], f"{where} {key}")
+        channel = ChannelSettings(name=name, **values)
+        problem = channel_problem(channel)
+        if problem:
+            raise ConfigError(f"{where} {problem}")
+        out.append(dataclasses.replace(channel, key=env.get(channel.key_env, "") if channel.key_env else "",
+                                       secret=env.get(channel.secret_env, "") if channel.secret_env else ""))
+    return tuple(out)
+
+
+def channel_problem(c: ChannelSettings) -> str:
+    """What is wrong with a channel's settings, starting with the field's name ("" when nothing is)."""
+    if c.type not in CHANNEL_TYPES:
+        return f"type: unknown channel type {c.type!r} (known: {', '.join(CHANNEL_TYPES)})"
+    for name in ("key_env", "secret_env"):
+        value = getattr(c, name)
+        if value and not ENV_NAME.fullmatch(value):
+            return f"{name}: {value!r} is not an environment variable name (e.g. YUQING_WECOM_HENAN_KEY)"
+    if c.type in NEEDS_KEY and not c.key_env:
+        return "key_env: required: the environment variable holding the robot's key"
+    if c.type in NEEDS_SECRET and not c.secret_env:
+        return "secret_env: required: the environment variable holding the signing secret"
+    if c.type == "webhook" and not c.base_url:
+        return "base_url: required for a webhook: the URL messages are POSTed to"
+    if c.base_url:
+        parts = urlsplit(c.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"base_url: {c.base_url!r} is not an http(s) URL"
+        if parts.password or parts.query:
+            return "base_url: put no credentials or query in the URL (the key goes in the variable named by key_env)"
+    if c.msg_type and (c.type != "dingtalk" or c.msg_type not in ("markdown", "actionCard")):
+        return f"msg_type: {c.msg_type!r}: only a dingtalk channel chooses, markdown or actionCard"
+    for name, least, most in (("rate_per_minute", 0, 10_000), ("max_bytes", 0, 10_000_000),
+                              ("timeout_seconds", 0.1, 600), ("give_up_minutes", 1, 7 * 1440)):
+        value = getattr(c, name)
+        if not least <= value <= most:
+            return f"{name}: must be {least:g}..{most:g}, got {value!r}"
+    return ""
 
 
 def masked(settings: Settings) -> dict[str, Any]:
@@ -434,7 +529,12 @@ def masked(settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
-        if dataclasses.is_dataclass(value):
+        if f.name == "channels":
+            out["channels"] = {c.name: {**{k: getattr(c, k) for k in CHANNEL_FILE_FIELDS},
+                                        "key": ("***" if c.key else "(unset)") if c.key_env else "",
+                                        "secret": ("***" if c.secret else "(unset)") if c.secret_env else ""}
+                               for c in value}
+        elif dataclasses.is_dataclass(value):
             sec = dataclasses.asdict(value)
             for key in sec:
                 if (f.name, key) in SECRET_FIELDS and sec[key]:

@@ -218,9 +218,10 @@ class Case:
 
 @dataclass(frozen=True)
 class Subscriber:
-    """Someone who receives alert emails, with what they asked for."""
+    """Someone who receives alert emails, or a chat group (channel != "email": the configured channel of that
+    name, e.g. a WeCom robot), with what they asked for."""
 
-    email: str
+    email: str  # the address; "" for a chat channel (the channel is the group)
     name: str = ""
     min_severity: str = "yellow"
     operators: tuple[str, ...] = ()  # empty = all
@@ -233,10 +234,13 @@ class Subscriber:
     active: bool = True
     token: str = ""  # unsubscribe token
     subscriber_id: int | None = None
+    channel: str = "email"  # "email", or the name of a configured chat channel ([channels.NAME])
 
     def __post_init__(self) -> None:
-        if "@" not in self.email:
+        if self.channel == "email" and "@" not in self.email:
             raise ValueError(f"not an email address: {self.email!r}")
+        if not self.channel:
+            raise ValueError("channel must not be blank")
         if self.min_severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.min_severity!r}")
         if self.mode not in SUBSCRIBER_MODES:
@@ -366,8 +370,10 @@ class User:
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """A message stored before it is sent, and sent exactly once. `channel` names how ("email" for now; chat
-    channels next): `to` are its recipients on that channel, `subject`/`text`/`html`/`attachments` its payload."""
+    """A message stored before it is sent, and sent exactly once. `channel` names how ("email", or a configured
+    chat channel): `to` are its recipients on that channel, `subject`/`text`/`html`/`attachments` its payload. For a
+    chat channel `subject` is the title, `text` the Markdown body and `link` where the whole story is (the
+    dashboard); a body too long for the platform is cut there with that link."""
 
     to: tuple[str, ...]
     subject: str
@@ -383,6 +389,7 @@ class OutboxMessage:
     last_error: str = ""
     owner: str = ""  # "host:pid" of the process holding its delivery lease ("" when nobody does)
     message_id: int | None = None
+    link: str = ""  # chat channels: the dashboard page of the alert or report
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", tuple(self.to))

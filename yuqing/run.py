@@ -1,8 +1,8 @@
 """`yuqing run` (scheduled crawls + alert evaluation + email delivery) and `yuqing demo`.
 
 Besides yuqing/cli.py and yuqing/wiring.py the one module that may import several apps: it starts the
-crawlers' scheduler, the alert engine and, for the demo, the demo site, a local SMTP server and the
-dashboard. Several `yuqing run` processes (on several hosts) may share one OpsDB and post index: the
+crawlers' scheduler, the alert engine and, for the demo, the demo site, a local SMTP server, a local
+group-robot receiver (WeCom, DingTalk, Feishu, webhook) and the dashboard. Several `yuqing run` processes (on several hosts) may share one OpsDB and post index: the
 schedule lives in the OpsDB, an alert evaluation holds the lease `alerts`, a crawl the lease `crawl:<source>`,
 and email delivery claims each message for one process.
 """
@@ -26,15 +26,25 @@ log = logging.getLogger(__name__)
 ALERT_JOB = "yuqing.run:alerts_job"
 ALERT_LEASE = "alerts"
 DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
+# The demo's chat channels: (name, platform, subscription filters); their keys and secrets are random per run,
+# handed to every process of the demo in YUQING_DEMO_<NAME>_KEY / _SECRET.
+DEMO_CHANNELS = (
+    ("henan-duty", "wecom", {"regions": ("河南",), "min_severity": "blue"}),  # 河南值班群
+    ("pr-team", "dingtalk", {"min_severity": "orange"}),  # 公关部（actionCard）
+    ("lark-ops", "feishu", {"min_severity": "blue"}),  # 运维群
+    ("tickets", "webhook", {"min_severity": "orange"}),  # 工单系统
+)
 
 
 def alerts_job(config: str = "") -> dict[str, Any]:
-    """Evaluate the alert rules, queue emails, deliver what is due (run by the scheduler every M seconds).
+    """Evaluate the alert rules, queue messages, deliver the due emails and chat messages (run by the scheduler
+    every M seconds).
 
     The evaluation holds the OpsDB lease `alerts` (one evaluation at a time across processes and hosts; a
     process that finds it held skips its turn); delivery claims messages, so every process delivers. A store
     that is down, locked, read-only or corrupt is logged as one clear error and reported in the result; the next
     evaluation tries again."""
+    from alerts.chat import deliver_chat
     from alerts.engine import run_once
     from alerts.outbox import deliver_due
     from yuqing.config import load_settings
@@ -49,7 +59,7 @@ def alerts_job(config: str = "") -> dict[str, Any]:
         log.error("预警任务：存储不可用 alert evaluation skipped, store unavailable: %s", exc)
         return {"fired": 0, "sent": 0, "error": f"store unavailable: {exc}"}
     fired: list[Any] = []
-    sent = 0
+    sent = chat = 0
     error = ""
     evaluated = False
     try:
@@ -63,12 +73,14 @@ def alerts_job(config: str = "") -> dict[str, Any]:
     finally:  # mail already queued goes out even when this evaluation fails or another process evaluates
         try:
             sent = deliver_due(ops, settings, datetime.now(UTC))
+            chat = deliver_chat(ops, settings)
         except StoreError as exc:
             error = error or f"store unavailable: {exc}"
-            log.error("预警任务：存储不可用 email delivery failed, store unavailable: %s", exc)
-    if fired or sent:
-        log.info("alerts: %d fired, %d emails delivered", len(fired), sent)
-    return {"fired": len(fired), "sent": sent, "evaluated": int(evaluated), **({"error": error} if error else {})}
+            log.error("预警任务：存储不可用 email/chat delivery failed, store unavailable: %s", exc)
+    if fired or sent or chat:
+        log.info("alerts: %d fired, %d emails and %d chat messages delivered", len(fired), sent, chat)
+    return {"fired": len(fired), "sent": sent, "chat_sent": chat, "evaluated": int(evaluated),
+            **({"error": error} if error else {})}
 
 
 def add_alert_job(scheduler: Any, settings: Any, config: str = "") -> None:
@@ -89,6 +101,8 @@ def register(sub: Any) -> None:
     demo.add_argument("--scenario", default=None, help="scenario name or YAML path (default: demo/scenarios/default)")
     demo.add_argument("--data-dir", default="var/demo", help="where the demo store, settings and jobs live")
     demo.add_argument("--mail-dir", default="var/mail", help="where received emails are written as .eml files")
+    demo.add_argument("--chat-dir", default="var/chat", help="where the local group-robot receiver writes what "
+                                                             "it receives (.json)")
     demo.add_argument("--crawl-interval", type=int, default=15, help="seconds between crawls of a source")
     demo.add_argument("--alert-interval", type=int, default=5, help="seconds between alert evaluations")
     demo.set_defaults(func=demo_command)
@@ -128,8 +142,33 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------- demo
+def _demo_chat(chat_dir: Path) -> tuple[Any, list[str]]:
+    """The local group-robot receiver with one robot per demo channel (random keys and secrets, put in this
+    process's environment for every demo process) and the [channels.NAME] lines pointing at it."""
+    import secrets
+
+    from demo.chatbot import ChatReceiver, Robot
+
+    creds = {name: (secrets.token_hex(16), "SEC" + secrets.token_hex(24)) for name, _, _ in DEMO_CHANNELS}
+    receiver = ChatReceiver([Robot(p, n if p == "webhook" else creds[n][0], creds[n][1]) for n, p, _ in DEMO_CHANNELS],
+                            chat_dir, echo=True).start()
+    lines = []
+    for name, platform, _ in DEMO_CHANNELS:
+        var = f"YUQING_DEMO_{name.upper().replace('-', '_')}"
+        os.environ[f"{var}_SECRET"] = creds[name][1]
+        lines += [f"[channels.{name}]", f'type = "{platform}"', f'secret_env = "{var}_SECRET"']
+        if platform == "webhook":
+            lines.append(f'base_url = "{receiver.url}/webhook/{name}"')
+        else:
+            os.environ[f"{var}_KEY"] = creds[name][0]
+            lines += [f'key_env = "{var}_KEY"', f'base_url = "{receiver.url}"']
+        if platform == "dingtalk":
+            lines.append('msg_type = "actionCard"')
+    return receiver, lines
+
+
 def _demo_settings_file(data: Path, site_urls: dict[str, str], smtp_port: int, dashboard_port: int,
-                        args: argparse.Namespace) -> Path:
+                        args: argparse.Namespace, chat_lines: tuple[str, ...] | list[str] = ()) -> Path:
     """A settings file for every process of the demo (children get it through YUQING_CONFIG)."""
     lines = [
         "# written by `yuqing demo`: the demo site, store and mail server of this run",
@@ -142,6 +181,7 @@ def _demo_settings_file(data: Path, site_urls: dict[str, str], smtp_port: int, d
         "[smtp]", 'host = "127.0.0.1"', f"port = {smtp_port}", 'sender = "yuqing-demo@localhost"',
         "timeout_seconds = 5.0",
         "[dashboard]", f"port = {dashboard_port}", f'base_url = "http://127.0.0.1:{dashboard_port}"',
+        *chat_lines,
     ]
     path = data / "yuqing.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -158,8 +198,10 @@ def _clean_env_for(config: Path) -> None:
     os.environ["YUQING_CONFIG"] = str(config)
 
 
-def _prepare(data: Path, mail: Path, keep: bool) -> None:
+def _prepare(data: Path, mail: Path, keep: bool, chat: Path | None = None) -> None:
     if not keep:
+        for old in chat.glob("*.json") if chat else ():
+            old.unlink()
         for name in ("yuqing.db", "yuqing.db-wal", "yuqing.db-shm", "scheduler.db"):
             (data / name).unlink(missing_ok=True)
         for name in ("jobs", "locks", "spool"):
@@ -178,12 +220,16 @@ def _seed(settings: Any) -> str:
     ops = shared_stores(settings).ops
     if not any(s.email == DEMO_SUBSCRIBER for s in ops.list_subscribers()):
         ops.save_subscriber(Subscriber(email=DEMO_SUBSCRIBER, name="值班主管", min_severity="blue"))
+    subscribed = {s.channel for s in ops.list_subscribers()}
+    for name, _, filters in DEMO_CHANNELS:
+        if name not in subscribed:
+            ops.save_subscriber(Subscriber(email="", channel=name, name=name, **filters))  # type: ignore[arg-type]
     password = generate_password()
     add_user(ops, "demo", password, "admin", "演示管理员")
     return password
 
 
-def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
+def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -> dict[str, int]:
     from yuqing.index import PostQuery
     from yuqing.wiring import shared_stores
 
@@ -192,7 +238,7 @@ def demo_totals(settings: Any, emails_delivered: int) -> dict[str, int]:
     stored = index.count_posts(PostQuery())
     opened = len(ops.list_alerts(limit=10000))
     return {"posts_crawled": crawled, "posts_stored": stored, "alerts_opened": opened,
-            "emails_delivered": emails_delivered}
+            "emails_delivered": emails_delivered, "chat_messages_delivered": chat_delivered}
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -205,13 +251,15 @@ def demo_command(args: argparse.Namespace) -> int:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     data = Path(args.data_dir).resolve()
     mail_dir = Path(args.mail_dir).resolve()
-    _prepare(data, mail_dir, args.keep)
+    chat_dir = Path(args.chat_dir).resolve()
+    _prepare(data, mail_dir, args.keep, chat_dir)
     scenario = load_scenario(args.scenario)
     site = DemoSite(scenario)
     urls = site.start_servers()
     mail = MailServer(mail_dir).start()
+    chat, chat_lines = _demo_chat(chat_dir)
     dashboard_port = _free_port("127.0.0.1")
-    config = _demo_settings_file(data, urls, mail.port, dashboard_port, args)
+    config = _demo_settings_file(data, urls, mail.port, dashboard_port, args, chat_lines)
     _clean_env_for(config)
     settings = load_settings(config)
     password = _seed(settings)
@@ -221,6 +269,8 @@ def demo_command(args: argparse.Namespace) -> int:
     dashboard = None
     print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)
     print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {mail_dir}/*.eml", file=sys.stderr)
+    print(f"群机器人 chat robots: {chat.url} ({', '.join(f'{n} {p}' for n, p, _ in DEMO_CHANNELS)}), "
+          f"received messages in {chat_dir}/*.json", file=sys.stderr)
     if not args.no_dashboard:
         from dashboard.commands import APP, streamlit_argv
 
@@ -249,6 +299,7 @@ def demo_command(args: argparse.Namespace) -> int:
                 os.killpg(dashboard.pid, signal.SIGTERM)
                 dashboard.wait(timeout=15)
             mail.stop()
+            chat.stop()
             site.stop()
-    print(json.dumps(demo_totals(settings, mail.sink.count)), flush=True)
+    print(json.dumps(demo_totals(settings, mail.sink.count, chat.count)), flush=True)
     return 0

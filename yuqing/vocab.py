@@ -30,6 +30,12 @@ ROLE_ZH = {"viewer": "只读", "responder": "回复专员", "admin": "管理员"
 SUBSCRIBER_MODES = ("immediate", "hourly", "daily")
 SUBSCRIBER_MODE_ZH = {"immediate": "即时", "hourly": "每小时汇总", "daily": "每日汇总"}
 
+# Chat channel types ([channels.NAME] type = ...; alerts.channels registers one class per name, a test keeps the
+# two in step). "email" is the built-in channel of the SMTP settings and the name no chat channel may take.
+CHANNEL_TYPES = ("wecom", "dingtalk", "feishu", "webhook")
+CHANNEL_TYPE_ZH = {"email": "邮件", "wecom": "企业微信群机器人", "dingtalk": "钉钉自定义机器人",
+                   "feishu": "飞书自定义机器人", "webhook": "通用 Webhook"}
+
 # The alert rule types (alerts.rules registers one class per name; a test keeps the two in step).
 RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
                 "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",

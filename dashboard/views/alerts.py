@@ -11,11 +11,22 @@ from yuqing.vocab import PROVINCES, SEVERITY_ZH
 
 ui.page_header("预警")
 stuck = [m for m in data.outbox(limit=200) if m.sent_at is None and m.last_error]
-if stuck:  # SMTP down, a refused login, a bad address: never silent
-    st.warning(f"有 {len(stuck)} 封预警邮件尚未送达，正在按退避策略重试（详见下表；命令行 `yuqing alerts outbox`）。")
+mails = [m for m in stuck if m.channel == "email"]
+chats = [m for m in stuck if m.channel != "email"]
+if mails:  # SMTP down, a refused login, a bad address: never silent
+    st.warning(f"有 {len(mails)} 封预警邮件尚未送达，正在按退避策略重试（详见下表；命令行 `yuqing alerts outbox`）。")
     with st.expander("通知投递：未送达的邮件", expanded=False):
         ui.table(pd.DataFrame([{"编号": m.message_id, "收件人": "、".join(m.to), "主题": m.subject, "已尝试": m.attempts,
-                                "下次重试": local_str(m.next_attempt_at), "最近错误": m.last_error} for m in stuck]))
+                                "下次重试": local_str(m.next_attempt_at), "最近错误": m.last_error} for m in mails]))
+if chats:  # a robot down or throttling (retried), a wrong key or signature (given up): never silent
+    given_up = sum(1 for m in chats if m.next_attempt_at and m.next_attempt_at.year == 9999)
+    st.warning(f"有 {len(chats)} 条群机器人消息尚未送达（其中 {given_up} 条已放弃，其余按退避策略重试；"
+               "详见下表；命令行 `yuqing alerts outbox`，检查渠道 `yuqing alerts test-channel 名称`）。")
+    with st.expander("通知投递：未送达的群消息", expanded=False):
+        ui.table(pd.DataFrame([{
+            "编号": m.message_id, "渠道": m.channel, "标题": m.subject, "已尝试": m.attempts,
+            "下次重试": "不再重试" if m.next_attempt_at and m.next_attempt_at.year == 9999 else local_str(m.next_attempt_at),
+            "原因": m.last_error} for m in chats]))
 alerts = data.alerts(limit=200)
 if not alerts:
     st.info("暂无预警。")

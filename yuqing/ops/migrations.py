@@ -7,7 +7,7 @@ the database (one at a time: PostgreSQL takes an advisory lock, SQLite a write l
   table): its tables are renamed, the latest tables created, every record copied across and the `state` keys
   converted into their tables, then the old tables dropped, all in one transaction (nothing lost, or nothing
   changed). See yuqing.ops.legacy.
-- A database at a version >= NEW_STYLE runs the steps after its version (STEPS; none yet).
+- A database at a version >= NEW_STYLE runs the steps after its version (STEPS).
 """
 
 from __future__ import annotations
@@ -27,9 +27,18 @@ log = logging.getLogger(__name__)
 COMPONENT = "ops"
 NEW_STYLE = 10  # versions below are the old SQLite-only ops schema (yuqing/store/sqlite_ops.py: 1, and 2 with
 #               the outbox's `claimed_by`)
-LATEST = 10
 LOCK_KEY = 0x79757169  # "yuqi": pg_advisory_xact_lock key of the OpsDB migrations
-STEPS: dict[int, Callable[[Connection], None]] = {}  # version -> step from version - 1 (none yet)
+
+
+def _subscriber_channel(conn: Connection) -> None:
+    """Chat channels (issue 13): a subscriber names its channel, "email" for every existing one."""
+    conn.execute(text("ALTER TABLE subscribers ADD COLUMN channel VARCHAR(40) NOT NULL DEFAULT 'email'"))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {  # version -> step from version - 1
+    11: _subscriber_channel,
+}
+LATEST = max(STEPS, default=NEW_STYLE)
 
 
 def current_version(conn: Connection) -> int:

@@ -1,8 +1,8 @@
 """The outbox in SQL (mixed into SqlOps): a message is stored before it is sent, claimed by one deliverer at a
 time with a row lock (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), and marked sent once.
 
-Generic for every channel: `channel` says how it goes out, `recipients` and a JSON `payload` what; email is
-the only channel so far. The claimer's "host:pid" is recorded, so a restart on the same host takes back a dead
+Generic for every channel: `channel` says how it goes out ("email" or a configured chat channel), `recipients`
+and a JSON `payload` what. The claimer's "host:pid" is recorded, so a restart on the same host takes back a dead
 process's messages at once instead of waiting out the lease.
 """
 
@@ -12,7 +12,7 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 
 from yuqing.ops import tables as T
 from yuqing.ops.engine import Transactions, holder_is_dead
@@ -24,7 +24,8 @@ OB = T.outbox
 
 def _payload(msg: OutboxMessage) -> dict[str, Any]:
     return {"text": msg.text, "html": msg.html,
-            "attachments": [[n, t, base64.b64encode(b).decode("ascii")] for n, t, b in msg.attachments]}
+            "attachments": [[n, t, base64.b64encode(b).decode("ascii")] for n, t, b in msg.attachments],
+            **({"link": msg.link} if msg.link else {})}
 
 
 def message_from_row(row: Any) -> OutboxMessage:
@@ -35,7 +36,8 @@ def message_from_row(row: Any) -> OutboxMessage:
         dedup_key=r["dedup_key"] or "", channel=r["channel"],
         attachments=tuple((n, t, base64.b64decode(b)) for n, t, b in payload.get("attachments", [])),
         created_at=r["created_at"], attempts=r["attempts"], next_attempt_at=r["next_attempt_at"],
-        sent_at=r["sent_at"], last_error=r["last_error"], owner=r["owner"], message_id=r["message_id"])
+        sent_at=r["sent_at"], last_error=r["last_error"], owner=r["owner"], message_id=r["message_id"],
+        link=payload.get("link", ""))
 
 
 def _due(now: datetime, channel: str) -> Any:
@@ -93,6 +95,11 @@ class OutboxMixin(Transactions):
             conn.execute(update(OB).where(OB.c.message_id == message_id)
                          .values(attempts=OB.c.attempts + 1, last_error=error[:2000], next_attempt_at=next_attempt_at,
                                  owner=""))
+
+    def count_sent(self, channel: str, since: datetime) -> int:
+        q = select(func.count()).select_from(OB).where(OB.c.channel == channel, OB.c.sent_at >= since)
+        with self._tx() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def list_outbox(self, *, limit: int = 100) -> list[OutboxMessage]:
         with self._tx() as conn:

@@ -107,6 +107,8 @@ class OpsDB(Protocol):
         process of this host that is no longer running are due again at once."""
     def mark_sent(self, message_id: int, at: datetime) -> None: ...
     def mark_failed(self, message_id: int, error: str, next_attempt_at: datetime) -> None: ...
+    def count_sent(self, channel: str, since: datetime) -> int:
+        """Messages of `channel` sent at or after `since` (every process's: a chat channel's rate limit)."""
     def list_outbox(self, *, limit: int = 100) -> list[OutboxMessage]:
         """Newest first."""
 

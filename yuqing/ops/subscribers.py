@@ -1,6 +1,6 @@
-"""The one write path for email subscribers, used by `yuqing alerts subscribe|unsubscribe` and the dashboard's
-订阅 page: every value checked against the configured names (yuqing.catalog), one subscriber per address,
-every change audited."""
+"""The one write path for subscribers, used by `yuqing alerts subscribe|unsubscribe` and the dashboard's 订阅 page:
+every value checked against the configured names (yuqing.catalog), one subscriber per email address and one per
+chat channel (a group robot, [channels.NAME]), every change audited."""
 
 from __future__ import annotations
 
@@ -47,6 +47,16 @@ def _known(values: tuple[str, ...], what: str, known: Callable[[], tuple[str, ..
     return f"未知{what} {'、'.join(bad)}（可选：{'、'.join(shown(n) for n in names)}{also}）" if bad else ""
 
 
+def check_channel(channel: str, settings: object) -> str:
+    """"email" or the name of a configured chat channel; ValueError (one Chinese line) listing them otherwise."""
+    channel = (channel or "email").strip()
+    names = [c.name for c in getattr(settings, "channels", ())]
+    if channel != "email" and channel not in names:
+        raise ValueError(f"未知渠道 {channel}（可选：{'、'.join(['email', *names])}；群机器人渠道在配置文件的 "
+                         "[channels.名称] 中定义）")
+    return channel
+
+
 def check_subscriber(sub: Subscriber, settings: object) -> Subscriber:
     """The subscriber with its 日报 time and platform names normalised; ValueError (one Chinese line) naming every
     unknown platform, operator, touchpoint or rule with the valid values, or a 日报 time that is not HH:MM."""
@@ -77,15 +87,24 @@ def check_subscriber(sub: Subscriber, settings: object) -> Subscriber:
 
 def _audit(ops: OpsDB, actor: str, action: str, sub: Subscriber) -> None:
     ops.add_audit(AuditEntry(at=now_utc(), actor=actor, action=action, target=f"subscriber:{sub.subscriber_id}",
-                             detail=sub.email))
+                             detail=sub.email if sub.channel == "email" else f"channel:{sub.channel}"))
+
+
+def _same(a: Subscriber, channel: str, email: str) -> bool:
+    """Whether `a` is the subscription of this address (email) or of this chat channel."""
+    if a.channel != channel:
+        return False
+    return channel != "email" or a.email.lower() == email.lower()
 
 
 def save(ops: OpsDB, settings: object, sub: Subscriber, *, actor: str) -> Subscriber:
     """Check and save a subscriber. A new one (no id) for an address that is already subscribed updates and
     reactivates that one instead: one subscriber per address."""
-    sub = check_subscriber(dataclasses.replace(sub, email=check_email(sub.email)), settings)
+    channel = check_channel(sub.channel, settings)
+    email = check_email(sub.email) if channel == "email" else ""
+    sub = check_subscriber(dataclasses.replace(sub, email=email, channel=channel), settings)
     if sub.subscriber_id is None:
-        existing = next((s for s in ops.list_subscribers() if s.email.lower() == sub.email.lower()), None)
+        existing = next((s for s in ops.list_subscribers() if _same(s, channel, email)), None)
         if existing is not None:
             sub = dataclasses.replace(sub, subscriber_id=existing.subscriber_id, token=existing.token)
     saved = ops.save_subscriber(sub)
@@ -93,29 +112,33 @@ def save(ops: OpsDB, settings: object, sub: Subscriber, *, actor: str) -> Subscr
     return saved
 
 
-def subscribe(ops: OpsDB, settings: object, email: str, *, actor: str, **fields: object) -> Subscriber:
-    """Add a subscriber, or update (and reactivate) the one with this address: the fields given change, the
-    others keep their values."""
-    email = check_email(email)
+def subscribe(ops: OpsDB, settings: object, email: str, *, actor: str, channel: str = "email",
+              **fields: object) -> Subscriber:
+    """Add a subscriber, or update (and reactivate) the one with this address or chat channel: the fields given
+    change, the others keep their values. For a chat channel `email` is ignored ("")."""
+    channel = check_channel(channel, settings)
+    email = check_email(email) if channel == "email" else ""
     fields = {k: v for k, v in fields.items() if v is not None}
-    existing = next((s for s in ops.list_subscribers() if s.email.lower() == email.lower()), None)
+    existing = next((s for s in ops.list_subscribers() if _same(s, channel, email)), None)
     if existing is not None:
         sub = dataclasses.replace(existing, active=True, **fields)  # type: ignore[arg-type]
     else:
-        sub = Subscriber(email=email, **fields)  # type: ignore[arg-type]
+        sub = Subscriber(email=email, channel=channel, **fields)  # type: ignore[arg-type]
     return save(ops, settings, sub, actor=actor)
 
 
 def unsubscribe(ops: OpsDB, email_or_token: str, *, actor: str = "unsubscribe-link") -> bool:
-    """Deactivate by unsubscribe token (the email's link) or by address; False when nobody matched."""
+    """Deactivate by unsubscribe token (the email's link), by address, or by chat channel name; False when
+    nobody matched."""
     if "@" not in email_or_token:
         subs = [s for s in ops.list_subscribers() if s.token == email_or_token]
-        if not ops.unsubscribe(email_or_token):
-            return False
-        for sub in subs:
-            _audit(ops, actor, "subscriber_unsubscribe", sub)
-        return True
-    subs = [s for s in ops.list_subscribers(active_only=True) if s.email.lower() == email_or_token.lower()]
+        if subs and ops.unsubscribe(email_or_token):
+            for sub in subs:
+                _audit(ops, actor, "subscriber_unsubscribe", sub)
+            return True
+        subs = [s for s in ops.list_subscribers(active_only=True) if _same(s, email_or_token, "")]
+    else:
+        subs = [s for s in ops.list_subscribers(active_only=True) if _same(s, "email", email_or_token)]
     for sub in subs:
         ops.save_subscriber(dataclasses.replace(sub, active=False))
     for sub in subs:

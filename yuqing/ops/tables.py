@@ -106,6 +106,7 @@ subscribers = Table(
     Column("touchpoints", Json, nullable=False), Column("regions", Json, nullable=False),
     Column("platforms", Json, nullable=False), Column("rules", Json, nullable=False), _text("mode"),
     _text("daily_at"), Column("active", Boolean, nullable=False), Column("token", String(100), nullable=False, unique=True),
+    Column("channel", String(40), nullable=False, server_default="email"),  # "email" or a [channels.NAME]
 )
 
 # When a subscriber's hourly digest, quiet-hours digest or 日报 was last queued, and any scheduling problem.
@@ -122,7 +123,7 @@ outbox = Table(
     Column("channel", String(40), nullable=False, server_default="email"),
     Column("dedup_key", Text, unique=True),  # NULL: no dedup
     Column("recipients", Json, nullable=False), _text("subject"),
-    Column("payload", Json, nullable=False),  # {"text", "html", "attachments": [[name, mime type, base64]]}
+    Column("payload", Json, nullable=False),  # {"text", "html", "attachments": [[name, mime type, base64]], "link"}
     _time("created_at", nullable=False), Column("attempts", Integer, nullable=False, server_default="0"),
     _time("next_attempt_at", nullable=False), _time("sent_at"), _text("last_error"),
     _text("owner"),  # "host:pid" holding the delivery lease, "" when nobody does

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from yuqing.ops import OpsDB
+from yuqing.ops.migrations import LATEST
 from yuqing.records import (
     Alert,
     AuditEntry,
@@ -28,7 +29,7 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 def test_implements_the_protocol(ops: Any) -> None:
     assert isinstance(ops, OpsDB)
     ops.ping()
-    assert "schema 10" in ops.describe()
+    assert f"schema {LATEST}" in ops.describe()
 
 
 # --------------------------------------------------------------------------- alerts and silences

@@ -18,6 +18,7 @@ import pytest
 
 from yuqing.config import Settings
 from yuqing.index import PostQuery
+from yuqing.ops.migrations import LATEST
 from yuqing.records import Alert, Subscriber
 from yuqing.wiring import open_stores
 
@@ -57,7 +58,7 @@ def test_a_database_from_main_upgrades_in_place_with_nothing_lost(old_db: Path) 
     settings = Settings().replace(store={"path": str(old_db)})
     assert settings.database_url == f"sqlite:///{old_db}"  # the default: the same file
     with open_stores(settings) as (index, ops):
-        assert ops.upgraded_from == before and "schema 10" in ops.describe()
+        assert ops.upgraded_from == before and f"schema {LATEST}" in ops.describe()
         # posts, corrections and events are the index's and untouched
         assert index.count_posts(PostQuery()) == 6
         assert index.get_post("weibo", "p1").label == "neutral"
@@ -126,7 +127,7 @@ def test_processes_opening_an_old_database_at_once_upgrade_it_once(old_db: Path)
     assert counts == [6, 6, 6, 6]  # every process sees the upgraded tables, nothing copied twice
     with sqlite3.connect(old_db) as conn:
         assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 6
-        assert conn.execute("SELECT version FROM schema_version WHERE component='ops'").fetchone()[0] == 10
+        assert conn.execute("SELECT version FROM schema_version WHERE component='ops'").fetchone()[0] == LATEST
 
 
 def test_the_old_database_copies_to_postgresql(old_db: Path, pg_url: str) -> None:

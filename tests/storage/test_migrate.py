@@ -15,6 +15,7 @@ import pytest
 import yuqing.index.sqlite as sqlite_module
 from yuqing.index import PostQuery
 from yuqing.index.sqlite import SQLiteIndex
+from yuqing.ops.migrations import LATEST
 from yuqing.ops.sql import SqlOps
 from yuqing.records import Analysis, Event, Post
 from yuqing.storage.copy import copy_index
@@ -240,4 +241,4 @@ def test_cli_copies_this_machines_opsdb_to_postgresql(tmp_path: Path, pg_url: st
     assert result["to"].startswith("postgresql+psycopg://postgres@127.0.0.1")
     assert main(["store", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert status["ops"]["reachable"] and "schema 10" in status["ops"]["schema"] and status["posts"] == 6
+    assert status["ops"]["reachable"] and f"schema {LATEST}" in status["ops"]["schema"] and status["posts"] == 6

@@ -7,7 +7,7 @@ the database (one at a time: PostgreSQL takes an advisory lock, SQLite a write l
   table): its tables are renamed, the latest tables created, every record copied across and the `state` keys
   converted into their tables, then the old tables dropped, all in one transaction (nothing lost, or nothing
   changed). See yuqing.ops.legacy.
-- A database at a version >= NEW_STYLE runs the steps after its version (STEPS; none yet).
+- A database at a version >= NEW_STYLE runs the steps after its version (STEPS).
 """
 
 from __future__ import annotations
@@ -27,9 +27,19 @@ log = logging.getLogger(__name__)
 COMPONENT = "ops"
 NEW_STYLE = 10  # versions below are the old SQLite-only ops schema (yuqing/store/sqlite_ops.py: 1, and 2 with
 #               the outbox's `claimed_by`)
-LATEST = 10
 LOCK_KEY = 0x79757169  # "yuqi": pg_advisory_xact_lock key of the OpsDB migrations
-STEPS: dict[int, Callable[[Connection], None]] = {}  # version -> step from version - 1 (none yet)
+
+
+def _add_hot_tracks(conn: Connection) -> None:
+    """Issue 15: the watched hot-list entries (hot_tracks) and their rank at each poll (hot_ranks)."""
+    T.metadata.create_all(conn, tables=list(T.HOT_TABLES))
+
+
+# version -> the step from version - 1; appended at the end (the integrator renumbers steps of parallel branches)
+STEPS: dict[int, Callable[[Connection], None]] = {
+    11: _add_hot_tracks,
+}
+LATEST = max(STEPS, default=NEW_STYLE)
 
 
 def current_version(conn: Connection) -> int:

@@ -12,6 +12,7 @@ HOT_BOARD_ZH = {"weibo": "微博热搜", "baidu": "百度热搜", "zhihu": "知�
 HOT_STATUSES = ("new", "rising", "steady", "falling", "gone")
 HOT_STATUS_ZH = {"new": "新上榜", "rising": "上升", "steady": "持平", "falling": "下降", "gone": "已下榜"}
 HOT_SOURCE = "hotlist"  # the hot-list poll's name in crawl runs and source health (`yuqing sources`)
+SOURCE_ZH = {**PLATFORM_ZH, HOT_SOURCE: "热搜热榜"}  # every source of crawl runs, for health tables
 KINDS = ("post", "repost", "comment", "answer", "question", "article", "complaint")
 
 LABELS = ("negative", "neutral", "positive")

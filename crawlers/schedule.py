@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -196,24 +197,41 @@ def add_hotlist_job(scheduler: Any, settings: Any, *, config: str = "", start_no
         return ""
     when = {"next_run_time": datetime.now(UTC)} if start_now else {}
     scheduler.add_job(HOT_JOB, "interval", seconds=seconds, id=job_id(HOT_SOURCE), name="hot lists",
-                      replace_existing=True, max_instances=1, coalesce=True, kwargs={"config": config}, **when)
+                      replace_existing=True, max_instances=1, coalesce=True, kwargs={"config": config, "wait": False},
+                      **when)
     return job_id(HOT_SOURCE)
 
 
-def run_hotlist_job(config: str = "", timeout: float | None = None) -> dict[str, Any]:
+_SEARCHING = threading.Lock()  # one crawl-on-match search at a time in this process
+
+
+def run_hotlist_job(config: str = "", timeout: float | None = None, *, wait: bool = True) -> dict[str, Any]:
     """Poll the hot lists (`python -m crawlers.runner hotlist`), then start the post search for the watched entries
-    that appeared (crawl-on-match); the poll's summary with `searched` added."""
+    that appeared (crawl-on-match). With `wait` the poll's summary gets the search's as `searched`; without (the
+    scheduler's job) the search runs in a thread of its own, so that a search waiting for the Weibo crawl never
+    delays the next poll; a poll that finds a search still running leaves the new entries to the next one."""
     from yuqing.vocab import HOT_SOURCE
 
     summary = run_crawl_job(HOT_SOURCE, config, timeout)
-    try:
-        searched = search_new_entries(config, timeout)
-    except Exception as exc:  # the poll is recorded; the search is retried after the next poll
-        log.exception("hot lists: the search for new entries failed")
-        searched = {"error": f"{type(exc).__name__}: {exc}"}
+    if not _SEARCHING.acquire(blocking=False):
+        return summary
+    if not wait:
+        threading.Thread(target=_search_and_release, args=(config, timeout), name="hot-search", daemon=True).start()
+        return summary
+    searched = _search_and_release(config, timeout)
     if searched:
         summary["searched"] = searched
     return summary
+
+
+def _search_and_release(config: str, timeout: float | None) -> dict[str, Any]:
+    try:
+        return search_new_entries(config, timeout)
+    except Exception as exc:  # the poll is recorded; the entries stay pending for the next poll
+        log.exception("hot lists: the search for new entries failed")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        _SEARCHING.release()
 
 
 def search_new_entries(config: str = "", timeout: float | None = None, *, wait: float = 120.0) -> dict[str, Any]:

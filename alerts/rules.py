@@ -22,7 +22,7 @@ from alerts.window import (
 )
 from yuqing.records import StoredPost
 from yuqing.timefmt import local_str
-from yuqing.vocab import PLATFORM_ZH, SEVERITIES
+from yuqing.vocab import PLATFORM_ZH, PLATFORMS, SEVERITIES
 
 RULE_TYPES: dict[str, type[Rule]] = {}
 ESCALATION_WORDS = ("工信部", "12300", "12315", "315", "媒体", "记者", "律师", "集体投诉", "起诉", "消协", "曝光", "通管局")
@@ -34,7 +34,8 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One type-specific setting: its kind (int, float, bool, words, minutes_by_name), default and lower bound."""
+    """One type-specific setting: its kind (int, float, bool, words, minutes_by_name, rank_bands), default and lower
+    bound."""
 
     kind: str
     default: Any
@@ -59,6 +60,10 @@ class Param:
             if not isinstance(value, list) or not value or not all(isinstance(v, str | int) for v in value):
                 raise RuleError(f"{where}: expected a non-empty list of words")
             return tuple(str(v) for v in value)
+        if self.kind == "rank_bands":  # {severity: rank} (alerts.hotrule)
+            from alerts.hotrule import rank_bands
+
+            return rank_bands(value, where)
         if self.kind == "minutes_by_name":
             if not isinstance(value, dict):
                 raise RuleError(f"{where}: expected a mapping of name to minutes")
@@ -399,6 +404,8 @@ class Flatline(Rule):
     def evaluate(self, window: Window) -> list[Match]:
         out = []
         for h in window.sources:
+            if h.source not in PLATFORMS:  # the hot-list poll delivers no posts; its health is shown, not silence
+                continue
             if self.scope.platforms and h.source not in self.scope.platforms:
                 continue
             limit = self.p["per_source"].get(h.source, self.p["max_silence_minutes"])
@@ -437,3 +444,6 @@ def build_rule(type_name: str, name: str, **kw: Any) -> Rule:
 
 def describe_types() -> Mapping[str, str]:
     return {name: (cls.__doc__ or "").strip() for name, cls in sorted(RULE_TYPES.items())}
+
+
+from alerts import hotrule  # noqa: E402, F401  (registers hot_list; it builds on the classes above)

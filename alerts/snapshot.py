@@ -11,11 +11,12 @@ from alerts.rules import Rule
 from alerts.window import Window
 from yuqing.index import PostIndex, PostQuery
 from yuqing.ops import OpsDB
-from yuqing.records import CrawlRun, SourceHealth, StoredPost, health_from_runs
+from yuqing.records import CrawlRun, HotTrack, SourceHealth, StoredPost, health_from_runs
 from yuqing.vocab import PROVINCES
 
 SAMPLE_LIMIT = 100  # posts for samples when the rule works on counts
 POST_LIMIT = 3000  # posts for rules that read every post in the window
+HOT_LIMIT = 500  # watched hot-list entries seen in one window
 
 
 def scope_queries(rule: Rule, since: datetime, until: datetime, labels: tuple[str, ...] = ()) -> list[PostQuery]:
@@ -121,4 +122,16 @@ def build_window(index: PostIndex, ops: OpsDB | None, rule: Rule, now: datetime,
             raise ValueError("source health needs the OpsDB (or the crawl runs of a backtest)")
         kw["sources"] = tuple(ops.source_health())
         kw["source_since"] = first_seen(ops, kw["sources"], now)  # type: ignore[arg-type]
+    if "hot" in needs and ops is not None:  # a backtest (no OpsDB) sees no hot lists
+        kw["hot"] = hot_tracks(ops, start, now)
     return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]
+
+
+def hot_tracks(ops: OpsDB, start: datetime, now: datetime) -> tuple[HotTrack, ...]:
+    """The watched hot-list entries seen in [start, now], with their ranks polled in it (none after `now`)."""
+    out = []
+    for t in ops.list_hot_tracks(since=start, with_ranks=True, limit=HOT_LIMIT):
+        ranks = tuple(r for r in t.ranks if r[0] <= now)
+        if ranks:
+            out.append(replace(t, ranks=ranks))
+    return tuple(out)

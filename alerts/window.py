@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from yuqing.records import Event, SourceHealth, StoredPost
+from yuqing.records import Event, HotTrack, SourceHealth, StoredPost
 from yuqing.vocab import SEVERITIES
 
 SCOPE_FIELDS = ("operators", "platforms", "touchpoints", "regions")
@@ -56,6 +56,7 @@ class Window:
     events: Mapping[str, Event] = field(default_factory=dict)
     sources: tuple[SourceHealth, ...] = ()
     source_since: Mapping[str, datetime] = field(default_factory=dict)  # first seen, for sources never delivering
+    hot: tuple[HotTrack, ...] = ()  # watched hot-list entries seen in the window, with their ranks in it
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ SPIDERS = {
     "heimao": "crawlers.spiders.heimao:HeimaoSpider",
     "tieba": "crawlers.spiders.tieba:TiebaSpider",
     "bilibili": "crawlers.spiders.bilibili:BilibiliSpider",
+    "hotlist": "crawlers.spiders.hotlist:HotListSpider",  # the hot boards of [hotlists] (yuqing.vocab.HOT_SOURCE)
 }
 EXIT_BUSY = 75
 CLEAN_STOP = "stopped-cleanly"
@@ -193,13 +194,17 @@ def crawl(settings: Any, source: str, *, max_pages: int | None = None, keywords:
 
 def run_summary(base: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
     """The run's summary with the pipeline's write counts beside posts_stored (inserted + updated):
-    posts_updated (re-seen posts refreshed) and posts_unanalyzed (stored without analysis)."""
+    posts_updated (re-seen posts refreshed) and posts_unanalyzed (stored without analysis); a hot-list poll adds
+    `hot`: entries read, watched entries, and how many were new, rising, steady, falling or gone."""
     out: dict[str, Any] = {}
     for key, value in base.items():
         out[key] = value
         if key == "posts_stored":
             out["posts_updated"] = int(stats.get("yuqing/posts_updated", 0))
             out["posts_unanalyzed"] = int(stats.get("yuqing/posts_unanalyzed", 0))
+    hot = {k.removeprefix("yuqing/hot/"): int(v) for k, v in stats.items() if k.startswith("yuqing/hot/")}
+    if hot:
+        out["hot"] = hot
     return out
 
 

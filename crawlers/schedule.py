@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from crawlers.failures import error_tail
 
 log = logging.getLogger(__name__)
 CRAWL_JOB = "crawlers.schedule:run_crawl_job"
+HOT_JOB = "crawlers.schedule:run_hotlist_job"
+BUSY_WAIT = 2.0  # seconds between tries while the search source is being crawled by its own schedule
 JOBS_TABLE = "apscheduler_jobs"  # created by the OpsDB migrations (yuqing.ops.tables), so processes starting at
 # once never race to create it
 
@@ -31,17 +34,19 @@ def job_id(source: str) -> str:
     return f"crawl:{source}"
 
 
-def runner_command(source: str, config: str = "", max_pages: int | None = None) -> list[str]:
+def runner_command(source: str, config: str = "", max_pages: int | None = None, keywords: str = "") -> list[str]:
     cmd = [sys.executable, "-m", "crawlers.runner", source]
     if config:
         cmd += ["--config", config]
     if max_pages:
         cmd += ["--max-pages", str(max_pages)]
+    if keywords:
+        cmd += ["--keywords", keywords]
     return cmd
 
 
 def run_crawl_job(source: str, config: str = "", timeout: float | None = None, max_pages: int | None = None,
-                  env: dict[str, str] | None = None) -> dict[str, Any]:
+                  env: dict[str, str] | None = None, keywords: str = "") -> dict[str, Any]:
     """Run `python -m crawlers.runner SOURCE` and wait at most `timeout` seconds ([crawl] timeout_seconds of this
     process's settings when None); returns its JSON summary.
 
@@ -55,7 +60,7 @@ def run_crawl_job(source: str, config: str = "", timeout: float | None = None, m
     if config:
         child_env["YUQING_CONFIG"] = config
     started = datetime.now(UTC)
-    proc = subprocess.Popen(runner_command(source, config, max_pages), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(runner_command(source, config, max_pages, keywords), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=child_env, start_new_session=True, text=True)
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -136,7 +141,7 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
         store = MemoryJobStore()
     cls = BlockingScheduler if blocking else BackgroundScheduler
     return cls(jobstores={"default": store},
-               executors={"default": ThreadPoolExecutor(max_workers=len(settings.crawl.sources) + 2)},
+               executors={"default": ThreadPoolExecutor(max_workers=len(settings.crawl.sources) + 3)},
                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC)
 
 
@@ -170,3 +175,96 @@ def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now
         )
         ids.append(job_id(source))
     return ids
+
+
+def hotlist_interval(settings: Any) -> int:
+    """Seconds between hot-list polls: [crawl] hotlist_interval_seconds, else the watchlist's [hotlists]
+    interval_seconds; 0 when the watchlist names no boards (no polling)."""
+    from crawlers.watchlist import load_watchlist
+
+    hot = load_watchlist(settings.crawl.watchlist).hotlists
+    if not hot.boards:
+        return 0
+    return int(settings.crawl.hotlist_interval_seconds or hot.interval_seconds)
+
+
+def add_hotlist_job(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True) -> str:
+    """The hot-list poll every hotlist_interval seconds (job id `crawl:hotlist`); "" when no board is watched."""
+    from yuqing.vocab import HOT_SOURCE
+
+    seconds = hotlist_interval(settings)
+    if not seconds:
+        return ""
+    when = {"next_run_time": datetime.now(UTC)} if start_now else {}
+    scheduler.add_job(HOT_JOB, "interval", seconds=seconds, id=job_id(HOT_SOURCE), name="hot lists",
+                      replace_existing=True, max_instances=1, coalesce=True, kwargs={"config": config, "wait": False},
+                      **when)
+    return job_id(HOT_SOURCE)
+
+
+_SEARCHING = threading.Lock()  # one crawl-on-match search at a time in this process
+
+
+def run_hotlist_job(config: str = "", timeout: float | None = None, *, wait: bool = True) -> dict[str, Any]:
+    """Poll the hot lists (`python -m crawlers.runner hotlist`), then start the post search for the watched entries
+    that appeared (crawl-on-match). With `wait` the poll's summary gets the search's as `searched`; without (the
+    scheduler's job) the search runs in a thread of its own, so that a search waiting for the Weibo crawl never
+    delays the next poll; a poll that finds a search still running leaves the new entries to the next one."""
+    from yuqing.vocab import HOT_SOURCE
+
+    summary = run_crawl_job(HOT_SOURCE, config, timeout)
+    if not _SEARCHING.acquire(blocking=False):
+        return summary
+    if not wait:
+        threading.Thread(target=_search_and_release, args=(config, timeout), name="hot-search", daemon=True).start()
+        return summary
+    searched = _search_and_release(config, timeout)
+    if searched:
+        summary["searched"] = searched
+    return summary
+
+
+def _search_and_release(config: str, timeout: float | None) -> dict[str, Any]:
+    try:
+        return search_new_entries(config, timeout)
+    except Exception as exc:  # the poll is recorded; the entries stay pending for the next poll
+        log.exception("hot lists: the search for new entries failed")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        _SEARCHING.release()
+
+
+def search_new_entries(config: str = "", timeout: float | None = None, *, wait: float = 120.0) -> dict[str, Any]:
+    """Crawl-on-match: a Weibo search for the words of every listed entry whose search has not started (OpsDB
+    hot_tracks.searched_at), run at once through the crawl runner. While the source's own scheduled crawl holds it,
+    this waits (at most `wait` seconds) and tries again; still busy, the entries stay pending for the next poll."""
+    import time
+
+    from crawlers.hotpoll import SEARCH_SOURCE, search_words
+    from crawlers.runner import EXIT_BUSY
+    from yuqing.config import load_settings
+    from yuqing.wiring import shared_stores
+
+    settings = load_settings(config or None)
+    ops = shared_stores(settings).ops
+    pending = ops.hot_tracks_to_search()
+    if not pending:
+        return {}
+    words = search_words(pending)
+    if SEARCH_SOURCE not in settings.crawl.sources:
+        log.warning("hot lists: %s is not crawled ([crawl] sources); no search for %s", SEARCH_SOURCE, words)
+        ops.mark_hot_searched([t.track_id for t in pending if t.track_id], datetime.now(UTC))
+        return {"words": words, "skipped": f"{SEARCH_SOURCE} is not among [crawl] sources"}
+    deadline = time.monotonic() + wait
+    log.info("hot lists: new watched entries, searching %s for %s", SEARCH_SOURCE, words)
+    while True:
+        started = datetime.now(UTC)
+        result = run_crawl_job(SEARCH_SOURCE, config, timeout, keywords=",".join(words))
+        if result.get("returncode") != EXIT_BUSY or time.monotonic() >= deadline:
+            break
+        time.sleep(BUSY_WAIT)
+    if result.get("returncode") == EXIT_BUSY:
+        return {"words": words, "pending": True}
+    ops.mark_hot_searched([t.track_id for t in pending if t.track_id], started)
+    return {"words": words, "source": SEARCH_SOURCE, "healthy": result.get("healthy"),
+            "posts_found": result.get("posts_found", 0), "posts_new": result.get("posts_new", 0)}

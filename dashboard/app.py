@@ -24,6 +24,7 @@ PAGES = (
     ("queue", "待处理", "📝", "viewer"),
     ("search", "搜索", "🔎", "viewer"),
     ("reports", "报表", "📑", "viewer"),
+    ("hotlists", "热榜", "🔥", "viewer"),
     ("sources", "数据源", "🛰️", "viewer"),
     ("subscribers", "订阅", "✉️", "admin"),  # a responder cannot change subscribers
 )

@@ -54,3 +54,20 @@ def ranked_bars(frame: pd.DataFrame, key: str, value: str = "数量") -> alt.Cha
     return (alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{value}:Q"), y=alt.Y(f"{key}:N", sort="-x", title=None, axis=_category_axis()), tooltip=[key, value])
         .properties(height=_rows_height(len(frame))))
+
+
+def rank_frame(tracks: Sequence[object], boards: Mapping[str, str]) -> pd.DataFrame:
+    """One row per poll of each hot-list track (HotTrack with ranks): local time, its rank and heat, and the entry
+    named with its board."""
+    rows = [{"时间": local(at).replace(tzinfo=None), "条目": f"{boards.get(t.board, t.board)}：{t.word}",  # type: ignore[attr-defined]
+             "排名": rank, "热度": heat} for t in tracks for at, rank, heat in t.ranks]  # type: ignore[attr-defined]
+    return pd.DataFrame(rows, columns=["时间", "条目", "排名", "热度"])
+
+
+def rank_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Rank over time per entry, the rank axis inverted (1 at the top)."""
+    return (alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("时间:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0)),
+        y=alt.Y("排名:Q", title="排名", scale=alt.Scale(reverse=True, zero=False, domainMin=1)),
+        color=alt.Color("条目:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+        tooltip=[alt.Tooltip("时间:T", format="%Y-%m-%d %H:%M"), "条目:N", "排名:Q", "热度:Q"]).properties(height=320))

@@ -191,6 +191,11 @@ def source_health() -> list[Any]:
     return runlog.merged_health(stored, runlog.pending(settings().store.spool_dir))
 
 
+def hot_tracks(since: datetime | None, limit: int = 200) -> list[Any]:
+    """Watched hot-list entries seen since `since`, each with its rank at every poll since then (热榜 page)."""
+    return _cached("list_hot_tracks", since=since, with_ranks=True, limit=limit, which="ops")
+
+
 def rejected_counts(since: datetime | None = None) -> dict[tuple[str, str, str], int]:
     return _cached("rejected_counts", since=since, which="ops")
 

@@ -69,6 +69,8 @@ class CrawlSettings:
     heimao_base_url: str = "https://tousu.sina.com.cn"
     tieba_base_url: str = "https://tieba.baidu.com"
     bilibili_base_url: str = "https://api.bilibili.com"
+    hotlist_base_url: str = ""  # "" = each hot board on its own site; set, every board is read from this host
+    hotlist_interval_seconds: int = 0  # seconds between hot-list polls; 0 = the watchlist's [hotlists] interval
     max_pages: int = 10
     obey_robots: bool = True
     autothrottle: bool = True
@@ -260,7 +262,7 @@ def _integer(value: Any) -> int:
 MINIMUMS: tuple[tuple[str, str, float], ...] = (
     ("store", "es_shards", 1), ("store", "es_replicas", 0), ("store", "busy_timeout_seconds", 0),
     ("crawl", "interval_seconds", 1), ("crawl", "timeout_seconds", 1), ("crawl", "max_pages", 1),
-    ("crawl", "download_delay", 0), ("crawl", "concurrent_per_domain", 1),
+    ("crawl", "download_delay", 0), ("crawl", "concurrent_per_domain", 1), ("crawl", "hotlist_interval_seconds", 0),
     ("sentiment", "batch_size", 1),
     ("alerts", "interval_seconds", 1), ("alerts", "realert_minutes", 0),
     ("smtp", "timeout_seconds", 0.1), ("smtp", "max_attempts", 1),
@@ -272,6 +274,7 @@ MAXIMUMS: tuple[tuple[str, str, float], ...] = (
     ("store", "es_shards", 1024), ("store", "es_replicas", 16), ("store", "busy_timeout_seconds", 3600),
     ("crawl", "interval_seconds", 7 * 86400), ("crawl", "timeout_seconds", 86400), ("crawl", "max_pages", 10_000),
     ("crawl", "download_delay", 3600), ("crawl", "concurrent_per_domain", 64),
+    ("crawl", "hotlist_interval_seconds", 86400),
     ("sentiment", "batch_size", 100_000),
     ("alerts", "interval_seconds", 86400), ("alerts", "realert_minutes", 30 * 1440),
     ("smtp", "timeout_seconds", 600), ("smtp", "max_attempts", 1000),

@@ -17,6 +17,7 @@ from yuqing.vocab import (
     ALERT_STATUSES,
     CASE_STATUSES,
     HOT_BOARDS,
+    HOT_STATUSES,
     KINDS,
     LABELS,
     PLATFORMS,
@@ -350,6 +351,42 @@ class HotEntry:
     @property
     def key(self) -> str:
         """The identity of an entry across polls: `board:word`."""
+        return f"{self.board}:{self.word}"
+
+
+@dataclass(frozen=True)
+class HotTrack:
+    """A watched hot-list entry followed across polls (OpsDB hot_tracks): why it is ours, when it was first and
+    last on its board, its best and latest rank, and its status at the last poll (new, rising, steady, falling,
+    gone). `ranks` holds (polled_at, rank, heat) oldest first when the reader asked for them."""
+
+    board: str
+    word: str
+    first_seen: datetime
+    last_seen: datetime
+    rank: int  # at the last poll that showed it
+    best_rank: int
+    heat: int = 0
+    status: str = "new"
+    operators: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()  # the [hotlists] watch words it contains
+    url: str = ""
+    label: str = ""
+    searched_at: datetime | None = None  # when the post search for its words was started (crawl-on-match)
+    track_id: int | None = None
+    ranks: tuple[tuple[datetime, int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.board not in HOT_BOARDS:
+            raise ValueError(f"unknown hot board {self.board!r}")
+        if self.status not in HOT_STATUSES:
+            raise ValueError(f"unknown hot-list status {self.status!r}")
+        for name in ("operators", "words", "ranks"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        _freeze_times(self)
+
+    @property
+    def key(self) -> str:
         return f"{self.board}:{self.word}"
 
 

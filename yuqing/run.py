@@ -105,6 +105,7 @@ def register(sub: Any) -> None:
                                                              "it receives (.json)")
     demo.add_argument("--crawl-interval", type=int, default=15, help="seconds between crawls of a source")
     demo.add_argument("--alert-interval", type=int, default=5, help="seconds between alert evaluations")
+    demo.add_argument("--hot-interval", type=int, default=5, help="seconds between hot-list polls")
     demo.set_defaults(func=demo_command)
 
 
@@ -113,7 +114,15 @@ def _config_path(settings: Any) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job, stop_scheduler
+    from crawlers.schedule import (
+        add_crawl_jobs,
+        add_hotlist_job,
+        build_scheduler,
+        hotlist_interval,
+        run_crawl_job,
+        run_hotlist_job,
+        stop_scheduler,
+    )
     from yuqing.commands import settings_from
     from yuqing.wiring import shared_stores
 
@@ -124,16 +133,20 @@ def run_command(args: argparse.Namespace) -> int:
     shared_stores(settings)  # open (create or migrate) both stores before the crawl processes open them
     if args.once:
         results = [run_crawl_job(s, config, float(settings.crawl.timeout_seconds)) for s in settings.crawl.sources]
+        if hotlist_interval(settings):
+            results.append(run_hotlist_job(config, float(settings.crawl.timeout_seconds)))
         results.append(alerts_job(config))
         for r in results:
             print(json.dumps(r, ensure_ascii=False))
         return 0
     scheduler = build_scheduler(settings, blocking=True)
     add_crawl_jobs(scheduler, settings)
+    hot = add_hotlist_job(scheduler, settings)
     add_alert_job(scheduler, settings)
     signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
-          f"alerts every {settings.alerts.interval_seconds}s; schedule and leases in the OpsDB", file=sys.stderr)
+          + (f"hot lists every {hotlist_interval(settings)}s, " if hot else "")
+          + f"alerts every {settings.alerts.interval_seconds}s; schedule and leases in the OpsDB", file=sys.stderr)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -168,7 +181,8 @@ def _demo_chat(chat_dir: Path) -> tuple[Any, list[str]]:
 
 
 def _demo_settings_file(data: Path, site_urls: dict[str, str], smtp_port: int, dashboard_port: int,
-                        args: argparse.Namespace, chat_lines: tuple[str, ...] | list[str] = ()) -> Path:
+                        args: argparse.Namespace, chat_lines: tuple[str, ...] | list[str] = (),
+                        hot_url: str = "") -> Path:
     """A settings file for every process of the demo (children get it through YUQING_CONFIG)."""
     lines = [
         "# written by `yuqing demo`: the demo site, store and mail server of this run",
@@ -177,6 +191,7 @@ def _demo_settings_file(data: Path, site_urls: dict[str, str], smtp_port: int, d
         f'jobstore = "{data / "scheduler.db"}"', "max_pages = 3",
         "obey_robots = true", "autothrottle = false", "download_delay = 0.05", "concurrent_per_domain = 4",
         *(f'{p}_base_url = "{u}"' for p, u in site_urls.items()),
+        *([f'hotlist_base_url = "{hot_url}"', f"hotlist_interval_seconds = {args.hot_interval}"] if hot_url else []),
         "[alerts]", f"interval_seconds = {args.alert_interval}",
         "[smtp]", 'host = "127.0.0.1"', f"port = {smtp_port}", 'sender = "yuqing-demo@localhost"',
         "timeout_seconds = 5.0",
@@ -229,20 +244,24 @@ def _seed(settings: Any) -> str:
     return password
 
 
-def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -> dict[str, int]:
+def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -> dict[str, int | None]:
     from yuqing.index import PostQuery
     from yuqing.wiring import shared_stores
 
     index, ops = shared_stores(settings)
     crawled = sum(h.posts_found for h in ops.source_health())
     stored = index.count_posts(PostQuery())
-    opened = len(ops.list_alerts(limit=10000))
-    return {"posts_crawled": crawled, "posts_stored": stored, "alerts_opened": opened,
-            "emails_delivered": emails_delivered, "chat_messages_delivered": chat_delivered}
+    alerts = ops.list_alerts(limit=10000)
+    tracks = ops.list_hot_tracks(limit=10000)
+    return {"posts_crawled": crawled, "posts_stored": stored, "alerts_opened": len(alerts),
+            "emails_delivered": emails_delivered, "chat_messages_delivered": chat_delivered,
+            "hot_entries_tracked": len(tracks),
+            "hot_list_alerts": sum(1 for a in alerts if a.rule_type == "hot_list"),
+            "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None)}
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from crawlers.schedule import add_crawl_jobs, build_scheduler, stop_scheduler
+    from crawlers.schedule import add_crawl_jobs, add_hotlist_job, build_scheduler, stop_scheduler
     from demo.scenario import load_scenario
     from demo.server import DemoSite
     from demo.smtp import MailServer, _free_port
@@ -259,12 +278,14 @@ def demo_command(args: argparse.Namespace) -> int:
     mail = MailServer(mail_dir).start()
     chat, chat_lines = _demo_chat(chat_dir)
     dashboard_port = _free_port("127.0.0.1")
-    config = _demo_settings_file(data, urls, mail.port, dashboard_port, args, chat_lines)
+    config = _demo_settings_file(data, urls, mail.port, dashboard_port, args, chat_lines,
+                                 next(iter(site.board_urls.values()), ""))
     _clean_env_for(config)
     settings = load_settings(config)
     password = _seed(settings)
     scheduler = build_scheduler(settings)
     add_crawl_jobs(scheduler, settings, config=str(config))
+    add_hotlist_job(scheduler, settings, config=str(config))
     add_alert_job(scheduler, settings, str(config))
     dashboard = None
     print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)

@@ -8,6 +8,11 @@ PLATFORM_ZH = {"weibo": "微博", "zhihu": "知乎", "zhidao": "百度知道", "
                "bilibili": "B站"}
 HOT_BOARDS = ("weibo", "baidu", "zhihu", "douyin")  # hot lists (热搜/热榜) polled for the watched words
 HOT_BOARD_ZH = {"weibo": "微博热搜", "baidu": "百度热搜", "zhihu": "知乎热榜", "douyin": "抖音热榜"}
+# A watched hot-list entry between two polls: new on the list, rising, steady, falling, or gone from it.
+HOT_STATUSES = ("new", "rising", "steady", "falling", "gone")
+HOT_STATUS_ZH = {"new": "新上榜", "rising": "上升", "steady": "持平", "falling": "下降", "gone": "已下榜"}
+HOT_SOURCE = "hotlist"  # the hot-list poll's name in crawl runs and source health (`yuqing sources`)
+SOURCE_ZH = {**PLATFORM_ZH, HOT_SOURCE: "热搜热榜"}  # every source of crawl runs, for health tables
 KINDS = ("post", "repost", "comment", "answer", "question", "article", "complaint")
 
 LABELS = ("negative", "neutral", "positive")
@@ -39,7 +44,7 @@ CHANNEL_TYPE_ZH = {"email": "邮件", "wecom": "企业微信群机器人", "ding
 # The alert rule types (alerts.rules registers one class per name; a test keeps the two in step).
 RULE_TYPE_ZH = {"volume_spike": "负面声量激增", "negative_share": "负面占比过高", "escalation": "升级投诉苗头",
                 "influential": "高影响力负面帖", "event_growth": "事件快速扩散", "outage_city": "城市局部故障",
-                "flatline": "数据源停止更新"}
+                "flatline": "数据源停止更新", "hot_list": "登上热搜热榜"}
 
 RISK_FLAGS = ("escalation", "churn")
 RISK_ZH = {"escalation": "升级投诉风险", "churn": "离网风险"}

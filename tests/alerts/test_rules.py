@@ -10,6 +10,7 @@ import pytest
 from alerts.rules import RULE_TYPES, build_rule
 from alerts.window import Scope, Window
 from tests.alerts.factory import NOW, health, stored, window
+from tests.alerts.test_hotrule import hot, track
 from yuqing.records import Event
 
 
@@ -134,6 +135,11 @@ CASES: list[tuple[str, str, dict, Callable[[], Window], list[tuple[str, str]]]] 
     ("flatline-fresh", "flatline", {"max_silence_minutes": 60}, lambda: sources(health("weibo", silent_minutes=10)), []),
     ("flatline-per-source", "flatline", {"max_silence_minutes": 60, "per_source": {"zhidao": 600}},
      lambda: sources(health("zhidao", silent_minutes=300)), []),
+    ("flatline-not-the-hot-lists", "flatline", {"max_silence_minutes": 60},
+     lambda: window([], sources=(health("hotlist", silent_minutes=None),),
+                    source_since={"hotlist": NOW - timedelta(minutes=600)}), []),
+    ("hot-list-entered", "hot_list", {}, lambda: hot(track([28, 15, 6])), [("weibo:", "orange")]),
+    ("hot-list-gone", "hot_list", {}, lambda: hot(track([2], status="gone")), []),  # more in test_hotrule.py
 ]
 
 

@@ -35,8 +35,14 @@ def _subscriber_channel(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE subscribers ADD COLUMN channel VARCHAR(40) NOT NULL DEFAULT 'email'"))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {  # version -> step from version - 1
+def _add_hot_tracks(conn: Connection) -> None:
+    """Issue 15: the watched hot-list entries (hot_tracks) and their rank at each poll (hot_ranks)."""
+    T.metadata.create_all(conn, tables=list(T.HOT_TABLES))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {  # version -> the step from version - 1
     11: _subscriber_channel,
+    12: _add_hot_tracks,
 }
 LATEST = max(STEPS, default=NEW_STYLE)
 

@@ -1,5 +1,5 @@
 """The OpsDB protocol: the day-to-day records (alerts, silences, subscribers and their digest marks, outbox,
-reply cases, audit, users, sessions, login failures, crawl runs, rejected items, cursors, leases).
+reply cases, audit, users, sessions, login failures, crawl runs, rejected items, cursors, leases, hot-list tracks).
 
 One implementation over SQLAlchemy Core (yuqing.ops.sql): SQLite by default, PostgreSQL by URL when several
 processes on several hosts share the work. Updates that must not race are single statements or row-locked
@@ -21,6 +21,7 @@ from yuqing.records import (
     AuditEntry,
     Case,
     CrawlRun,
+    HotTrack,
     LoginFailures,
     OutboxMessage,
     Rejected,
@@ -139,6 +140,18 @@ class OpsDB(Protocol):
     def set_cursor(self, source: str, name: str, value: str, now: datetime) -> None: ...
     def source_first_seen(self, source: str, now: datetime) -> datetime:
         """When a source was first seen by the alert engine: `now` the first time, the stored time afterwards."""
+
+    # --- hot lists: watched entries followed across polls (crawlers.hotpoll)
+    def record_hot_poll(self, board: str, polled_at: datetime, seen: Sequence[HotTrack]) -> list[HotTrack]:
+        """One successful poll of a board in one transaction: the watched entries it showed get their rank and heat
+        at `polled_at` and a status (new, rising, steady, falling); the board's other listed entries become gone.
+        Returns the tracks it changed."""
+    def list_hot_tracks(self, *, since: datetime | None = None, boards: Sequence[str] = (),
+                        statuses: Sequence[str] = (), with_ranks: bool = False, limit: int = 200) -> list[HotTrack]:
+        """Most recently seen first; with_ranks adds each track's (polled_at, rank, heat) since `since`."""
+    def hot_tracks_to_search(self, *, limit: int = 20) -> list[HotTrack]:
+        """Listed tracks whose words the post search has not been started for."""
+    def mark_hot_searched(self, track_ids: Sequence[int], at: datetime) -> None: ...
 
     # --- users, sessions, login failures
     def save_user(self, user: User) -> None: ...

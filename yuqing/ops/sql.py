@@ -12,12 +12,13 @@ from yuqing.ops import migrations
 from yuqing.ops.alerts import AlertsMixin
 from yuqing.ops.cases import CasesMixin
 from yuqing.ops.engine import describe, errors, make_engine
+from yuqing.ops.hot import HotMixin
 from yuqing.ops.outbox import OutboxMixin
 from yuqing.ops.people import PeopleMixin
 from yuqing.ops.runs import RunsMixin
 
 
-class SqlOps(AlertsMixin, OutboxMixin, CasesMixin, PeopleMixin, RunsMixin):
+class SqlOps(AlertsMixin, OutboxMixin, CasesMixin, PeopleMixin, RunsMixin, HotMixin):
     """The OpsDB on one SQL database; safe to share between the threads of a process."""
 
     def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:

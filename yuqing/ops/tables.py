@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     TIMESTAMP,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -214,6 +215,29 @@ checkpoints = Table(
     Column("name", String(200), primary_key=True), _text("value"), _time("updated_at"),
 )
 
+# Watched hot-list entries (crawlers.hotpoll): one row per (board, word), and its rank and heat at each poll.
+hot_tracks = Table(
+    "hot_tracks", metadata,
+    Column("track_id", Integer, primary_key=True, autoincrement=True), Column("board", String(20), nullable=False),
+    Column("word", String(400), nullable=False), _time("first_seen", nullable=False), _time("last_seen", nullable=False),
+    Column("rank", Integer, nullable=False), Column("best_rank", Integer, nullable=False),
+    Column("heat", BigInteger, nullable=False, server_default="0"), Column("status", String(20), nullable=False),
+    Column("operators", Json, nullable=False), Column("words", Json, nullable=False), _text("url"), _text("label"),
+    _time("searched_at"),
+    UniqueConstraint("board", "word", name="uq_hot_tracks_board_word"),
+    Index("ix_hot_tracks_last_seen", "last_seen"),
+)
+
+hot_ranks = Table(
+    "hot_ranks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("track_id", Integer, ForeignKey("hot_tracks.track_id", ondelete="CASCADE"), nullable=False),
+    _time("polled_at", nullable=False), Column("rank", Integer, nullable=False),
+    Column("heat", BigInteger, nullable=False, server_default="0"),
+    Index("ix_hot_ranks_track", "track_id", "polled_at"),
+)
+HOT_TABLES = (hot_tracks, hot_ranks)
+
 # The scheduler's job store (APScheduler's SQLAlchemyJobStore, same columns), created here so that several
 # `yuqing run` processes starting at once on a new database never race to create it.
 apscheduler_jobs = Table(
@@ -223,7 +247,7 @@ apscheduler_jobs = Table(
 )
 
 OPS_TABLES = [t for t in metadata.sorted_tables if t is not schema_version]
-for _t in (alerts, silences, subscribers, outbox, cases, audit, crawl_runs, rejected):
+for _t in (alerts, silences, subscribers, outbox, cases, audit, crawl_runs, rejected, hot_tracks, hot_ranks):
     _t.dialect_options["sqlite"]["autoincrement"] = True  # ids are never reused (outbox dedup keys hold them)
 
 _HINTS: dict[type, dict[str, Any]] = {}

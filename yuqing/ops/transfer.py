@@ -21,7 +21,8 @@ from yuqing.ops.sql import SqlOps
 Progress = Callable[[str, int, int], None]
 BATCH = 1000
 SERIAL = {"alerts": "alert_id", "silences": "id", "subscribers": "subscriber_id", "outbox": "message_id",
-          "cases": "case_id", "audit": "id", "crawl_runs": "run_id", "rejected": "id"}
+          "cases": "case_id", "audit": "id", "crawl_runs": "run_id", "rejected": "id", "hot_tracks": "track_id",
+          "hot_ranks": "id"}
 SKIPPED = {"apscheduler_jobs", "job_leases"}  # a schedule and leases belong to the processes of one deployment
 
 

@@ -1,0 +1,97 @@
+"""The `hot_list` rule type: a watched entry on a hot list (微博热搜, 百度热搜, 知乎热榜, 抖音热榜). Pure, like every
+rule: the engine puts the entries tracked in the window (OpsDB hot_tracks with their ranks) in Window.hot.
+Registered by alerts.rules (imported at its end)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from alerts.rules import Param, Rule, RuleError, register
+from alerts.window import Match, Window
+from yuqing.records import HotTrack
+from yuqing.timefmt import local_str
+from yuqing.vocab import HOT_BOARD_ZH, HOT_BOARDS, HOT_STATUS_ZH, PLATFORMS, SEVERITIES
+
+DEFAULT_BANDS = {"red": 3, "orange": 10, "yellow": 30}  # rank at or above which the severity is at least this
+
+
+def rank_bands(value: Any, where: str) -> dict[str, int]:
+    """`severity_by_rank`: {severity: rank}; an entry at that rank or better is at least that severe."""
+    if not isinstance(value, Mapping) or not value:
+        raise RuleError(f"{where}: expected a mapping of severity to rank, e.g. {{red: 3, orange: 10}}")
+    out = {}
+    for severity, rank in value.items():
+        if severity not in SEVERITIES:
+            raise RuleError(f"{where}.{severity}: not a severity ({', '.join(SEVERITIES)})")
+        out[str(severity)] = Param("int", 1, 1).coerce(rank, f"{where}.{severity}")
+    return out
+
+
+def severity_for(rank: int, bands: Mapping[str, int], base: str) -> str:
+    """The most severe band whose rank `rank` reaches (a pinned entry, rank 0, reaches every band), never below
+    `base`."""
+    reached = [s for s, limit in bands.items() if rank <= limit]
+    return max([base, *reached], key=SEVERITIES.index)
+
+
+@register("hot_list")
+class HotList(Rule):
+    """A watched entry on a hot list: entered it, rising by N places within the window, or in the top N;
+    severity by rank (severity_by_rank)."""
+
+    needs = frozenset({"hot"})
+    labels = ()
+    labels_configurable = False
+    default_severity = "blue"
+    default_window = 60
+    PARAMS = {"boards": Param("words", HOT_BOARDS), "entered": Param("bool", True), "rising": Param("int", 0, 0),
+              "top": Param("int", 0, 0), "severity_by_rank": Param("rank_bands", DEFAULT_BANDS)}
+
+    def __init__(self, name: str, **kw: Any) -> None:
+        super().__init__(name, **kw)
+        unknown = [b for b in self.p["boards"] if b not in HOT_BOARDS]
+        if unknown:
+            raise RuleError(f"{name}: unknown boards {unknown} (known: {', '.join(HOT_BOARDS)})")
+        if not (self.p["entered"] or self.p["rising"] or self.p["top"]):
+            raise RuleError(f"{name}: hot_list needs entered: true, rising: N or top: N")
+
+    def specificity(self, key: str) -> int:
+        return len(set(self.scope.as_dict()) | {"operators"})
+
+    def evaluate(self, window: Window) -> list[Match]:
+        return [m for m in (self._match(t, window) for t in window.hot) if m is not None]
+
+    def _match(self, t: HotTrack, window: Window) -> Match | None:
+        if t.board not in self.p["boards"] or t.status == "gone":
+            return None
+        if self.scope.operators and not set(self.scope.operators) & set(t.operators):
+            return None
+        ranks = [r for _, r, _ in t.ranks] or [t.rank]
+        rose = max(ranks) - t.rank
+        board = HOT_BOARD_ZH[t.board]
+        place = "置顶" if t.rank == 0 else f"第 {t.rank} 位"
+        why = []
+        if self.p["entered"]:
+            why.append(f"{local_str(t.first_seen)} 登上{board}")
+        if self.p["rising"] and rose >= self.p["rising"]:
+            why.append(f"近{self.window_minutes}分钟上升 {rose} 位（阈值 {self.p['rising']} 位）")
+        if self.p["top"] and t.rank <= self.p["top"]:
+            why.append(f"进入前 {self.p['top']} 位")
+        if not why:
+            return None
+        climb = f"，近{self.window_minutes}分钟从第 {max(ranks)} 位升至{place}" if rose > 0 else ""
+        heat = f"，热度 {t.heat}" if t.heat else ""
+        named = "、".join((*t.operators, *t.words))
+        reason = (f"「{t.word}」{'，'.join(why)}；当前{place}（最高第 {t.best_rank} 位{heat}，"
+                  f"{HOT_STATUS_ZH[t.status]}）{climb}；命中：{named}。")
+        who = "、".join(t.operators)
+        scope: dict[str, tuple[str, ...]] = dict(self.scope.as_dict())
+        if t.operators:
+            scope["operators"] = t.operators
+        if t.board in PLATFORMS:
+            scope.setdefault("platforms", (t.board,))
+        return Match(rule=self.name, rule_type=self.type_name, key=t.key,
+                     severity=severity_for(t.rank, self.p["severity_by_rank"], self.severity),
+                     title=f"{who}{'相关话题' if who else '关注话题'}登上{board}（{place}）：{t.word[:30]}", reason=reason,
+                     count=t.rank, baseline=float(t.best_rank), keywords=(t.word, *t.words)[:8], scope=scope)

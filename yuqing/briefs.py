@@ -165,3 +165,39 @@ def schedule_briefs(index: PostIndex, ops: OpsDB, settings: Settings, now: datet
                                               sample=sub.email, at=now)])
             ops.set_mark(sid, f"brief-{kind}", key, now)
     return queued
+
+
+BRIEF_JOB = "yuqing.briefs:briefs_job"
+BRIEF_LEASE = "briefs"
+BRIEF_INTERVAL = 300  # seconds between looks for a due brief; building one takes seconds
+
+
+def briefs_job(config: str = "") -> dict[str, Any]:
+    """Queue the briefs that are due (run by `yuqing run` every five minutes; the alert job delivers the mail). One
+    process builds at a time (the OpsDB lease `briefs`); a store that is down is logged and tried again next time."""
+    from datetime import UTC
+
+    from yuqing.config import load_settings
+    from yuqing.errors import StoreError
+    from yuqing.ops.leases import held
+    from yuqing.wiring import shared_stores
+
+    settings = load_settings(config or None)
+    try:
+        index, ops = shared_stores(settings)
+        with held(ops, BRIEF_LEASE) as mine:
+            queued = schedule_briefs(index, ops, settings, datetime.now(UTC)) if mine else 0
+    except StoreError as exc:
+        log.error("简报任务：存储不可用 briefs skipped, store unavailable: %s", exc)
+        return {"briefs": 0, "error": f"store unavailable: {exc}"}
+    if queued:
+        log.info("briefs: %d queued", queued)
+    return {"briefs": queued}
+
+
+def add_brief_job(scheduler: Any, config: str = "") -> None:
+    from datetime import UTC
+
+    scheduler.add_job(BRIEF_JOB, "interval", seconds=BRIEF_INTERVAL, id="briefs", name="scheduled briefs",
+                      replace_existing=True, max_instances=1, coalesce=True, kwargs={"config": config},
+                      next_run_time=datetime.now(UTC))

@@ -100,6 +100,7 @@ def _config_path(settings: Any) -> str:
 
 def run_command(args: argparse.Namespace) -> int:
     from crawlers.schedule import add_crawl_jobs, build_scheduler, run_crawl_job, stop_scheduler
+    from yuqing.briefs import add_brief_job, briefs_job
     from yuqing.commands import settings_from
     from yuqing.wiring import shared_stores
 
@@ -110,6 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
     shared_stores(settings)  # open (create or migrate) both stores before the crawl processes open them
     if args.once:
         results = [run_crawl_job(s, config, float(settings.crawl.timeout_seconds)) for s in settings.crawl.sources]
+        results.append(briefs_job(config))
         results.append(alerts_job(config))
         for r in results:
             print(json.dumps(r, ensure_ascii=False))
@@ -117,6 +119,7 @@ def run_command(args: argparse.Namespace) -> int:
     scheduler = build_scheduler(settings, blocking=True)
     add_crawl_jobs(scheduler, settings)
     add_alert_job(scheduler, settings)
+    add_brief_job(scheduler)  # 日报/周报 for report subscribers, delivered by the alert job's mail path
     signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
           f"alerts every {settings.alerts.interval_seconds}s; schedule and leases in the OpsDB", file=sys.stderr)
@@ -200,6 +203,7 @@ def demo_command(args: argparse.Namespace) -> int:
     from demo.scenario import load_scenario
     from demo.server import DemoSite
     from demo.smtp import MailServer, _free_port
+    from yuqing.briefs import add_brief_job
     from yuqing.config import load_settings
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -218,6 +222,7 @@ def demo_command(args: argparse.Namespace) -> int:
     scheduler = build_scheduler(settings)
     add_crawl_jobs(scheduler, settings, config=str(config))
     add_alert_job(scheduler, settings, str(config))
+    add_brief_job(scheduler, str(config))
     dashboard = None
     print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)
     print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {mail_dir}/*.eml", file=sys.stderr)

@@ -226,7 +226,7 @@ def gather_event(index: PostIndex, ops: OpsDB, event_id: str, now: datetime, *, 
         raise KeyError(f"no event {event_id!r}")
     q = PostQuery(event_id=event_id, operators=(operator,) if operator else ())
     start = e.first_seen.replace(minute=0, second=0, microsecond=0)
-    end = max(e.last_seen, e.first_seen) + timedelta(hours=1)
+    end = max(e.last_seen, e.first_seen).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     bucket = "hour" if end - start <= timedelta(days=3) else "day"
     subject = event_figures(index, e, q, start, end, bucket)
     mine = alerts if alerts is not None else [a for a in ops.list_alerts(limit=10_000) if a.event_id == event_id]

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test setup chromium postgresql lint bench clean
+.PHONY: run test setup chromium postgresql poppler lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,9 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/yuqing demo
 
-## test: set up (with Debian's chromium for the browser test and postgresql for the OpsDB tests) and run the whole suite
-test: $(STAMP) chromium postgresql
+## test: set up (with Debian's chromium for the browser test, postgresql for the OpsDB tests and poppler-utils for
+## reading the briefs' PDFs back) and run the whole suite
+test: $(STAMP) chromium postgresql poppler
 	$(BIN)/python -m pytest
 
 chromium:
@@ -45,6 +46,18 @@ postgresql:
 	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	    || echo "WARNING: could not install postgresql; the PostgreSQL tests will be skipped"; \
 	else echo "WARNING: postgresql is not installed and cannot be installed here; the PostgreSQL tests will be skipped"; fi
+
+# The brief tests read PDFs back with pdftotext and render pages with pdftoppm (Debian's poppler-utils).
+poppler:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's poppler-utils for the brief tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	    || echo "WARNING: could not install poppler-utils; the PDF read-back tests will be skipped"; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	    || echo "WARNING: could not install poppler-utils; the PDF read-back tests will be skipped"; \
+	else echo "WARNING: poppler-utils is not installed and cannot be installed here; the PDF read-back tests will be skipped"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -363,3 +363,13 @@ def set_subscriber_active(subscriber_id: int, active: bool, actor: str) -> Subsc
 
 def delete_subscriber(subscriber_id: int, actor: str) -> None:
     _write(lambda s: subscriber_ops.delete(s, subscriber_id, actor=actor))
+
+
+def brief(kind: str, *, day: Any = None, operator: str = "", event_id: str = "", alert_id: int | None = None) -> Any:
+    """The figures of a brief (日报/周报/专报) as `yuqing report` gathers them (yuqing.briefs.build); built on demand,
+    not cached. KeyError for an unknown event or alert."""
+    from yuqing.briefs import build
+
+    with _LOCK:
+        return build(index(), ops(), settings(), kind, now(), event_id=event_id, alert_id=alert_id, day=day,
+                     operator=operator)

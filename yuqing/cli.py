@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "yuqing.commands",
     "yuqing.storage.commands",
     "yuqing.run",
+    "yuqing.briefs",
     "crawlers.commands",
     "sentiment.commands",
     "alerts.commands",

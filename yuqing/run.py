@@ -123,6 +123,7 @@ def run_command(args: argparse.Namespace) -> int:
         run_hotlist_job,
         stop_scheduler,
     )
+    from yuqing.briefs import add_brief_job, briefs_job
     from yuqing.commands import settings_from
     from yuqing.wiring import shared_stores
 
@@ -135,6 +136,7 @@ def run_command(args: argparse.Namespace) -> int:
         results = [run_crawl_job(s, config, float(settings.crawl.timeout_seconds)) for s in settings.crawl.sources]
         if hotlist_interval(settings):
             results.append(run_hotlist_job(config, float(settings.crawl.timeout_seconds)))
+        results.append(briefs_job(config))
         results.append(alerts_job(config))
         for r in results:
             print(json.dumps(r, ensure_ascii=False))
@@ -143,6 +145,7 @@ def run_command(args: argparse.Namespace) -> int:
     add_crawl_jobs(scheduler, settings)
     hot = add_hotlist_job(scheduler, settings)
     add_alert_job(scheduler, settings)
+    add_brief_job(scheduler)  # 日报/周报 for report subscribers, delivered by the alert job's mail path
     signal.signal(signal.SIGTERM, lambda *_: stop_scheduler(scheduler, wait=False))
     print(f"scheduler running: sources {', '.join(settings.crawl.sources)} every {settings.crawl.interval_seconds}s, "
           + (f"hot lists every {hotlist_interval(settings)}s, " if hot else "")
@@ -265,6 +268,7 @@ def demo_command(args: argparse.Namespace) -> int:
     from demo.scenario import load_scenario
     from demo.server import DemoSite
     from demo.smtp import MailServer, _free_port
+    from yuqing.briefs import add_brief_job
     from yuqing.config import load_settings
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -287,6 +291,7 @@ def demo_command(args: argparse.Namespace) -> int:
     add_crawl_jobs(scheduler, settings, config=str(config))
     add_hotlist_job(scheduler, settings, config=str(config))
     add_alert_job(scheduler, settings, str(config))
+    add_brief_job(scheduler, str(config))
     dashboard = None
     print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)
     print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {mail_dir}/*.eml", file=sys.stderr)

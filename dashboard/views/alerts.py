@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import alert_scope, auth, charts, data, labels, ui
+from dashboard import alert_scope, auth, briefs, charts, data, labels, ui
 from yuqing.timefmt import local_str
 from yuqing.vocab import PROVINCES, SEVERITY_ZH
 
@@ -81,6 +81,9 @@ for key in a.sample_keys:
     with st.container(border=True):
         st.caption(ui.post_caption(sp))
         ui.post_text(sp)
+
+with st.expander("下载此预警的专报（事件经过、时间线、代表性帖子、处置与回复情况）"):
+    briefs.download(f"alert_brief_{a.alert_id}", lambda: data.brief("event", alert_id=a.alert_id), "生成专报")
 
 if a.status != "resolved" and auth.allowed("responder"):
     st.markdown("**处理**")

@@ -86,7 +86,7 @@ def test_reports_figures_and_exports(filled):
     assert day["负面数"] == filled.count_posts(PostQuery(since=start, labels=("negative",)))
     assert day["回复数"] == 1 and day["回复中位时长(分钟)"] == 30.0  # p1 (tops the queue), 30 minutes old when replied
     assert len(at.get("download_button")) == 3
-    from dashboard import reports
+    from dashboard import report_tables as reports
     book = openpyxl.load_workbook(io.BytesIO(reports.to_excel({"汇总": summary})))
     assert [c.value for c in book["汇总"][1]] == reports.SUMMARY_COLUMNS
     assert pd.read_csv(io.BytesIO(reports.to_csv(summary)), encoding="utf-8-sig").shape == summary.shape
@@ -138,7 +138,7 @@ def test_subscriber_with_a_bad_email_gets_a_chinese_error(filled):
 
 
 def test_report_without_replies_shows_a_dash_not_none():
-    from dashboard import reports
+    from dashboard import report_tables as reports
     from yuqing.index import Bucket
 
     summary = reports.summary([Bucket(NOW, "negative", 3), Bucket(NOW, "positive", 1)], [], "daily")
@@ -227,7 +227,7 @@ def test_spreadsheet_safe_cells() -> None:
     import pandas as pd
 
     from dashboard.cells import safe_frame, spreadsheet_safe
-    from dashboard.reports import to_csv
+    from dashboard.report_tables import to_csv
 
     for bad in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "＝1+1", "\r=1"):
         assert spreadsheet_safe(bad) == "'" + bad

@@ -5,6 +5,7 @@ Registered by alerts.rules (imported at its end)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from alerts.rules import Param, Rule, RuleError, register
@@ -40,7 +41,7 @@ class HotList(Rule):
     """A watched entry on a hot list: entered it, rising by N places within the window, or in the top N;
     severity by rank (severity_by_rank)."""
 
-    needs = frozenset({"hot"})
+    needs = frozenset({"hot", "events"})
     labels = ()
     labels_configurable = False
     default_severity = "blue"
@@ -60,7 +61,36 @@ class HotList(Rule):
         return len(set(self.scope.as_dict()) | {"operators"})
 
     def evaluate(self, window: Window) -> list[Match]:
-        return [m for m in (self._match(t, window) for t in window.hot) if m is not None]
+        """One match per entry; the entries of one event on several boards (微博热搜 #2, 抖音热榜 #4 …) are one
+        match keyed by the event, so one outage on four boards is one alert, raised as it climbs."""
+        by_event: dict[str, list[tuple[HotTrack, Match]]] = {}
+        out = []
+        for t in window.hot:
+            m = self._match(t, window)
+            if m is None:
+                continue
+            eid = event_of(t, window)
+            if eid:
+                by_event.setdefault(eid, []).append((t, m))
+            else:
+                out.append(m)
+        return out + [self._combined(eid, found) for eid, found in by_event.items()]
+
+    @staticmethod
+    def _combined(event_id: str, found: list[tuple[HotTrack, Match]]) -> Match:
+        """The matches of one event's entries as one: the best-ranked names it, every board's reason kept."""
+        found = sorted(found, key=lambda tm: (-SEVERITIES.index(tm[1].severity), tm[0].rank, tm[1].key))
+        top_track, top = found[0]
+        operators = tuple(dict.fromkeys(op for t, _ in found for op in t.operators))
+        scope = dict(top.scope)
+        if operators:
+            scope["operators"] = operators
+        platforms = tuple(dict.fromkeys(p for _, m in found for p in m.scope.get("platforms", ())))
+        if platforms:
+            scope["platforms"] = platforms
+        boards = "、".join(_on_board(t) for t, _ in found)
+        return replace(top, key=f"event:{event_id}", scope=scope, reason=" ".join(m.reason for _, m in found),
+                       title=f"{_topic(operators)}登上{boards}：{top_track.word[:30]}")
 
     def _match(self, t: HotTrack, window: Window) -> Match | None:
         if t.board not in self.p["boards"] or t.status == "gone":
@@ -85,7 +115,6 @@ class HotList(Rule):
         named = "、".join((*t.operators, *t.words))
         reason = (f"「{t.word}」{'，'.join(why)}；当前{place}（最高第 {t.best_rank} 位{heat}，"
                   f"{HOT_STATUS_ZH[t.status]}）{climb}；命中：{named}。")
-        who = "、".join(t.operators)
         scope: dict[str, tuple[str, ...]] = dict(self.scope.as_dict())
         if t.operators:
             scope["operators"] = t.operators
@@ -93,5 +122,29 @@ class HotList(Rule):
             scope.setdefault("platforms", (t.board,))
         return Match(rule=self.name, rule_type=self.type_name, key=t.key,
                      severity=severity_for(t.rank, self.p["severity_by_rank"], self.severity),
-                     title=f"{who}{'相关话题' if who else '关注话题'}登上{board}（{place}）：{t.word[:30]}", reason=reason,
+                     title=f"{_topic(t.operators)}登上{_on_board(t)}：{t.word[:30]}", reason=reason,
                      count=t.rank, baseline=float(t.best_rank), keywords=(t.word, *t.words)[:8], scope=scope)
+
+
+def _topic(operators: tuple[str, ...]) -> str:
+    return f"{'、'.join(operators)}相关话题" if operators else "关注话题"
+
+
+def _on_board(t: HotTrack) -> str:
+    return f"{HOT_BOARD_ZH[t.board]}（{'置顶' if t.rank == 0 else f'第 {t.rank} 位'}）"
+
+
+def event_of(t: HotTrack, window: Window) -> str:
+    """The event of the window an entry speaks of: one of its operators (or none named), and two of the event's
+    top keywords in the entry, or its city and one keyword ("郑州电信宽带大面积断网" and the 郑州 outage's 断网 ·
+    电信宽带). The largest such event in the window, or ""."""
+    best: tuple[int, int, str] | None = None
+    for eid, ev in window.events.items():
+        if t.operators and ev.operators and not set(t.operators) & set(ev.operators):
+            continue
+        hits = sum(1 for w in ev.keywords[:5] if w and w != ev.city and w in t.word)
+        place = bool(ev.city) and ev.city in t.word
+        if hits >= 2 or (place and hits >= 1):
+            score = (hits + int(place), window.event_counts.get(eid, 0), eid)
+            best = max(best, score) if best else score
+    return best[2] if best else ""

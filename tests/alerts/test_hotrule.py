@@ -84,3 +84,28 @@ def test_bad_settings_name_the_rule_and_field(item: dict, message: str) -> None:
     raw = {"rules": [{"name": "热搜", "type": "hot_list", **item}]}
     with pytest.raises(RuleError, match=message):
         parse_rules(raw, "rules.yaml")
+
+
+def test_one_event_on_four_boards_is_one_match_named_by_its_best_rank() -> None:
+    """The demo's outage on 微博热搜 #2, 抖音热榜 #4, 百度热搜 #5 and 知乎热榜 #8 is the 郑州 event of the window:
+    one match keyed by the event (one alert, raised as it climbs); an entry of no event stays its own."""
+    from yuqing.records import Event
+
+    outage = Event("ev_zz", "中国电信·郑州：断网 电信宽带 工信部", NOW - timedelta(minutes=30), NOW, size=20,
+                   keywords=("断网", "电信宽带", "工信部", "郑州", "影响面"), operators=("中国电信",), city="郑州")
+    other = Event("ev_gz", "中国电信·广州：断网 光猫", NOW - timedelta(minutes=30), NOW, size=9,
+                  keywords=("断网", "光猫"), operators=("中国电信",), city="广州")
+    tracks = [track([28, 2]), track([9, 4], board="douyin", word="郑州宽带大面积断网", operators=()),
+              track([5], board="baidu", word="郑州多区宽带断网", operators=()),
+              track([8], board="zhihu", word="如何看待郑州电信宽带大面积断网？"),
+              track([12], board="baidu", word="携号转网新规今日起实施", words=("携号转网",))]
+    w = window([], hot=tuple(tracks), events={"ev_zz": outage, "ev_gz": other}, event_counts={"ev_zz": 20, "ev_gz": 9})
+    rule = build_rule("hot_list", "热搜")
+    matches = {m.key: m for m in rule.evaluate(w)}
+    assert set(matches) == {"event:ev_zz", "baidu:携号转网新规今日起实施"}
+    m = matches["event:ev_zz"]
+    assert m.severity == "red" and m.event_id == ""
+    assert m.title == "中国电信相关话题登上微博热搜（第 2 位）、抖音热榜（第 4 位）、百度热搜（第 5 位）、知乎热榜（第 8 位）：郑州电信宽带大面积断网"
+    assert all(board in m.reason for board in ("微博热搜", "抖音热榜", "百度热搜", "知乎热榜"))
+    assert set(m.scope["platforms"]) == {"weibo", "zhihu"}  # the boards that are yuqing sources
+    assert [x.key for x in rule.evaluate(window([], hot=tuple(tracks)))] == [t.key for t in tracks]  # no events

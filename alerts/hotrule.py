@@ -4,6 +4,7 @@ Registered by alerts.rules (imported at its end)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -61,26 +62,24 @@ class HotList(Rule):
         return len(set(self.scope.as_dict()) | {"operators"})
 
     def evaluate(self, window: Window) -> list[Match]:
-        """One match per entry; the entries of one event on several boards (微博热搜 #2, 抖音热榜 #4 …) are one
-        match keyed by the event, so one outage on four boards is one alert, raised as it climbs."""
-        by_event: dict[str, list[tuple[HotTrack, Match]]] = {}
+        """One match per topic: the entries of one story on several boards (微博热搜 #2, 抖音热榜 #4 …), alike in
+        wording or of one event of the window, are one match keyed by the entry that came first, so one outage on
+        four boards is one alert from its first poll on, raised as it climbs."""
+        found = {t.key: m for t in window.hot if (m := self._match(t, window)) is not None}
         out = []
-        for t in window.hot:
-            m = self._match(t, window)
-            if m is None:
-                continue
-            eid = event_of(t, window)
-            if eid:
-                by_event.setdefault(eid, []).append((t, m))
-            else:
-                out.append(m)
-        return out + [self._combined(eid, found) for eid, found in by_event.items()]
+        for group in topics([t for t in window.hot if t.board in self.p["boards"]], window):
+            matched = [(t, found[t.key]) for t in group if t.key in found]
+            if matched:
+                out.append(self._combined(group[0].key, matched))
+        return out
 
     @staticmethod
-    def _combined(event_id: str, found: list[tuple[HotTrack, Match]]) -> Match:
-        """The matches of one event's entries as one: the best-ranked names it, every board's reason kept."""
+    def _combined(key: str, found: list[tuple[HotTrack, Match]]) -> Match:
+        """The matches of one topic's entries as one: the best-ranked names it, every board's reason kept."""
         found = sorted(found, key=lambda tm: (-SEVERITIES.index(tm[1].severity), tm[0].rank, tm[1].key))
         top_track, top = found[0]
+        if len(found) == 1:
+            return replace(top, key=key)
         operators = tuple(dict.fromkeys(op for t, _ in found for op in t.operators))
         scope = dict(top.scope)
         if operators:
@@ -89,7 +88,7 @@ class HotList(Rule):
         if platforms:
             scope["platforms"] = platforms
         boards = "、".join(_on_board(t) for t, _ in found)
-        return replace(top, key=f"event:{event_id}", scope=scope, reason=" ".join(m.reason for _, m in found),
+        return replace(top, key=key, scope=scope, reason=" ".join(m.reason for _, m in found),
                        title=f"{_topic(operators)}登上{boards}：{top_track.word[:30]}")
 
     def _match(self, t: HotTrack, window: Window) -> Match | None:
@@ -132,6 +131,47 @@ def _topic(operators: tuple[str, ...]) -> str:
 
 def _on_board(t: HotTrack) -> str:
     return f"{HOT_BOARD_ZH[t.board]}（{'置顶' if t.rank == 0 else f'第 {t.rank} 位'}）"
+
+
+OPERATOR_NAMES = re.compile("中国移动|中国电信|中国联通|中国广电|移动|电信|联通|广电")
+
+
+def _grams(word: str) -> set[str]:
+    """Character bigrams of an entry without operator names and punctuation (they say nothing of the story)."""
+    text = "".join(ch for ch in OPERATOR_NAMES.sub(" ", word) if ch.isalnum() or ch == " ")
+    return {text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2]}
+
+
+def alike(a: HotTrack, b: HotTrack) -> bool:
+    """Two entries telling one story: at least three bigrams shared, and at least 40 % of the shorter one's
+    ("郑州电信宽带大面积断网" and "郑州多区宽带断网": 郑州 宽带 断网 of 7)."""
+    ga, gb = _grams(a.word), _grams(b.word)
+    shared = len(ga & gb)
+    return shared >= 3 and shared * 5 >= 2 * min(len(ga), len(gb))
+
+
+def topics(hot: list[HotTrack], window: Window) -> list[list[HotTrack]]:
+    """Entries (gone ones too, so a topic keeps its first entry) grouped by story: alike in wording or of one
+    event of the window. Each group is in the order the entries came (first seen, then board), its first the
+    anchor."""
+    tracks = sorted(hot, key=lambda t: (t.first_seen, HOT_BOARDS.index(t.board), t.word))
+    parent = list(range(len(tracks)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    events = [event_of(t, window) for t in tracks]
+    for i in range(len(tracks)):
+        for j in range(i):
+            if (events[i] and events[i] == events[j]) or alike(tracks[i], tracks[j]):
+                parent[max(find(i), find(j))] = min(find(i), find(j))
+    groups: dict[int, list[HotTrack]] = {}
+    for i, t in enumerate(tracks):
+        groups.setdefault(find(i), []).append(t)
+    return list(groups.values())
 
 
 def event_of(t: HotTrack, window: Window) -> str:

@@ -41,7 +41,10 @@ CASES = [  # (settings, tracks, expected [(key, severity)])
     ({"boards": ["baidu"]}, [track([2]), track([20], board="baidu", word="郑州多区宽带断网")],
      [("baidu:郑州多区宽带断网", "yellow")]),
     ({"severity": "orange", "severity_by_rank": {"red": 1}}, [track([20]), track([1], board="douyin")],
-     [("weibo:郑州电信宽带大面积断网", "orange"), ("douyin:郑州电信宽带大面积断网", "red")]),
+     [("weibo:郑州电信宽带大面积断网", "red")]),  # one story on two boards: one match, keyed by the first entry
+    ({"severity": "orange", "severity_by_rank": {"red": 1}},
+     [track([20]), track([1], board="douyin", word="携号转网新规今日起实施")],
+     [("weibo:郑州电信宽带大面积断网", "orange"), ("douyin:携号转网新规今日起实施", "red")]),
     ({"scope": Scope(operators=("中国移动",))}, [track([2])], []),
     ({"scope": Scope(operators=("中国移动",))}, [track([9], word="移动5G套餐降价", operators=("中国移动",))],
      [("weibo:移动5G套餐降价", "orange")]),
@@ -86,9 +89,9 @@ def test_bad_settings_name_the_rule_and_field(item: dict, message: str) -> None:
         parse_rules(raw, "rules.yaml")
 
 
-def test_one_event_on_four_boards_is_one_match_named_by_its_best_rank() -> None:
-    """The demo's outage on 微博热搜 #2, 抖音热榜 #4, 百度热搜 #5 and 知乎热榜 #8 is the 郑州 event of the window:
-    one match keyed by the event (one alert, raised as it climbs); an entry of no event stays its own."""
+def test_one_story_on_four_boards_is_one_match_named_by_its_best_rank() -> None:
+    """The demo's outage on 微博热搜 #2, 抖音热榜 #4, 百度热搜 #5 and 知乎热榜 #8: one match keyed by the entry that
+    came first (one alert from the first poll on, raised as it climbs); another story stays its own."""
     from yuqing.records import Event
 
     outage = Event("ev_zz", "中国电信·郑州：断网 电信宽带 工信部", NOW - timedelta(minutes=30), NOW, size=20,
@@ -102,10 +105,27 @@ def test_one_event_on_four_boards_is_one_match_named_by_its_best_rank() -> None:
     w = window([], hot=tuple(tracks), events={"ev_zz": outage, "ev_gz": other}, event_counts={"ev_zz": 20, "ev_gz": 9})
     rule = build_rule("hot_list", "热搜")
     matches = {m.key: m for m in rule.evaluate(w)}
-    assert set(matches) == {"event:ev_zz", "baidu:携号转网新规今日起实施"}
-    m = matches["event:ev_zz"]
+    assert set(matches) == {"weibo:郑州电信宽带大面积断网", "baidu:携号转网新规今日起实施"}
+    m = matches["weibo:郑州电信宽带大面积断网"]
     assert m.severity == "red" and m.event_id == ""
     assert m.title == "中国电信相关话题登上微博热搜（第 2 位）、抖音热榜（第 4 位）、百度热搜（第 5 位）、知乎热榜（第 8 位）：郑州电信宽带大面积断网"
     assert all(board in m.reason for board in ("微博热搜", "抖音热榜", "百度热搜", "知乎热榜"))
     assert set(m.scope["platforms"]) == {"weibo", "zhihu"}  # the boards that are yuqing sources
-    assert [x.key for x in rule.evaluate(window([], hot=tuple(tracks)))] == [t.key for t in tracks]  # no events
+    assert rule.evaluate(window([], hot=tuple(tracks)))[0].title == m.title  # alike in wording: the same without events
+
+
+def test_entries_are_one_story_by_wording_or_by_event() -> None:
+    from alerts.hotrule import alike, topics
+    from yuqing.records import Event
+
+    zz = track([3], word="郑州电信宽带大面积断网")
+    assert alike(zz, track([5], board="baidu", word="郑州多区宽带断网"))
+    assert alike(zz, track([8], board="zhihu", word="如何看待郑州电信宽带大面积断网？"))
+    assert not alike(track([3], word="中国移动5G套餐降价"), track([4], board="baidu", word="中国移动宽带套餐涨价"))
+    assert not alike(zz, track([4], board="baidu", word="广州电信宽带提速"))
+    far = track([6], board="douyin", word="二七区光猫红灯一整天", operators=())
+    assert len(topics([zz, far], window([]))) == 2
+    outage = Event("ev_zz", "中国电信·郑州：断网 光猫", NOW, NOW, size=9, keywords=("断网", "光猫", "红灯"),
+                   operators=("中国电信",), city="郑州")
+    w = window([], events={"ev_zz": outage}, event_counts={"ev_zz": 9})
+    assert [len(g) for g in topics([zz, far], w)] == [2]  # both speak of the 郑州 event (光猫 红灯 in the second)

@@ -10,10 +10,20 @@ from pathlib import Path
 
 from sentiment import events as events_mod
 from sentiment.models import SentimentModel, get_model, resolve
+from sentiment.models.heads import TelecomHeads, shipped_heads
 from sentiment.regions import locate
 from sentiment.segment import cut
 from sentiment.text import mentions, normalize
-from sentiment.topics import Taxonomy, about_operator, detect_operators, influence, keywords, load_taxonomy, risk_flags
+from sentiment.topics import (
+    OTHER,
+    Taxonomy,
+    about_operator,
+    detect_operators,
+    influence,
+    keywords,
+    load_taxonomy,
+    risk_flags,
+)
 from yuqing.records import Analysis, Event, Post, now_utc
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "models" / "thresholds.json"
@@ -38,16 +48,35 @@ def label_for(score: float, band: tuple[float, float]) -> str:
     return "neutral"
 
 
+def merge_touchpoints(rules: tuple[str, ...], learned: frozenset[str], order: tuple[str, ...]) -> tuple[str, ...]:
+    """The rules' touchpoints with those a learned head adds, in taxonomy order; (其他,) only when neither finds one."""
+    found = (set(rules) - {OTHER}) | (learned & set(order))
+    return tuple(n for n in order if n in found) or (OTHER,)
+
+
+def merge_risks(rules: tuple[str, ...], learned: frozenset[str]) -> tuple[str, ...]:
+    """The rules' risk flags, with churn added when the learned churn head fires."""
+    return rules + ("churn",) if "churn" in learned and "churn" not in rules else rules
+
+
 class Analyzer:
     """Turns batches of posts into Analysis records and events; build it once and reuse it."""
 
     def __init__(self, model: SentimentModel, taxonomy: Taxonomy, *, batch_size: int = 256,
-                 band: tuple[float, float] | None = None, clock: Callable[[], datetime] = now_utc) -> None:
+                 band: tuple[float, float] | None = None, clock: Callable[[], datetime] = now_utc,
+                 heads: TelecomHeads | None | bool = True) -> None:
         self.model = model
+        # learned touchpoint/churn heads OR-ed with the rules; True = the shipped ones (if present), None/False = rules
+        self.heads = shipped_heads() if heads is True else (heads or None)
         self.taxonomy = taxonomy
         self.batch_size = max(1, batch_size)
         self.band = band or neutral_band(model.name)
         self.clock = clock
+
+    @property
+    def version(self) -> str:
+        """What produced an analysis: the model's version, and the heads' when they take part."""
+        return f"{self.model.version}+{self.heads.version}" if self.heads else self.model.version
 
     @classmethod
     def from_settings(cls, settings) -> Analyzer:  # settings: yuqing.config.Settings
@@ -103,19 +132,21 @@ class Analyzer:
         operators = [tuple(p.operators) or detect_operators(" ".join([t, *m]))
                      for p, t, m in zip(posts, texts, named, strict=True)]
         domain = [bool(ops) or about_operator(t) for ops, t in zip(operators, texts, strict=True)]
-        risks = [risk_flags(t, m) for t, m in zip(texts, named, strict=True)]
+        learned = self.heads.predict(texts, words) if self.heads else [frozenset()] * len(texts)
+        risks = [merge_risks(risk_flags(t, m), heads) for t, m, heads in zip(texts, named, learned, strict=True)]
         labels, scores = self.labels(texts, words, domain, [bool(r) for r in risks])
         hashes = events_mod.simhashes(texts)
         now = self.clock()
         rows = []
         items = []
-        for post, text, ws, label, score, sh, ops, risk in zip(posts, texts, words, labels, scores, hashes, operators,
-                                                               risks, strict=True):
-            touch = self.taxonomy.match(text)
+        version = self.version
+        for post, text, ws, label, score, sh, ops, risk, heads in zip(posts, texts, words, labels, scores, hashes,
+                                                                      operators, risks, learned, strict=True):
+            touch = merge_touchpoints(self.taxonomy.match(text), heads, self.taxonomy.names)
             province, city = locate(text, post.ip_region)
             keys = keywords(ws)
             rows.append(dict(
-                label=label, score=round(float(score), 4), model=self.model.name, model_version=self.model.version,
+                label=label, score=round(float(score), 4), model=self.model.name, model_version=version,
                 touchpoints=touch, operators=ops, province=province, city=city, risk_flags=risk,
                 influence=influence(post.author_followers, post.author_verified, post.reposts, post.comments,
                                     post.likes),

@@ -21,8 +21,9 @@ def register(sub: Any) -> None:
     tr.add_argument("--holdout-dir", default="",
                     help="hold back 20%% of each set: write them here as label,text CSVs and train without them")
     tr.add_argument("--models", default="all",
-                    help="which models to rebuild: all (default), or a comma list of linear3, linear, snownlp-weibo "
-                         "(linear and snownlp-weibo are rebuilt together); none with --splits-dir")
+                    help="which models to rebuild: all (default), or a comma list of linear3, heads (the learned "
+                         "touchpoint/churn heads), linear, snownlp-weibo (linear and snownlp-weibo are rebuilt "
+                         "together); none with --splits-dir")
     tr.add_argument("--splits-dir", default="",
                     help="write the three-way model's dev and final splits here as label,text CSVs (for eval)")
     tr.set_defaults(func=train_command)
@@ -73,7 +74,7 @@ def train_command(args: argparse.Namespace) -> int:
     from sentiment.training3 import train_linear3
 
     wanted = {m.strip() for m in args.models.split(",") if m.strip()}
-    unknown = wanted - {"all", "linear3", "linear", "snownlp-weibo", "none"}
+    unknown = wanted - {"all", "linear3", "heads", "linear", "snownlp-weibo", "none"}
     if unknown:
         print(f"error: --models: unknown {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -89,6 +90,10 @@ def train_command(args: argparse.Namespace) -> int:
             report["splits"] = [str(p) for p in write_splits(data_dir, Path(args.splits_dir))]
         if wanted & {"all", "linear3"}:
             report["linear3"] = train_linear3(data_dir, out)
+        if wanted & {"all", "heads"}:
+            from sentiment.training_heads import train_heads
+
+            report["heads"] = train_heads(out, data_dir)
         if wanted & {"all", "linear", "snownlp-weibo"}:
             report.update(train_all(data_dir, out, holdout_dir=Path(args.holdout_dir) if args.holdout_dir else None))
     except FileNotFoundError as exc:
@@ -333,7 +338,7 @@ def reanalyze_command(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     since = now_utc() - timedelta(days=args.days) if args.days else None
-    version = analyzer.model.version
+    version = analyzer.version
     totals = {"posts_seen": 0, "reanalyzed": 0, "labels_changed": 0, "unchanged": 0}
     index = open_index(settings)  # unusable: the CLI says 存储不可用 store unavailable (exit 1)
     try:

@@ -65,6 +65,39 @@ def load(labels: str | Path = "dev", texts: str | Path | None = None) -> list[di
     return rows
 
 
+WRITTEN = {name: HERE / "data" / f"telecom_written_{name}.jsonl" for name in ("e", "f")}
+CUSTOMER_SERVICE = HERE / "dev" / "customer_service_labels.jsonl"
+
+
+def written(name: str) -> list[dict]:
+    """Telecom posts written for training by one writer (`e` or `f`), with full labels (committed: ours)."""
+    with WRITTEN[name].open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def customer_service(labels: str | Path = CUSTOMER_SERVICE, data_dir: Path | None = None) -> list[dict]:
+    """Labelled customer turns of STC-3 threads with other companies, text joined from
+    ../shared/data/telecom/stc3_test_dialogues_cn.json (id `<thread>:<turn index>`, utterances joined by a space);
+    FileNotFoundError names the missing dialogues file, ValueError an id without a turn."""
+    dialogues = (data_dir or shared_data()) / "telecom" / "stc3_test_dialogues_cn.json"
+    if not dialogues.exists():
+        raise FileNotFoundError(f"{dialogues} is absent: the customer-service label file holds ids only")
+    turns = {d["id"]: d["turns"] for d in json.loads(dialogues.read_text(encoding="utf-8"))}
+    rows = []
+    with Path(labels).open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            thread, _, index = str(row["id"]).partition(":")
+            try:
+                turn = turns[thread][int(index)]
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(f"{labels}:{n}: id {row['id']} has no turn in {dialogues}") from None
+            rows.append({**row, "text": " ".join(u for u in turn["utterances"] if u)})
+    return rows
+
+
 def _prf(tp: int, fp: int, fn: int) -> dict:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0

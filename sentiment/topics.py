@@ -35,14 +35,27 @@ RISK_PATTERNS = {
                   r"(?<![\d.])315(?![\d元块])|消协|消费者协会|消委会|消费者委员会|消保委|市场监管|工商局|黑猫投诉|"
                   r"曝光|(?<!网友)爆料|媒体|记者|上新闻|电视台|报社|律师|起诉|法院|打官司|诉讼|仲裁|求转发|求扩散|帮忙转发|"
                   r"投诉到(?:工信|消协|12|通管|工商|市场)|申诉到",
-    "churn": r"携号转网|转网|销户|销号|消号|销卡|消卡|弃号|换号|退网|注销(?:号码|手机号|账号|账户|宽带|了|掉)?|"
-             r"换(?:个|家)?运营商|换(?:成|到|去)?(?:移动|联通|电信|广电|别家|别的)|(?:投奔|改用|转投|去办)(?:移动|联通|电信|广电)|"
-             r"(?:就|我就|要)去(?:办)?(?:移动|联通|电信)|不用你们|再也不用|不会再用|再也不会用|再也不办|不再使用|不再用|"
+    "churn": r"携号转网|转网|携号转出|携转|销户|销号|消号|销卡|消卡|弃号|退网|注销(?:号码|手机号|账号|账户|宽带|了|掉)?|"
+             r"换(?:个|家)?(?:虚拟)?运营商|换(?:成|到|去)?(?:移动|联通|电信|广电|别家|别的)|(?:投奔|改用|转投|去办)(?:移动|联通|电信|广电)|"
+             r"(?:就|我就|要)去(?:办)?(?:移动|联通|电信)|转(?:到|去|回|成)(?:移动|联通|电信|广电)|(?<!被)(?<!被人)转走(?!了?的)|都转了|逼(?:着)?我(?:换|转|走|销)|"
+             r"不用你们|再也不用|不会再用|再也不会用|再也不办|不再使用|不再用|"
              r"拒绝(?:移动|联通|电信)|早知道|后悔|不幸(?:接入|办了|选了|用了)|到期就换|到期不续|不续约|不再续|"
-             r"拆机|退掉|解约|弃用|废掉|退订宽带|退宽带|不想用了|不打算用了|准备换|考虑换|换掉|用别家|去别家|改用别家|再见了?(?:电信|移动|联通)|(?:电信|移动|联通)再见",
+             r"(?:到期|期满|到了|一到期)(?:就|马上|立刻|立马|我就)?(?:走|退|转|换|拆|销)|走人|我就走|就走了|"
+             r"号(?:码)?(?:我)?(?:也|就)?不要了|不要这个号|(?:马上|明天|立刻|这就)(?:就)?(?:去)?(?:退|拆|销)|非销不可|"
+             r"拆机|退掉|弃用|废掉|退订宽带|退宽带|不想用了|不打算用了|准备换|考虑换|换掉|用别家|去别家|改用别家|"
+             r"以后(?:再也|打死)?(?:都)?不(?:会|敢|想)?(?:再)?(?:买|用|办|订|在|去)|打死(?:我)?都不|再也不(?:买|用|办|订|来|去)|"
+             r"放弃(?:这家|你们|你家)|列为黑名单|抵制|不陪你们玩|拜拜了?|再见了?(?:电信|移动|联通)|(?:电信|移动|联通)再见",
 }
 # The operator advertising porting is not a customer leaving.
-_PORTING_NEWS = re.compile(r"推出|上线|推行|正式|政策|新规|宣布|将于|指南|流程|办理条件|活动|全国范围|试点")
+_PORTING_NEWS = re.compile(r"欢迎您|横幅|广告|宣传|推出|上线|推行|正式|政策|新规|宣布|将于|指南|流程|办理条件|活动|全国范围|试点")
+# Churn words that are not the writer leaving (see _author_leaving): how-to questions, someone else, relief,
+# a customer kept. Written from the labelling guide and the written training posts' hard negatives.
+_CHURN_HOWTO = re.compile(r"请问|怎么|如何|需要|多久|什么条件|有什么区别|能不能|可不可以|是否|流程|手续|能否")
+_CHURN_INTENT = re.compile(r"我(?:要|就|想|准备|打算|决定|已经|必须)|一定要|坚决|非.{0,4}不可|受够|再这样|不给.{0,4}说法|"
+                           r"故意|刁难|不让|拖着|为什么|凭什么|逼|难道")
+_CHURN_NOT_AUTHOR = re.compile(r"朋友|同事|家人|邻居|有人|别人|他们?|她们?|用户|客户|欢迎")
+_CHURN_RETAINED = re.compile(r"不转了|不走了|不换了|续了|再用|留下|本来(?:想|要|打算)")
+_CHURN_RELIEF = re.compile(r"(?:担心|跑|打电话|发短信|排队|等|去营业厅|操心|查)")
 # @-mentioned accounts that are an audience outside the operator: media, regulators, consumer bodies, police.
 _OUTSIDE_ACCOUNT = re.compile(r"报$|日报|晚报|早报|都市报|商报|青年报|法制|周末|周刊|新闻|电视|卫视|(?<![A-Za-z])TV|CCTV|央视|广电|"
                               r"广播|电台|频道|第一现场|头条|财经|新浪科技|腾讯科技|网易科技|人民网|新华|凤凰|澎湃|记者|媒体|"
@@ -149,10 +162,34 @@ def risk_flags(text: str, names: Sequence[str] = ()) -> tuple[str, ...]:
     if _RISK_RE["escalation"].search(text) or any(
             _OUTSIDE_ACCOUNT.search(n) and not _OPERATOR_ACCOUNT.search(n) for n in names):
         flags.append("escalation")
-    churn = [m.group() for m in _RISK_RE["churn"].finditer(text)]
-    if churn and not (all("转网" in c for c in churn) and _PORTING_NEWS.search(text)):
+    churn = [m for m in _RISK_RE["churn"].finditer(text) if _author_leaving(text, m)]
+    if churn and not (all("转网" in m.group() for m in churn) and _PORTING_NEWS.search(text)):
         flags.append("churn")
     return tuple(flags)
+
+
+def _sentence(text: str, m: re.Match[str]) -> tuple[str, str, str]:
+    """(sentence before the match, the match, sentence after it): the sentence is cut at 。！？!? and newlines."""
+    start = max(text.rfind(c, 0, m.start()) for c in "。！？!?\n") + 1
+    ends = [i for i in (text.find(c, m.end()) for c in "。！？!?\n") if i >= 0]
+    end = min(ends) + 1 if ends else len(text)
+    return text[start:m.start()], m.group(), text[m.end():end]
+
+
+def _author_leaving(text: str, m: re.Match[str]) -> bool:
+    """Whether a churn word is the writer leaving: not a how-to question about porting or cancelling, not someone
+    else, not relief (再也不用排队), not a retention (本来想转网…不转了), not 不后悔."""
+    before, word, after = _sentence(text, m)
+    if _CHURN_NOT_AUTHOR.search(before[-8:]) or _CHURN_RETAINED.search(after) or _CHURN_RETAINED.search(before[-4:]):
+        return False
+    if word.startswith("再也不用") and _CHURN_RELIEF.match(after):
+        return False
+    if word == "后悔" and before.endswith(("不", "不会", "没")):
+        return False
+    if word in ("换号", "换号码") and (before.endswith("不") or after.startswith(("码打", "打"))):
+        return False
+    question = after.rstrip().endswith(("?", "？")) or "吗" in after or _CHURN_HOWTO.search(before + word + after)
+    return not (question and not _CHURN_INTENT.search(before + word + after))
 
 
 def influence(followers: int, verified: bool, reposts: int, comments: int, likes: int) -> float:

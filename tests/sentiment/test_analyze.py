@@ -38,7 +38,7 @@ def post(i: int, text: str, **kw) -> Post:
 
 @pytest.fixture
 def analyzer() -> Analyzer:
-    return Analyzer(FakeModel(), load_taxonomy(), batch_size=2, band=(0.3, 0.7), clock=lambda: T0)
+    return Analyzer(FakeModel(), load_taxonomy(), batch_size=2, band=(0.3, 0.7), clock=lambda: T0, heads=None)
 
 
 def test_one_analysis_per_post_in_order(analyzer: Analyzer) -> None:

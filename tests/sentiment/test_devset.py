@@ -95,14 +95,14 @@ def test_escalation_and_churn_on_real_posts(rows: dict[str, dict], post_id: str,
 
 def test_rules_on_the_whole_dev_set(rows: dict[str, dict]) -> None:
     """Measured on the 120 dev posts: touchpoint micro-F1 0.857 (0.68 before), escalation P 0.91 R 1.0 (0.5 / 0.3
-    before), churn P 0.83 R 0.77 (1.0 / 0.23 before)."""
+    before), churn P 0.91 R 0.77 (1.0 / 0.23 before; 0.83 / 0.77 in session 3)."""
     data = list(rows.values())
     texts = [normalize(r["text"]) for r in data]
     got = devset.score(data, ["neutral"] * len(data), [TAXONOMY.match(t) for t in texts],
                        [risk_flags(t, mentions(r["text"])) for t, r in zip(texts, data, strict=True)])
     assert got["touchpoints"]["micro"]["f1"] >= 0.84
     assert got["escalation"]["precision"] >= 0.85 and got["escalation"]["recall"] >= 0.9
-    assert got["churn"]["precision"] >= 0.8 and got["churn"]["recall"] >= 0.75
+    assert got["churn"]["precision"] >= 0.85 and got["churn"]["recall"] >= 0.75
 
 
 def test_label_files_hold_ids_and_labels_only() -> None:
@@ -118,3 +118,33 @@ def test_label_files_hold_ids_and_labels_only() -> None:
 def test_load_names_a_missing_texts_file(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="stc3_test_operator_threads"):
         devset.load("dev", tmp_path / "stc3_test_operator_threads.csv")
+
+
+def test_analyzer_on_the_whole_dev_set(rows: dict[str, dict]) -> None:
+    """The whole analysis (rules with the shipped learned heads) on the 120 dev posts; measured: touchpoint micro-F1
+    0.857, escalation P 0.91 R 1.0, churn P 0.91 R 0.77 (sentiment/models/README.md)."""
+    from sentiment.analyze import Analyzer
+    from sentiment.models import get_model
+
+    got = devset.analyze_rows(list(rows.values()), Analyzer(get_model("linear3"), TAXONOMY))
+    assert got["touchpoints"]["micro"]["f1"] >= 0.84
+    assert got["escalation"]["precision"] >= 0.85 and got["escalation"]["recall"] >= 0.9
+    assert got["churn"]["precision"] >= 0.85 and got["churn"]["recall"] >= 0.75
+
+
+def test_customer_service_turns_join_their_texts() -> None:
+    try:
+        turns = devset.customer_service()
+    except FileNotFoundError as exc:
+        pytest.skip(f"real data not available: {exc}")
+    assert len(turns) == 488 and all(t["text"] for t in turns)
+    assert sum(t["churn"] for t in turns) == 12 and sum(t["escalation"] for t in turns) == 6
+
+
+def test_customer_service_names_a_missing_turn(tmp_path) -> None:
+    if not (devset.shared_data() / "telecom" / "stc3_test_dialogues_cn.json").exists():
+        pytest.skip("real data not available: ../shared/data/telecom/stc3_test_dialogues_cn.json is absent")
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"id": "4121001149457182:99", "sentiment": "neutral"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="4121001149457182:99"):
+        devset.customer_service(bad)

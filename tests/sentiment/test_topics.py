@@ -88,6 +88,24 @@ def test_operators(text: str, expected: tuple[str, ...]) -> None:
         ("投诉到工信部然后销户", ("escalation", "churn")),
         ("我的手机号是13152001234", ()),
         ("网速有点慢", ()),
+        # the writer leaving, in phrasing without a porting word (paraphrased from the written training posts)
+        ("合约一到期就走人，这信号谁受得了", ("churn",)),
+        ("宽带到期马上退，一年几百块买个卡成PPT", ("churn",)),
+        ("预存的话费莫名清零，不给说法这号就不要了", ("churn",)),
+        ("三番五次扣费，逼着我换电信吗？", ("churn",)),
+        ("全家四个号都转走了，你们自己反思", ("churn",)),
+        ("下次打死我都不在你们这办业务了", ("churn",)),
+        # hard negatives: how-to questions, someone else, relief, a customer kept, praise, money moved
+        ("请问携号转网需要满足什么条件？", ()),
+        ("销户后号码多久会重新放号？", ()),
+        ("我朋友想携号转网到电信，需要先办什么吗？", ()),
+        ("手机营业厅查流量很方便，再也不用打电话问了", ()),
+        ("本来想转网的，客服给我降了月租，那就再用两年吧", ()),
+        ("5G套餐打完折挺划算，升级不后悔", ()),
+        ("营业厅门口挂着横幅：携号转网，移动欢迎您", ()),
+        ("手机被盗的话卡里的钱早就被转走了", ()),
+        ("营销电话一天三个，拒接了还换号码打，已向12321举报", ("escalation",)),
+        ("投诉到10086三次都没人管", ()),  # the operator's own hotline is not escalation
     ],
 )
 def test_risk_flags(text: str, expected: tuple[str, ...]) -> None:

@@ -146,3 +146,21 @@ def test_keywords_leave_out_operator_names() -> None:
 def test_keywords_leave_out_vague_words_and_counts(text: str, wanted: set[str], unwanted: set[str]) -> None:
     kws = set(keywords(cut(normalize(text))))
     assert wanted <= kws and not unwanted & kws
+
+
+def test_the_idf_table_is_cached_and_a_bad_cache_is_rebuilt(tmp_path, monkeypatch) -> None:
+    from sentiment import topics
+
+    monkeypatch.setenv("YUQING_CACHE_DIR", str(tmp_path))
+    topics.idf_table.cache_clear()
+    try:
+        parsed = topics.idf_table()
+        (cache,) = tmp_path.glob("jieba-idf-*.marshal")
+        topics.idf_table.cache_clear()
+        assert topics.idf_table() == parsed  # read from the cache
+        cache.write_bytes(b"\x00garbage")
+        topics.idf_table.cache_clear()
+        assert topics.idf_table() == parsed and cache.read_bytes() != b"\x00garbage"
+        assert parsed[1] > 0 and len(parsed[0]) > 100_000
+    finally:
+        topics.idf_table.cache_clear()

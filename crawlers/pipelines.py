@@ -11,6 +11,7 @@ them), and the run is unhealthy with the reason.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,10 @@ class StorePipeline:
         self.analyzer_factory = analyzer_factory
         self.watchlist_factory = watchlist_factory or _load_watchlist
         self.batch_size = crawler.settings.getint("YUQING_PIPELINE_BATCH", 200)
+        # a batch also goes out when it is this old: the newest posts (a search's first page, where a crisis shows)
+        # reach the index and the alert job seconds after they are read, not when the whole crawl ends
+        self.flush_seconds = crawler.settings.getfloat("YUQING_PIPELINE_FLUSH_SECONDS", 2.0)
+        self.last_flush = time.monotonic()
         self.buffer: dict[str, Post] = {}
         self.rejected: list[Rejected] = []
         self.counted: set[str] = set()  # keys already counted as found in this run
@@ -93,13 +98,14 @@ class StorePipeline:
             self.reject(admitted)
             return
         self.buffer[admitted.key] = admitted  # a later version of the same post replaces the earlier one
-        if len(self.buffer) >= self.batch_size:
+        if len(self.buffer) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:
         """Analyze and store the buffered posts, then record the buffered rejections."""
         posts = list(self.buffer.values())
         self.buffer.clear()
+        self.last_flush = time.monotonic()
         if posts:
             self.store_posts(posts)
         if self.rejected:

@@ -3,6 +3,7 @@ analyze in batches, every rejection recorded."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,8 +49,9 @@ def store(tmp_path: Path) -> Iterator[Both]:
     yield from make_both(tmp_path)
 
 
-def pipeline(store: Any, batch: int = 3, index: Any = None) -> tuple[StorePipeline, CountingAnalyzer]:
-    crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch})
+def pipeline(store: Any, batch: int = 3, index: Any = None,
+             flush_seconds: float = 3600) -> tuple[StorePipeline, CountingAnalyzer]:
+    crawler = get_crawler(WeiboSpider, {"YUQING_PIPELINE_BATCH": batch, "YUQING_PIPELINE_FLUSH_SECONDS": flush_seconds})
     yq = Settings().replace(store={"spool_dir": str(Path(store.index.path).parent / "spool")})
     crawler.spider = WeiboSpider.from_crawler(crawler, keywords="x", index=index or store.index, ops=store.ops,
                                               yq_settings=yq)
@@ -92,6 +94,20 @@ def test_posts_are_filtered_deduped_analyzed_in_batches_and_stored(store: Any) -
     assert counts[("weibo", "validate", "empty text")] == 1
     assert counts[("weibo", "parse", "mblog without id")] == 1
     assert all(n <= 3 for n in analyzer.batches)
+
+
+def test_a_batch_goes_out_when_it_is_old_enough_not_only_when_full(store: Any) -> None:
+    """The first page's posts reach the index while the crawl goes on (a crisis is on a search's first page)."""
+    pipe, analyzer = pipeline(store, batch=200, flush_seconds=0.2)
+    pipe.process_item(post(1))
+    assert store.count_posts(PostQuery()) == 0  # young batch: waits for more
+    time.sleep(0.3)
+    pipe.process_item(post(2))
+    assert store.count_posts(PostQuery()) == 2  # old enough: stored before the crawl ends
+    pipe.process_item(post(3))
+    assert store.count_posts(PostQuery()) == 2
+    pipe.close_spider()
+    assert store.count_posts(PostQuery()) == 3 and analyzer.batches == [2, 1]
 
 
 def test_a_second_run_updates_without_counting_new(store: Any) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from sentiment.models.complaint import COMPLAINT_FILE, ComplaintDetector
 from sentiment.models.linear import N_FEATURES, hash_features, write_npz
 
 HERE = Path(__file__).resolve().parent
@@ -73,9 +74,12 @@ class ThreeWayModel:
     # arrays stored in the model file: name -> shape suffix (F = N_FEATURES)
     VECTORS = ("flat", "neutral", "polar", "telecom")
 
-    def __init__(self, arrays: dict[str, np.ndarray], version: str) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], version: str, complaint: ComplaintDetector | None = None) -> None:
         self.a = {k: np.asarray(v) for k, v in arrays.items()}
-        self.version = version
+        # the complaint detector beside the model (sentiment/models/complaint.py) decides posts about an operator
+        self.complaint = complaint
+        self.base_version = version
+        self.version = f"{version}+{complaint.version}" if complaint else version
         self.idf = self.a["idf"].astype(np.float32)
         # (features x labels), contiguous: a transposed view would be copied by scipy on every batch
         self.flat_wT = np.ascontiguousarray(self.a["flat_w"].T, dtype=np.float32)
@@ -118,6 +122,15 @@ class ThreeWayModel:
         if domain is not None and risky is not None:
             labels = ["negative" if lab == "neutral" and d and r else lab
                       for lab, d, r in zip(labels, domain, risky, strict=True)]
+        if domain is not None and self.complaint is not None and any(domain):
+            rows = np.flatnonzero(np.asarray(domain, dtype=bool))
+            pc = self.complaint.proba([texts[i] for i in rows], [words[i] for i in rows])
+            flags = [bool(risky[i]) if risky is not None else False for i in rows]
+            biased = (lp + bias)[rows]
+            otherwise = ["positive" if b[2] > b[1] else "neutral" for b in biased]
+            decided = self.complaint.decide([labels[i] for i in rows], pc, p[rows, 0], otherwise, flags)
+            for i, lab in zip(rows, decided, strict=True):
+                labels[i] = lab
         scores = p[:, 2] / np.maximum(p[:, 0] + p[:, 2], 1e-12)
         for i in np.flatnonzero(empty):  # nothing to read: no opinion
             labels[i], scores[i] = "neutral", 0.5
@@ -145,7 +158,7 @@ class ThreeWayModel:
     # -- file ------------------------------------------------------------------------------------------------------
     def save(self, path: Path = MODEL_FILE) -> None:
         """int8 weight vectors with one float scale each, in a zip with fixed timestamps (same data, same bytes)."""
-        arrays: dict[str, np.ndarray] = {"version": np.array(self.version), "n_features": np.array([N_FEATURES])}
+        arrays: dict[str, np.ndarray] = {"version": np.array(self.base_version), "n_features": np.array([N_FEATURES])}
         idf = self.a["idf"]
         arrays["idf_q"] = np.round(idf * 20).clip(0, 255).astype(np.uint8)  # idf in [1, 12], steps of 0.05
         for key, value in self.a.items():
@@ -162,7 +175,8 @@ class ThreeWayModel:
         write_npz(path, {key: arrays[key] for key in sorted(arrays)})
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> ThreeWayModel:
+    def load(cls, path: Path = MODEL_FILE, complaint: bool = True) -> ThreeWayModel:
+        """The model in `path`, with the complaint detector beside it in the same directory when there is one."""
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: run `yuqing sentiment train`")
         arrays: dict[str, np.ndarray] = {}
@@ -180,4 +194,5 @@ class ThreeWayModel:
                     arrays[base] = (data[key].astype(np.float32) * data[base + "_scale"].astype(np.float32))
                 else:
                     arrays[key] = data[key]
-        return cls(arrays, version)
+        detector = path.parent / COMPLAINT_FILE.name
+        return cls(arrays, version, ComplaintDetector.load(detector) if complaint and detector.exists() else None)

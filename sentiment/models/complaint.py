@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.models.heads import BITS, features
+from sentiment.models.heads import BITS
+from sentiment.models.heads import features as features_of
 from sentiment.models.linear import write_npz
 
 HERE = Path(__file__).resolve().parent
@@ -42,7 +43,11 @@ class ComplaintDetector:
     def proba(self, texts: Sequence[str], words: Sequence[Sequence[str]]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        z = features(texts, words) @ self.w + self.b
+        return self.proba_hashed(features_of(texts, words))
+
+    def proba_hashed(self, X) -> np.ndarray:
+        """P(complaint) from folded features (sentiment.models.heads.fold of the hashed features)."""
+        z = X @ self.w + self.b
         return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
 
     def decide(self, labels: list[str], p_complaint: np.ndarray, p_negative: np.ndarray,

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from sentiment.models.complaint import COMPLAINT_FILE, ComplaintDetector
+from sentiment.models.heads import fold
 from sentiment.models.linear import N_FEATURES, hash_features, write_npz
 
 HERE = Path(__file__).resolve().parent
@@ -92,6 +93,11 @@ class ThreeWayModel:
 
         Posts about an operator (`domain`) get the telecom layer's probabilities and bias, the rest the general
         part's. The bias moves the label only; the score is read from the unbiased probabilities."""
+        return self._log_probs(texts, words, domain)[:3]
+
+    def _log_probs(self, texts: Sequence[str], words: Sequence[Sequence[str]],
+                   domain: Sequence[bool] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix]:
+        """log_probs and the hashed features (the complaint detector reads them too)."""
         a = self.a
         X = hash_features(texts, words)
         empty = np.diff(X.indptr) == 0
@@ -106,7 +112,7 @@ class ThreeWayModel:
             tel = log_softmax(Xm @ self.telecom_wT + a["telecom_b"])
             out[rows] = log_softmax(np.hstack([out[rows], tel]) @ a["stack_w"].T + a["stack_b"])
             bias[rows] = a["bias_telecom"]
-        return out, bias, empty
+        return out, bias, empty, X
 
     def predict_labels(self, texts: Sequence[str], words: Sequence[Sequence[str]],
                        domain: Sequence[bool] | None = None,
@@ -116,7 +122,7 @@ class ThreeWayModel:
         (sentiment.topics.risk_flags): such a post about an operator is not neutral, it is a complaint."""
         if not texts:
             return [], []
-        lp, bias, empty = self.log_probs(texts, words, domain)
+        lp, bias, empty, X = self._log_probs(texts, words, domain)
         p = np.exp(lp)
         labels = [LABELS[i] for i in (lp + bias).argmax(axis=1)]
         if domain is not None and risky is not None:
@@ -124,7 +130,7 @@ class ThreeWayModel:
                       for lab, d, r in zip(labels, domain, risky, strict=True)]
         if domain is not None and self.complaint is not None and any(domain):
             rows = np.flatnonzero(np.asarray(domain, dtype=bool))
-            pc = self.complaint.proba([texts[i] for i in rows], [words[i] for i in rows])
+            pc = self.complaint.proba_hashed(fold(X[rows]))
             flags = [bool(risky[i]) if risky is not None else False for i in rows]
             biased = (lp + bias)[rows]
             otherwise = ["positive" if b[2] > b[1] else "neutral" for b in biased]

@@ -22,8 +22,8 @@ def register(sub: Any) -> None:
                     help="hold back 20%% of each set: write them here as label,text CSVs and train without them")
     tr.add_argument("--models", default="all",
                     help="which models to rebuild: all (default), or a comma list of linear3, heads (the learned "
-                         "touchpoint/churn heads), linear, snownlp-weibo (linear and snownlp-weibo are rebuilt "
-                         "together); none with --splits-dir")
+                         "touchpoint/churn heads), complaint (the telecom complaint detector), linear, snownlp-weibo "
+                         "(linear and snownlp-weibo are rebuilt together); none with --splits-dir")
     tr.add_argument("--splits-dir", default="",
                     help="write the three-way model's dev and final splits here as label,text CSVs (for eval)")
     tr.set_defaults(func=train_command)
@@ -74,7 +74,7 @@ def train_command(args: argparse.Namespace) -> int:
     from sentiment.training3 import train_linear3
 
     wanted = {m.strip() for m in args.models.split(",") if m.strip()}
-    unknown = wanted - {"all", "linear3", "heads", "linear", "snownlp-weibo", "none"}
+    unknown = wanted - {"all", "linear3", "heads", "complaint", "linear", "snownlp-weibo", "none"}
     if unknown:
         print(f"error: --models: unknown {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -94,6 +94,10 @@ def train_command(args: argparse.Namespace) -> int:
             from sentiment.training_heads import train_heads
 
             report["heads"] = train_heads(out, data_dir)
+        if wanted & {"all", "complaint"}:
+            from sentiment.training_complaint import train_complaint
+
+            report["complaint"] = train_complaint(out, data_dir)
         if wanted & {"all", "linear", "snownlp-weibo"}:
             report.update(train_all(data_dir, out, holdout_dir=Path(args.holdout_dir) if args.holdout_dir else None))
     except FileNotFoundError as exc:

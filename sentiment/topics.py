@@ -39,14 +39,16 @@ RISK_PATTERNS = {
                   r"投诉到(?:工信|消协|12|通管|工商|市场)|申诉到",
     "churn": r"携号转网|转网|携号转出|携转|销户|销号|消号|销卡|消卡|弃号|退网|注销(?:号码|手机号|账号|账户|宽带|了|掉)?|"
              r"换(?:个|家)?(?:虚拟)?运营商|换(?:成|到|去)?(?:移动|联通|电信|广电|别家|别的)|(?:投奔|改用|转投|去办)(?:移动|联通|电信|广电)|"
-             r"(?:就|我就|要)去(?:办)?(?:移动|联通|电信)|转(?:到|去|回|成)(?:移动|联通|电信|广电)|(?<!被)(?<!被人)转走(?!了?的)|都转了|逼(?:着)?我(?:换|转|走|销)|"
+             r"(?:就|我就|要)去(?:办)?(?:移动|联通|电信)|转(?:到|去|回|成)(?:移动|联通|电信|广电)|(?<!被)(?<!被人)(?<!给我)(?<!把我)转走(?!了?的)|都转了|逼(?:着)?我(?:换|转|走|销)|"
              r"不用你们|再也不用|不会再用|再也不会用|再也不办|不再使用|不再用|"
              r"拒绝(?:移动|联通|电信)|早知道|后悔|不幸(?:接入|办了|选了|用了)|到期就换|到期不续|不续约|不再续|"
              r"(?:到期|期满|到了|一到期)(?:就|马上|立刻|立马|我就)?(?:走|退|转|换|拆|销)|走人|我就走|就走了|"
              r"号(?:码)?(?:我)?(?:也|就)?不要了|不要这个号|(?:马上|明天|立刻|这就)(?:就)?(?:去)?(?:退|拆|销)|非销不可|"
-             r"拆机|退掉|弃用|废掉|退订宽带|退宽带|不想用了|不打算用了|准备换|考虑换|换掉|用别家|去别家|改用别家|"
+             r"拆机|退掉|弃用|废掉|退订宽带|退宽带|不想用了|不打算用了|(?:准备|考虑)换(?![^，,。 ]{0,4}手机)|换掉|用别家|去别家|改用别家|"
              r"以后(?:再也|打死)?(?:都)?不(?:会|敢|想)?(?:再)?(?:买|用|办|订|在|去)|打死(?:我)?都不|再也不(?:买|用|办|订|来|去)|"
-             r"放弃(?:这家|你们|你家)|列为黑名单|抵制|不陪你们玩|拜拜了?|再见了?(?:电信|移动|联通)|(?:电信|移动|联通)再见",
+             r"放弃(?:这家|你们|你家)|列为黑名单|抵制|不陪你们玩|拜拜了?|再见了?(?:电信|移动|联通)|(?:电信|移动|联通)再见|"
+             # a conditional threat to go elsewhere (如果这周装不好,我就继续歌华了; 再不修好我就换), returning what was bought
+             r"(?:如果|要是|再不|不然|否则)[^，,。！？!?]{0,12}[,，]?我?就(?:继续|还是用|回|换|改用|选)|退货",
 }
 # The operator advertising porting is not a customer leaving.
 _PORTING_NEWS = re.compile(r"欢迎您|横幅|广告|宣传|推出|上线|推行|正式|政策|新规|宣布|将于|指南|流程|办理条件|活动|全国范围|试点")
@@ -55,7 +57,12 @@ _PORTING_NEWS = re.compile(r"欢迎您|横幅|广告|宣传|推出|上线|推行
 _CHURN_HOWTO = re.compile(r"请问|怎么|如何|需要|多久|什么条件|有什么区别|能不能|可不可以|是否|流程|手续|能否")
 _CHURN_INTENT = re.compile(r"我(?:要|就|想|准备|打算|决定|已经|必须)|一定要|坚决|非.{0,4}不可|受够|再这样|不给.{0,4}说法|"
                            r"故意|刁难|不让|拖着|为什么|凭什么|逼|难道")
-_CHURN_NOT_AUTHOR = re.compile(r"朋友|同事|家人|邻居|有人|别人|他们?|她们?|用户|客户|欢迎")
+_CHURN_NOT_AUTHOR = re.compile(r"朋友|同事|家人|邻居|有人|别人|他们?|她们?|(?<!老)用户|客户|欢迎|师傅|小哥|工作人员|人家")
+# someone else told the writer to cancel (客服让我注销账号): not the writer's decision
+_CHURN_TOLD = re.compile(r"(?:让|叫|要|劝|建议)我$")
+# the writer already took another operator's plan or card (a post to 联通: 开了电信的无限流量套餐)
+_SWITCHED = re.compile(r"(?:开了|办了|换了|用上了|改用了)(?:一张|个)?(?:中国)?(移动|联通|电信)的?")
+_OPERATOR_WORD = re.compile(r"移动|联通|电信")
 _CHURN_RETAINED = re.compile(r"不转了|不走了|不换了|续了|再用|留下|本来(?:想|要|打算)")
 _CHURN_RELIEF = re.compile(r"(?:担心|跑|打电话|发短信|排队|等|去营业厅|操心|查)")
 # @-mentioned accounts that are an audience outside the operator: media, regulators, consumer bodies, police.
@@ -165,9 +172,16 @@ def risk_flags(text: str, names: Sequence[str] = ()) -> tuple[str, ...]:
             _OUTSIDE_ACCOUNT.search(n) and not _OPERATOR_ACCOUNT.search(n) for n in names):
         flags.append("escalation")
     churn = [m for m in _RISK_RE["churn"].finditer(text) if _author_leaving(text, m)]
+    churn += [m for m in _SWITCHED.finditer(text) if _other_operator(text, m, names) and _author_leaving(text, m)]
     if churn and not (all("转网" in m.group() for m in churn) and _PORTING_NEWS.search(text)):
         flags.append("churn")
     return tuple(flags)
+
+
+def _other_operator(text: str, m: re.Match[str], names: Sequence[str]) -> bool:
+    """Whether the post also names an operator other than the one the writer took (in its text or @-mentions)."""
+    rest = text[:m.start()] + text[m.end():] + " ".join(names)
+    return any(op != m.group(1) for op in _OPERATOR_WORD.findall(rest))
 
 
 def _sentence(text: str, m: re.Match[str]) -> tuple[str, str, str]:
@@ -182,7 +196,7 @@ def _author_leaving(text: str, m: re.Match[str]) -> bool:
     """Whether a churn word is the writer leaving: not a how-to question about porting or cancelling, not someone
     else, not relief (再也不用排队), not a retention (本来想转网…不转了), not 不后悔."""
     before, word, after = _sentence(text, m)
-    if _CHURN_NOT_AUTHOR.search(before[-8:]) or _CHURN_RETAINED.search(after) or _CHURN_RETAINED.search(before[-4:]):
+    if _CHURN_NOT_AUTHOR.search(before[-8:]) or _CHURN_TOLD.search(before) or _CHURN_RETAINED.search(after) or _CHURN_RETAINED.search(before[-4:]):
         return False
     if word.startswith("再也不用") and _CHURN_RELIEF.match(after):
         return False

@@ -29,7 +29,11 @@ CHURN = "churn"
 
 def features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> sparse.csr_matrix:
     """Binary hashed features folded into 2^BITS buckets, each row scaled to unit length."""
-    X = hash_features(texts, words)
+    return fold(hash_features(texts, words))
+
+
+def fold(X: sparse.csr_matrix) -> sparse.csr_matrix:
+    """`features` from already hashed features (sentiment.models.linear.hash_features): no second hashing."""
     cols = (X.indices & ((1 << BITS) - 1)).astype(np.int32)
     X = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, X.indptr), shape=(X.shape[0], 1 << BITS))
     X.sum_duplicates()

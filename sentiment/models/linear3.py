@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from sentiment.models.complaint import COMPLAINT_FILE, ComplaintDetector
+from sentiment.models.heads import fold
 from sentiment.models.linear import N_FEATURES, hash_features, write_npz
 
 HERE = Path(__file__).resolve().parent
@@ -73,9 +75,12 @@ class ThreeWayModel:
     # arrays stored in the model file: name -> shape suffix (F = N_FEATURES)
     VECTORS = ("flat", "neutral", "polar", "telecom")
 
-    def __init__(self, arrays: dict[str, np.ndarray], version: str) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], version: str, complaint: ComplaintDetector | None = None) -> None:
         self.a = {k: np.asarray(v) for k, v in arrays.items()}
-        self.version = version
+        # the complaint detector beside the model (sentiment/models/complaint.py) decides posts about an operator
+        self.complaint = complaint
+        self.base_version = version
+        self.version = f"{version}+{complaint.version}" if complaint else version
         self.idf = self.a["idf"].astype(np.float32)
         # (features x labels), contiguous: a transposed view would be copied by scipy on every batch
         self.flat_wT = np.ascontiguousarray(self.a["flat_w"].T, dtype=np.float32)
@@ -88,6 +93,11 @@ class ThreeWayModel:
 
         Posts about an operator (`domain`) get the telecom layer's probabilities and bias, the rest the general
         part's. The bias moves the label only; the score is read from the unbiased probabilities."""
+        return self._log_probs(texts, words, domain)[:3]
+
+    def _log_probs(self, texts: Sequence[str], words: Sequence[Sequence[str]],
+                   domain: Sequence[bool] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix]:
+        """log_probs and the hashed features (the complaint detector reads them too)."""
         a = self.a
         X = hash_features(texts, words)
         empty = np.diff(X.indptr) == 0
@@ -102,7 +112,7 @@ class ThreeWayModel:
             tel = log_softmax(Xm @ self.telecom_wT + a["telecom_b"])
             out[rows] = log_softmax(np.hstack([out[rows], tel]) @ a["stack_w"].T + a["stack_b"])
             bias[rows] = a["bias_telecom"]
-        return out, bias, empty
+        return out, bias, empty, X
 
     def predict_labels(self, texts: Sequence[str], words: Sequence[Sequence[str]],
                        domain: Sequence[bool] | None = None,
@@ -112,12 +122,21 @@ class ThreeWayModel:
         (sentiment.topics.risk_flags): such a post about an operator is not neutral, it is a complaint."""
         if not texts:
             return [], []
-        lp, bias, empty = self.log_probs(texts, words, domain)
+        lp, bias, empty, X = self._log_probs(texts, words, domain)
         p = np.exp(lp)
         labels = [LABELS[i] for i in (lp + bias).argmax(axis=1)]
         if domain is not None and risky is not None:
             labels = ["negative" if lab == "neutral" and d and r else lab
                       for lab, d, r in zip(labels, domain, risky, strict=True)]
+        if domain is not None and self.complaint is not None and any(domain):
+            rows = np.flatnonzero(np.asarray(domain, dtype=bool))
+            pc = self.complaint.proba_hashed(fold(X[rows]))
+            flags = [bool(risky[i]) if risky is not None else False for i in rows]
+            biased = (lp + bias)[rows]
+            otherwise = ["positive" if b[2] > b[1] else "neutral" for b in biased]
+            decided = self.complaint.decide([labels[i] for i in rows], pc, p[rows, 0], otherwise, flags)
+            for i, lab in zip(rows, decided, strict=True):
+                labels[i] = lab
         scores = p[:, 2] / np.maximum(p[:, 0] + p[:, 2], 1e-12)
         for i in np.flatnonzero(empty):  # nothing to read: no opinion
             labels[i], scores[i] = "neutral", 0.5
@@ -145,7 +164,7 @@ class ThreeWayModel:
     # -- file ------------------------------------------------------------------------------------------------------
     def save(self, path: Path = MODEL_FILE) -> None:
         """int8 weight vectors with one float scale each, in a zip with fixed timestamps (same data, same bytes)."""
-        arrays: dict[str, np.ndarray] = {"version": np.array(self.version), "n_features": np.array([N_FEATURES])}
+        arrays: dict[str, np.ndarray] = {"version": np.array(self.base_version), "n_features": np.array([N_FEATURES])}
         idf = self.a["idf"]
         arrays["idf_q"] = np.round(idf * 20).clip(0, 255).astype(np.uint8)  # idf in [1, 12], steps of 0.05
         for key, value in self.a.items():
@@ -162,7 +181,8 @@ class ThreeWayModel:
         write_npz(path, {key: arrays[key] for key in sorted(arrays)})
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> ThreeWayModel:
+    def load(cls, path: Path = MODEL_FILE, complaint: bool = True) -> ThreeWayModel:
+        """The model in `path`, with the complaint detector beside it in the same directory when there is one."""
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: run `yuqing sentiment train`")
         arrays: dict[str, np.ndarray] = {}
@@ -180,4 +200,5 @@ class ThreeWayModel:
                     arrays[base] = (data[key].astype(np.float32) * data[base + "_scale"].astype(np.float32))
                 else:
                     arrays[key] = data[key]
-        return cls(arrays, version)
+        detector = path.parent / COMPLAINT_FILE.name
+        return cls(arrays, version, ComplaintDetector.load(detector) if complaint and detector.exists() else None)

@@ -106,10 +106,26 @@ def test_operators(text: str, expected: tuple[str, ...]) -> None:
         ("手机被盗的话卡里的钱早就被转走了", ()),
         ("营销电话一天三个，拒接了还换号码打，已向12321举报", ("escalation",)),
         ("投诉到10086三次都没人管", ()),  # the operator's own hotline is not escalation
+        # round 3, real phrasing from the dev set (sentiment/dev/telecom_dev_labels.jsonl), generalised
+        ("歌华马上到期了,如果这周装不好,我就继续歌华了,人服务最起码比你好", ("churn",)),  # a conditional threat
+        ("再不修好我就换别的宽带", ("churn",)),
+        ("心灰意冷的联通老用户开了电信的无限流量套餐后,想把原来昂贵的套餐降级", ("churn",)),  # took a rival's plan
+        ("质量这样烂客服说不能退钱,我能差评退货退款么", ("churn",)),
+        ("宽带一个月没修好,昨天客服让我注销账号", ()),  # someone else told the writer to cancel
+        ("办了移动的家庭套餐 全家四个号加宽带一个月才一百多", ()),  # the operator's own plan, praised
+        ("10086转人工等了十五分钟 接通了又给我转走了", ()),  # a call transferred, not a customer leaving
+        ("移动宽带的师傅装完就走了 线拉得乱七八糟", ()),  # the technician left
+        ("成都高新区5G覆盖了没？在考虑换5G手机", ()),  # a new phone, not another operator
     ],
 )
 def test_risk_flags(text: str, expected: tuple[str, ...]) -> None:
     assert risk_flags(text) == expected
+
+
+def test_switched_operator_reads_mentions() -> None:
+    """A writer who took another operator's plan: the operator they are leaving may be named only by @-mention."""
+    assert risk_flags("用了八年,上个月办了电信的卡,这边的套餐还降不了", ("中国联通客服",)) == ("churn",)
+    assert risk_flags("上个月办了电信的卡,套餐挺划算") == ()
 
 
 def test_influence_grows_with_reach_and_is_bounded() -> None:

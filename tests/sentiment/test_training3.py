@@ -91,3 +91,27 @@ def test_telecom_bias_puts_complaints_first() -> None:
     lp[19] = np.log([0.1, 0.1, 0.8])
     bias, figures = choose_telecom_bias(lp, sentiment, complaint)
     assert figures["complaints_negative"] == 1.0 and figures["non_complaints_negative"] == 0.0
+
+
+def test_fits_use_one_blas_thread() -> None:
+    """lbfgs stops on a path that depends on how BLAS sums: fits run with one thread whatever the machine."""
+    from threadpoolctl import threadpool_info
+
+    from sentiment.training3 import one_thread
+
+    with one_thread():
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+
+
+def test_train_complaint_detector_is_reproducible(data_dir: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from sentiment.models.complaint import ComplaintDetector
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert main(["sentiment", "train", "--models", "complaint", "--data-dir", str(data_dir), "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["complaint"]
+    assert (a / "complaint.npz").read_bytes() == (b / "complaint.npz").read_bytes()
+    assert report["version"].startswith("complaint-") and report["posts"] >= 1200
+    detector = ComplaintDetector.load(a / "complaint.npz")
+    assert 0.0 <= detector.lo <= detector.hi

@@ -293,7 +293,8 @@ def demo_command(args: argparse.Namespace) -> int:
     add_alert_job(scheduler, settings, str(config))
     add_brief_job(scheduler, str(config))
     dashboard = None
-    print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g}", file=sys.stderr)
+    print(f"演示站点 demo site: {json.dumps(urls)}  scenario {scenario.name!r} speed x{scenario.speed:g} "
+          f"started {site.start.isoformat()}", file=sys.stderr)
     print(f"邮件 mail: SMTP 127.0.0.1:{mail.port}, received messages in {mail_dir}/*.eml", file=sys.stderr)
     print(f"群机器人 chat robots: {chat.url} ({', '.join(f'{n} {p}' for n, p, _ in DEMO_CHANNELS)}), "
           f"received messages in {chat_dir}/*.json", file=sys.stderr)

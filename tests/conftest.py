@@ -44,6 +44,8 @@ def free_port() -> int:
 
 
 _real_connect = socket.socket.connect
+# every process a test starts (yuqing run, demo, crawl subprocesses, the dashboard) refuses non-loopback hosts too
+os.environ["YQ_LOOPBACK_ONLY"] = "1"
 
 
 def _loopback_only(self: socket.socket, address: object) -> object:

@@ -99,3 +99,48 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
     assert any("电信" in r["title"] + r["text"] and "预警" in r["title"] for r in received)
     assert "群消息 chat [" in proc.stderr
     assert "demo / " in proc.stderr  # the login is printed, with its generated password
+
+
+def test_a_killed_demo_stops_its_dashboard_and_still_reports(tmp_path: Path) -> None:
+    """`timeout make run` or a service manager stops the demo with SIGTERM, often twice (make passes it on): the
+    demo still settles and prints its totals, and its dashboard ends with it."""
+    import json
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    err = tmp_path / "demo.err"
+    with err.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "demo", "--data-dir", str(tmp_path / "demo"),
+                                 "--mail-dir", str(tmp_path / "mail"), "--chat-dir", str(tmp_path / "chat")],
+                                stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+                                cwd=Path(__file__).resolve().parents[1])
+        try:
+            deadline, url = time.monotonic() + 120, ""
+            while not url and time.monotonic() < deadline:
+                found = re.search(r"仪表盘 dashboard: (\S+)", err.read_text(encoding="utf-8"))
+                url = found.group(1) if found else ""
+                time.sleep(0.5)
+            assert url, err.read_text(encoding="utf-8")[-3000:]
+            for _ in range(120):  # until the dashboard answers
+                try:
+                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).close()
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err.read_text(encoding="utf-8")[-3000:]
+    assert "emails_delivered" in json.loads(out.strip().splitlines()[-1])
+    time.sleep(1)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)

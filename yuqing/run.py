@@ -263,6 +263,17 @@ def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -
             "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None)}
 
 
+def _die_with_parent() -> None:
+    """In the dashboard's process before it starts: end it when the demo ends, however the demo ends (Linux
+    PR_SET_PDEATHSIG; elsewhere the demo's own cleanup stops it)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def demo_command(args: argparse.Namespace) -> int:
     from crawlers.schedule import add_crawl_jobs, add_hotlist_job, build_scheduler, stop_scheduler
     from demo.scenario import load_scenario
@@ -302,7 +313,7 @@ def demo_command(args: argparse.Namespace) -> int:
         from dashboard.commands import APP, streamlit_argv
 
         dashboard = subprocess.Popen(streamlit_argv(APP, dashboard_port, "127.0.0.1"), env=dict(os.environ),
-                                     stdout=subprocess.DEVNULL, start_new_session=True)
+                                     stdout=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         print(f"仪表盘 dashboard: http://127.0.0.1:{dashboard_port}  登录 login: demo / {password}", file=sys.stderr)
     else:
         print(f"登录 login (for `yuqing dashboard --config {config}`): demo / {password}", file=sys.stderr)
@@ -318,6 +329,8 @@ def demo_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C or kill must not cut the cleanup short
+            signal.signal(sig, signal.SIG_IGN)
         stop_scheduler(scheduler)  # running crawls finish; their subprocesses have their own timeout
         try:
             alerts_job(str(config))  # a last evaluation and delivery so the totals are settled

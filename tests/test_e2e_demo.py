@@ -98,6 +98,16 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
     assert {"wecom", "dingtalk", "feishu", "webhook"} <= {r["platform"] for r in received}
     assert any("电信" in r["title"] + r["text"] and "预警" in r["title"] for r in received)
     assert "群消息 chat [" in proc.stderr
+    # another shell reaches the demo's channels with the keys the demo wrote for its owner only
+    secrets = tmp_path / "demo" / "demo.env"
+    assert secrets.stat().st_mode & 0o077 == 0
+    keys = dict(line.split("=", 1) for line in secrets.read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#"))
+    assert keys and all(k.startswith("YUQING_DEMO_") for k in keys)
+    check = subprocess.run([sys.executable, "-m", "yuqing.cli", "--config", str(tmp_path / "demo" / "yuqing.toml"),
+                            "config", "check"], capture_output=True, text=True, env={**env, **keys}, timeout=120,
+                           cwd=Path(__file__).resolve().parents[1])
+    assert check.returncode == 0, check.stdout + check.stderr
     assert "demo / " in proc.stderr  # the login is printed, with its generated password
 
 

@@ -263,6 +263,18 @@ def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -
             "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None)}
 
 
+def _demo_secrets_file(data: Path) -> Path:
+    """The demo robots' keys and secrets (random each run, in this process's environment) as a file only its owner
+    can read, so commands in another shell can reach the demo's chat channels: `set -a; . FILE; set +a`."""
+    path = data / "demo.env"
+    lines = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("YUQING_DEMO_")]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# the demo's chat-robot keys and secrets for this run (`set -a; . this file; set +a`)\n")
+        fh.write("\n".join(lines) + "\n")
+    return path
+
+
 def _die_with_parent() -> None:
     """In the dashboard's process before it starts: end it when the demo ends, however the demo ends (Linux
     PR_SET_PDEATHSIG; elsewhere the demo's own cleanup stops it)."""
@@ -292,6 +304,7 @@ def demo_command(args: argparse.Namespace) -> int:
     urls = site.start_servers()
     mail = MailServer(mail_dir).start()
     chat, chat_lines = _demo_chat(chat_dir)
+    secrets_file = _demo_secrets_file(data)
     dashboard_port = _free_port("127.0.0.1")
     config = _demo_settings_file(data, urls, mail.port, dashboard_port, args, chat_lines,
                                  next(iter(site.board_urls.values()), ""))
@@ -317,6 +330,8 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"仪表盘 dashboard: http://127.0.0.1:{dashboard_port}  登录 login: demo / {password}", file=sys.stderr)
     else:
         print(f"登录 login (for `yuqing dashboard --config {config}`): demo / {password}", file=sys.stderr)
+    print(f"群机器人密钥 chat-robot keys for commands in another shell: set -a; . {secrets_file}; set +a",
+          file=sys.stderr)
     print(f"命令行 CLI on the demo's data: yuqing --config {config} sources | alerts list | store status …  "
           "(每次启动演示都会清空上次的数据与邮件 each start clears the last run's data and mail; --keep keeps them)",
           file=sys.stderr)

@@ -33,12 +33,20 @@ ATTACH = ("pdf", "docx")  # what a report subscriber's email carries
 WEEKLY_WEEKDAY = 0  # Monday: the week before's 周报 goes out with that day's 日报
 
 
+def _day(text: str) -> date:
+    """--date: a calendar day, refused in plain words (argparse exits 2 with this message)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效日期 not a date: {text!r} (YYYY-MM-DD, e.g. 2026-12-08)") from None
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("report", help="build a brief (舆情日报/周报/专报) as Word, PDF or HTML")
     p.add_argument("kind", choices=("daily", "weekly", "event"), help="daily | weekly | event (专报)")
     p.add_argument("event_id", nargs="?", default="", help="the event of a 专报 (or use --alert)")
     p.add_argument("--alert", type=int, help="专报 of this alert (its event, else its scope)")
-    p.add_argument("--date", type=date.fromisoformat,
+    p.add_argument("--date", type=_day,
                    help="a day (YYYY-MM-DD, Asia/Shanghai) of the period; default: the last complete day or week")
     p.add_argument("--operator", default="", help="only posts mentioning this operator (e.g. 中国电信)")
     p.add_argument("--out", required=True, help="FILE.docx, FILE.pdf or FILE.html")

@@ -80,6 +80,9 @@ def test_report_command_refuses_bad_input(known, tmp_path: Path, monkeypatch: py
     assert main(["report", "event", "--out", str(tmp_path / "x.pdf")]) == 2
     assert main(["report", "daily", "--operator", "中国铁通", "--out", str(tmp_path / "x.pdf")]) == 2
     assert "unknown operator" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # argparse's own exit, with the reason in plain words
+        main(["report", "daily", "--date", "2026-13-01", "--out", str(tmp_path / "x.pdf")])
+    assert exit_.value.code == 2 and "not a date: '2026-13-01'" in capsys.readouterr().err
     assert not list(tmp_path.glob("x.*"))
 
 

@@ -169,3 +169,23 @@ def test_config_check_names_the_environment_variable_that_set_a_bad_value(
     assert code == 2
     assert "config error: environment YUQING_SENTIMENT_MODEL: [sentiment] model: unknown sentiment model 'bogus'" in err
     assert str(f) not in err
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path) -> None:
+    """`yuqing sentiment analyze --input - | head -1`: no BrokenPipeError traceback when the reader leaves."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    env["YUQING_STORE_PATH"] = str(tmp_path / "yuqing.db")
+    lines = tmp_path / "posts.txt"
+    lines.write_text("中国电信宽带断网一整天了\n" * 3000, encoding="utf-8")  # far more output than a pipe holds
+    with lines.open("rb") as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "sentiment", "analyze", "--input", "-"],
+                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stdout.readline().startswith(b"{")
+        proc.stdout.close()  # the reader leaves after one line
+        _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err[-2000:]
+    assert proc.returncode == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,7 +79,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}))
 
 
-class Channel:
+class Channel(ABC):
     """One configured channel. Subclasses give the platform's defaults and `build` / `read`."""
 
     type_name: ClassVar[str]
@@ -108,13 +109,13 @@ class Channel:
             return f"secret_env: environment variable {s.secret_env} is not set"
         return ""
 
+    @abstractmethod
     def build(self, msg: ChatMessage, now: datetime) -> tuple[str, dict[str, str], bytes]:
         """(URL, headers, body) of the platform's request for this message at `now`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, status: int, body: bytes) -> Answer:
         """The Answer for an HTTP status and response body."""
-        raise NotImplementedError
 
     def send(self, msg: ChatMessage, now: datetime) -> Answer:
         """POST the message; the answer with the key and secret masked out of it."""

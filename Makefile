@@ -23,41 +23,28 @@ run: $(STAMP)
 test: $(STAMP) chromium postgresql poppler
 	$(BIN)/python -m pytest
 
+# $(call debian,CHECK,PACKAGE,WHAT FOR,WHAT IS SKIPPED WITHOUT IT): when CHECK fails, install the Debian package the
+# tests need if the machine allows it (root, or password-less sudo); otherwise warn, and those tests skip with the
+# reason. No service is enabled or started.
+debian = @if $(1); then :; else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    SUDO=sudo; else SUDO=no; fi; \
+	  if [ "$$SUDO" != no ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's $(2) $(3)"; \
+	    ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null) \
+	      || echo "WARNING: could not install $(2); $(4)"; \
+	  else echo "WARNING: $(2) is not installed and cannot be installed here; $(4)"; fi; fi
+
 chromium:
-	@if command -v chromium >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing Debian's chromium for the dashboard browser test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "WARNING: could not install chromium; the browser test will be skipped"; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "WARNING: could not install chromium; the browser test will be skipped"; \
-	else echo "WARNING: chromium is not installed and cannot be installed here; the browser test will be skipped"; fi
+	$(call debian,command -v chromium >/dev/null 2>&1,chromium,for the dashboard browser test,the browser test will be skipped)
 
-# The OpsDB tests start a throwaway PostgreSQL server (tests/pgserver.py) from the server binaries; no service is
-# enabled or started here.
+# The OpsDB tests start a throwaway PostgreSQL server (tests/pgserver.py) from the server binaries.
 postgresql:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing Debian's postgresql for the OpsDB tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
-	    || echo "WARNING: could not install postgresql; the PostgreSQL tests will be skipped"; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
-	    || echo "WARNING: could not install postgresql; the PostgreSQL tests will be skipped"; \
-	else echo "WARNING: postgresql is not installed and cannot be installed here; the PostgreSQL tests will be skipped"; fi
+	$(call debian,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1,postgresql,for the OpsDB tests,the PostgreSQL tests will be skipped)
 
-# The brief tests read PDFs back with pdftotext and render pages with pdftoppm (Debian's poppler-utils).
+# The brief tests read PDFs back with pdftotext and render pages with pdftoppm.
 poppler:
-	@if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing Debian's poppler-utils for the brief tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
-	    || echo "WARNING: could not install poppler-utils; the PDF read-back tests will be skipped"; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
-	    || echo "WARNING: could not install poppler-utils; the PDF read-back tests will be skipped"; \
-	else echo "WARNING: poppler-utils is not installed and cannot be installed here; the PDF read-back tests will be skipped"; fi
+	$(call debian,command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1,poppler-utils,for the brief tests,the PDF read-back tests will be skipped)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

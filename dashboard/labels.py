@@ -12,11 +12,11 @@ from yuqing.vocab import PLATFORM_ZH, RISK_ZH, RULE_TYPE_ZH
 # Churn (sentiment.topics' risk flag) on a positive post is most likely someone arriving, not leaving.
 ARRIVING_ZH = "携号转网（正面，多为转入）"
 
-# Every action written with add_audit: yuqing.lifecycle, alerts.engine (alert_<decision>), dashboard.throttle,
-# dashboard.data (case actions, label corrections, subscribers).
+# Every action written with add_audit: yuqing.lifecycle, alerts.engine (alert_<decision>), alerts.eventmerge (merge),
+# dashboard.throttle, dashboard.data (case actions, label corrections, subscribers).
 ACTION_ZH = {
     "alert_new": "新预警", "alert_raise": "预警升级", "alert_reopen": "预警重新打开",
-    "ack": "确认", "resolve": "解决", "silence": "静默",
+    "ack": "确认", "resolve": "解决", "silence": "静默", "merge": "合并预警",
     "claim": "认领", "assign": "分派", "reply": "回复", "ignore": "忽略", "reopen": "重新打开",
     "login_lock": "登录锁定", "login_unlock": "解锁",
     "user_disable": "停用账号", "user_enable": "启用账号", "user_remove": "删除账号",

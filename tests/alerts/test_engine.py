@@ -12,7 +12,7 @@ from tests.alerts.factory import NOW, make_post
 from tests.conftest import make_both
 from yuqing.index import PostQuery
 from yuqing.ops import lifecycle
-from yuqing.records import CrawlRun, Event
+from yuqing.records import Alert, CrawlRun, Event
 
 
 @pytest.fixture(params=["sqlite+sqlite", "es-standin+postgresql"])
@@ -118,6 +118,41 @@ def test_an_outage_split_into_two_events_by_concurrent_crawls_is_one_alert(store
     (alert,) = store.list_alerts()
     assert (alert.alert_id, alert.event_id, alert.severity) == (opened.alert.alert_id, "ev_a", "red")
     assert store.count_posts(PostQuery(event_id="ev_a")) == 10
+
+
+def test_two_alerts_opened_on_parts_of_one_event_are_folded_into_the_first(store, settings) -> None:
+    """Each part of a split outage opened its own alert before the merge (two crawls, two rules); after the merge
+    both point at one event, and the later one is folded into the first: resolved by the system with a note naming
+    it, the first keeps the higher severity, the next evaluation updates only the first, and nobody is notified."""
+    rules = parse_rules({"rules": [
+        {"name": "大V", "type": "influential", "severity": "orange"},
+        {"name": "升级", "type": "escalation", "more_than": 2, "window_minutes": 60},
+    ]})
+    zz = dict(operators=("中国电信",), city="郑州", province="河南")
+    store.upsert_events([
+        Event("ev_a", "中国电信·郑州：断网 宽带", NOW - timedelta(minutes=30), NOW, size=1, negative=1,
+              keywords=("断网", "宽带", "大面积"), operators=("中国电信",), city="郑州"),
+        Event("ev_b", "中国电信·郑州：断网 电信宽带", NOW - timedelta(minutes=20), NOW, size=3, negative=3,
+              keywords=("断网", "电信宽带", "宽带", "工信部"), operators=("中国电信",), city="郑州")])
+    store.upsert_posts([make_post("郑州电信宽带大面积断网 大家评评理", event_id="ev_a", verified=True, reposts=3000,
+                                  **zz)])
+    crisis(store, 3, text="郑州电信宽带断网一上午了，我要打12300投诉", event_id="ev_b", **zz)
+    # before the merge existed in this order, each part had its own alert:
+    for rule, key, eid in (("大V", "x", "ev_a"), ("升级", "all", "ev_b")):
+        store.save_alert(Alert(rule=rule, key=key, severity="orange" if eid == "ev_a" else "red", title=rule,
+                               reason="", opened_at=NOW - timedelta(minutes=5 if eid == "ev_a" else 3),
+                               event_id=eid))
+    first, second = sorted(store.list_alerts(), key=lambda a: a.alert_id)
+    report = evaluate(*store, settings, NOW, rules=rules)
+    assert report.events_merged == 1
+    kept, folded = store.get_alert(first.alert_id), store.get_alert(second.alert_id)
+    assert (kept.status, kept.event_id, kept.severity) == ("open", "ev_a", "red")
+    assert (folded.status, folded.resolved_by, folded.event_id) == ("resolved", "system", "ev_a")
+    assert folded.resolution_note == f"并入预警 #{first.alert_id}（同一事件）"
+    assert [a.action for a in store.list_audit(target=f"alert:{second.alert_id}")][0] == "merge"
+    assert not any(d.notify for d in report.decisions)
+    assert {d.alert.alert_id for d in report.decisions if d.action != "suppressed"} <= {first.alert_id}
+    assert [a.alert_id for a in store.list_alerts(statuses=("open", "acknowledged"))] == [first.alert_id]
 
 
 def test_flatline_from_source_health(store, settings) -> None:

@@ -82,7 +82,7 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=300, cwd=Path(__file__).resolve().parents[1])
     assert proc.returncode == 0, proc.stderr[-3000:]
     totals = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert set(totals) == {"posts_crawled", "posts_stored", "alerts_opened", "emails_delivered",
+    assert set(totals) == {"posts_crawled", "posts_stored", "alerts_opened", "alerts_merged", "emails_delivered",
                            "chat_messages_delivered", "hot_entries_tracked", "hot_list_alerts", "hot_best_weibo_rank"}
     # 45 s at speed 60: the outage enters 微博热搜 at minute 24 (#28) and is at #2 from minute 35; a poll delayed by
     # a busy machine may see it at any rank on the way
@@ -90,6 +90,7 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
     assert 1 <= totals["hot_best_weibo_rank"] <= 28
     assert totals["posts_stored"] > 0 and totals["posts_crawled"] >= totals["posts_stored"]
     assert totals["alerts_opened"] >= 1 and totals["emails_delivered"] >= 1
+    assert 0 <= totals["alerts_merged"] < totals["alerts_opened"]
     assert len(list((tmp_path / "mail").glob("*.eml"))) == totals["emails_delivered"]
     # the crisis reached the local group robots too, each message checked (signature, shape, size) on arrival
     chat = sorted((tmp_path / "chat").glob("*.json"))

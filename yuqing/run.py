@@ -257,6 +257,7 @@ def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -
     alerts = ops.list_alerts(limit=10000)
     tracks = ops.list_hot_tracks(limit=10000)
     return {"posts_crawled": crawled, "posts_stored": stored, "alerts_opened": len(alerts),
+            "alerts_merged": sum(1 for a in alerts if a.resolved_by == "system"),  # alerts.eventmerge's fold
             "emails_delivered": emails_delivered, "chat_messages_delivered": chat_delivered,
             "hot_entries_tracked": len(tracks),
             "hot_list_alerts": sum(1 for a in alerts if a.rule_type == "hot_list"),

@@ -17,13 +17,14 @@ from alerts.window import Match
 from yuqing.config import Settings
 from yuqing.index import PostIndex
 from yuqing.ops import OpsDB
-from yuqing.records import Alert, AuditEntry, CrawlRun, Rejected, utc
+from yuqing.records import Alert, AuditEntry, CrawlRun, HotTrack, Rejected, utc
 from yuqing.vocab import ACTIVE_ALERT_STATUSES, severity_rank
 
 log = logging.getLogger(__name__)
 ACTIVE = ACTIVE_ALERT_STATUSES
 EVENT_MEMORY = timedelta(days=7)  # how far back an event's alert is looked up
 BACKTEST_RUNS = 1_000_000  # crawl runs a backtest replays source health from (a year of four sources every 2 min)
+BACKTEST_HOT = 100_000  # hot-list tracks a backtest replays (a year of watched entries on four boards)
 
 
 @dataclass
@@ -71,13 +72,15 @@ def realert_for(rule: Rule, settings: Settings) -> timedelta:
 
 
 def evaluate_rules(index: PostIndex, ops: OpsDB | None, rules: list[Rule], now: datetime, report: RunReport, *,
-                   runs: Sequence[CrawlRun] | None = None) -> list[tuple[Rule, Match]]:
+                   runs: Sequence[CrawlRun] | None = None,
+                   hot: Sequence[HotTrack] | None = None) -> list[tuple[Rule, Match]]:
     """Every match of every rule at `now`; a failing rule is logged and counted, the others still run.
-    `runs` (crawl runs, oldest first) replays source health as it was at `now` (backtests)."""
+    `runs` (crawl runs, oldest first) and `hot` (hot-list tracks with every rank) replay source health and the hot
+    lists as they were at `now` (backtests)."""
     out = []
     for rule in rules:
         try:
-            out += [(rule, m) for m in rule.evaluate(build_window(index, ops, rule, now, runs=runs))]
+            out += [(rule, m) for m in rule.evaluate(build_window(index, ops, rule, now, runs=runs, hot=hot))]
         except Exception as exc:  # one broken rule must not silence the rest
             log.exception("alert rule %s failed", rule.name)
             report.errors[rule.name] = f"{type(exc).__name__}: {exc}"
@@ -161,7 +164,8 @@ class BacktestHit:
 def backtest(index: PostIndex, ops: OpsDB, settings: Settings, start: datetime, end: datetime, step: timedelta, *,
              rules: list[Rule] | None = None) -> list[BacktestHit]:
     """What would have fired on stored data between start and end, evaluating every `step`; writes nothing.
-    Flatline sees source health as the stored crawl runs say it was at each step."""
+    Flatline sees source health as the stored crawl runs say it was at each step, hot_list the hot lists as the
+    stored polls say they were."""
     start, end = utc(start), utc(end)
     if step <= timedelta(0):
         raise ValueError("step must be positive")
@@ -169,12 +173,14 @@ def backtest(index: PostIndex, ops: OpsDB, settings: Settings, start: datetime, 
     state: dict[tuple[str, str], Alert] = {}
     by_event: dict[str, Alert] = {}
     hits: list[BacktestHit] = []
-    runs = list(reversed(ops.list_crawl_runs(limit=BACKTEST_RUNS))) if any("sources" in r.needs for r in rules) else []
+    needs = set().union(*(r.needs for r in rules)) if rules else set()
+    runs = list(reversed(ops.list_crawl_runs(limit=BACKTEST_RUNS))) if needs & {"sources", "hot"} else []
+    hot = ops.list_hot_tracks(with_ranks=True, limit=BACKTEST_HOT) if "hot" in needs else []
     by_name = {r.name: r for r in rules}
     t = start
     while t <= end:
         report = RunReport(now=t)
-        for rule, match in evaluate_rules(index, None, rules, t, report, runs=runs):
+        for rule, match in evaluate_rules(index, None, rules, t, report, runs=runs, hot=hot):
             existing = pick_existing(state.get((match.rule, match.key)), by_event.get(match.event_id or "\0"))
             decision = decide(match, existing, t, realert_for(rule, settings),
                               takes_over=takes_over(rule, match, existing, by_name))

@@ -3,6 +3,7 @@ the OpsDB."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from alerts.window import Window
 from yuqing.index import PostIndex, PostQuery
 from yuqing.ops import OpsDB
 from yuqing.records import CrawlRun, HotTrack, SourceHealth, StoredPost, health_from_runs
-from yuqing.vocab import PROVINCES
+from yuqing.vocab import HOT_SOURCE, PROVINCES
 
 SAMPLE_LIMIT = 100  # posts for samples when the rule works on counts
 POST_LIMIT = 3000  # posts for rules that read every post in the window
@@ -88,9 +89,10 @@ def health_as_of(runs: Sequence[CrawlRun], now: datetime) -> tuple[tuple[SourceH
 
 
 def build_window(index: PostIndex, ops: OpsDB | None, rule: Rule, now: datetime, *,
-                 runs: Sequence[CrawlRun] | None = None) -> Window:
-    """The snapshot `rule` needs at `now`, looking only at posts published before `now`. With `runs` (a backtest),
-    source health is replayed from them instead of read as it is now, and nothing is written."""
+                 runs: Sequence[CrawlRun] | None = None, hot: Sequence[HotTrack] | None = None) -> Window:
+    """The snapshot `rule` needs at `now`, looking only at posts published before `now`. With `runs` and `hot` (a
+    backtest: the crawl runs and every hot-list track with its whole rank history), source health and the hot
+    lists are replayed as they were at `now` instead of read as they are now, and nothing is written."""
     start = now - rule.window
     queries = scope_queries(rule, start, now)
     needs = rule.needs
@@ -122,7 +124,9 @@ def build_window(index: PostIndex, ops: OpsDB | None, rule: Rule, now: datetime,
             raise ValueError("source health needs the OpsDB (or the crawl runs of a backtest)")
         kw["sources"] = tuple(ops.source_health())
         kw["source_since"] = first_seen(ops, kw["sources"], now)  # type: ignore[arg-type]
-    if "hot" in needs and ops is not None:  # a backtest (no OpsDB) sees no hot lists
+    if "hot" in needs and hot is not None:
+        kw["hot"] = hot_as_of(hot, runs or (), start, now)
+    elif "hot" in needs and ops is not None:
         kw["hot"] = hot_tracks(ops, start, now)
     return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]
 
@@ -135,3 +139,36 @@ def hot_tracks(ops: OpsDB, start: datetime, now: datetime) -> tuple[HotTrack, ..
         if ranks:
             out.append(replace(t, ranks=ranks))
     return tuple(out)
+
+
+def hot_as_of(history: Sequence[HotTrack], runs: Sequence[CrawlRun], start: datetime,
+              now: datetime) -> tuple[HotTrack, ...]:
+    """The watched entries seen in [start, now] as a live window at `now` saw them (a backtest): only the ranks
+    polled up to `now`, the best rank and status recomputed from them. A board's polls are the times any watched
+    entry of it was ranked, and the starts of the hot-list crawls that finished by `now`; an entry a later poll
+    did not show is gone, one shown again after such a poll is new."""
+    crawls = [r.started_at for r in runs
+              if r.source == HOT_SOURCE and r.healthy and r.finished_at is not None and r.finished_at <= now]
+    polls: dict[str, list[datetime]] = {}
+    for t in history:
+        polls.setdefault(t.board, list(crawls)).extend(at for at, _, _ in t.ranks if at <= now)
+    for times in polls.values():
+        times.sort()
+    out = []
+    for t in history:
+        past = [r for r in t.ranks if r[0] <= now]
+        if not past or past[-1][0] < start:
+            continue
+        at, rank, heat = past[-1]
+        times = polls[t.board]
+        if bisect_right(times, at) < len(times):  # a later poll of its board did not show it
+            status = "gone"
+        elif len(past) == 1 or bisect_right(times, past[-2][0]) < bisect_left(times, at):  # first, or back
+            status = "new"
+        else:
+            before = past[-2][1]
+            status = "rising" if rank < before else "falling" if rank > before else "steady"
+        out.append(replace(t, first_seen=past[0][0], last_seen=at, rank=rank, best_rank=min(r for _, r, _ in past),
+                           heat=heat, status=status, ranks=tuple(r for r in past if r[0] >= start)))
+    return tuple(out)
+

@@ -46,7 +46,25 @@ def test_the_outage_on_the_hot_list_alerts_and_is_emailed(store, settings, smtp_
     assert run_once(*store, settings, NOW + timedelta(minutes=20, seconds=30), rules=rules) == []
 
 
-def test_a_backtest_without_the_opsdb_sees_no_hot_lists(store, settings) -> None:
-    poll(store, 0, 2)
+def test_a_backtest_replays_the_hot_lists_as_they_were(store, settings) -> None:
+    """The stored polls replayed: opened at #28, raised at #6 and #2 as the live run did, nothing from the polls
+    after each step (the rank at 11 min is not seen at 7 min), and once a later poll of 微博热搜 no longer shows it
+    (another watched entry ranked at 20 min) nothing fires; shown again later, it is new on the list again."""
     rules = [r for r in load_rules(rules_path(settings.alerts.rules)) if r.type_name == "hot_list"]
-    assert backtest(*store, settings, NOW, NOW + timedelta(minutes=5), timedelta(minutes=1), rules=rules) == []
+    for minutes, rank in ((0, 28), (3, 15), (6, 6), (11, 2), (16, 2)):
+        poll(store, minutes, rank)
+    other = HotTrack(board="weibo", word="移动5G套餐涨价", first_seen=NOW, last_seen=NOW, rank=40, best_rank=40,
+                     operators=("中国移动",), words=("套餐",))
+    store.ops.record_hot_poll("weibo", NOW + timedelta(minutes=20), [other])
+    hits = backtest(*store, settings, NOW + timedelta(seconds=30), NOW + timedelta(minutes=30, seconds=30),
+                    timedelta(minutes=1), rules=rules)
+    mine = [(int((h.at - NOW).total_seconds() // 60), h.action, h.alert.severity, h.alert.count)
+            for h in hits if h.alert.key == f"weibo:{WORD}"]
+    assert mine == [(0, "new", "yellow", 28), (6, "raise", "orange", 6), (11, "raise", "red", 2)], mine
+    assert [h.alert.key for h in hits if h.action == "new"] == [f"weibo:{WORD}", "weibo:移动5G套餐涨价"]
+    assert store.ops.list_alerts() == []  # a backtest writes nothing
+    poll(store, 40, 9)  # back on the list after leaving it
+    again = backtest(*store, settings, NOW + timedelta(minutes=40, seconds=30), NOW + timedelta(minutes=41),
+                     timedelta(minutes=1), rules=rules)
+    assert [(h.action, h.alert.key) for h in again] == [("new", f"weibo:{WORD}")]
+    assert "新上榜" in again[0].alert.reason

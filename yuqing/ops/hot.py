@@ -15,6 +15,7 @@ from yuqing.ops.engine import Transactions
 from yuqing.records import HotTrack
 
 H, K = T.hot_tracks, T.hot_ranks
+RANK_CHUNK = 500  # track ids per query of their ranks (SQLite caps bound parameters)
 
 
 def next_status(before: HotTrack | None, rank: int) -> str:
@@ -84,13 +85,15 @@ class HotMixin(Transactions):
             tracks = [T.from_row(HotTrack, r) for r in conn.execute(q)]
             if not with_ranks or not tracks:
                 return tracks
-            rq = select(K.c.track_id, K.c.polled_at, K.c.rank, K.c.heat).where(
-                K.c.track_id.in_([t.track_id for t in tracks])).order_by(K.c.track_id, K.c.polled_at, K.c.id)
-            if since is not None:
-                rq = rq.where(K.c.polled_at >= since)
+            ids = [t.track_id for t in tracks]
             ranks: dict[int, list[tuple[datetime, int, int]]] = {}
-            for track_id, at, rank, heat in conn.execute(rq):
-                ranks.setdefault(track_id, []).append((at, int(rank), int(heat)))
+            for i in range(0, len(ids), RANK_CHUNK):  # a backtest reads every track: bounded lists of ids
+                rq = select(K.c.track_id, K.c.polled_at, K.c.rank, K.c.heat).where(
+                    K.c.track_id.in_(ids[i:i + RANK_CHUNK])).order_by(K.c.track_id, K.c.polled_at, K.c.id)
+                if since is not None:
+                    rq = rq.where(K.c.polled_at >= since)
+                for track_id, at, rank, heat in conn.execute(rq):
+                    ranks.setdefault(track_id, []).append((at, int(rank), int(heat)))
         return [dataclasses.replace(t, ranks=tuple(ranks.get(t.track_id or 0, ()))) for t in tracks]
 
     def hot_tracks_to_search(self, *, limit: int = 20) -> list[HotTrack]:

@@ -106,6 +106,10 @@ def register(sub: Any) -> None:
         c.add_argument(f"--{name}", type=_csv, help="comma-separated; empty = all")
     c.add_argument("--mode", choices=("immediate", "hourly", "daily"))
     c.add_argument("--daily-at", help="HH:MM Asia/Shanghai for --mode daily (default 08:00)")
+    c.add_argument("--mentions", type=_csv, help="chat channels: who the robot @s, comma-separated mobile numbers "
+                   "(Feishu: open_ids ou_… or emails) or all; empty = nobody")
+    c.add_argument("--mention-min-severity", choices=SEVERITY_CHOICES,
+                   help="the lowest severity that @s them (default orange: red and orange alerts)")
     c.set_defaults(func=subscribe_command)
 
     c = a.add_parser("subscribers", help="list subscribers")
@@ -351,7 +355,8 @@ def subscribe_command(args: argparse.Namespace) -> int:
     settings, store = _ops(args)
     try:
         fields = {k: getattr(args, k) for k in ("name", "min_severity", "operators", "touchpoints", "regions",
-                                                "platforms", "rules", "mode", "daily_at")}
+                                                "platforms", "rules", "mode", "daily_at", "mentions",
+                                                "mention_min_severity")}
         try:
             sub = subscribe(store, settings, args.email, actor=cli_actor(), channel=args.channel, **fields)
         except ValueError as exc:

@@ -82,7 +82,7 @@ def register(sub: Any) -> None:
     c.set_defaults(func=list_command)
 
     for name, helptext in (("ack", "acknowledge an alert"), ("resolve", "resolve an alert with a note")):
-        c = a.add_parser(name, help=helptext)
+        c = a.add_parser(name, help=helptext + " (exit 2: no such alert; 1: it cannot, e.g. already resolved)")
         c.add_argument("alert_id", type=int)
         c.add_argument("--by", help=BY_HELP)
         c.add_argument("--note", default="", required=name == "resolve")
@@ -116,7 +116,8 @@ def register(sub: Any) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=subscribers_command)
 
-    c = a.add_parser("unsubscribe", help="deactivate a subscriber by email, chat channel name or unsubscribe token")
+    c = a.add_parser("unsubscribe", help="deactivate a subscriber by email, chat channel name or unsubscribe token "
+                                         "(exit 2: no such subscriber)")
     c.add_argument("email_or_token")
     c.set_defaults(func=unsubscribe_command)
 
@@ -307,7 +308,10 @@ def lifecycle_command(args: argparse.Namespace) -> int:
             a = lifecycle.acknowledge(store, args.alert_id, _actor(args), note=args.note)
         else:
             a = lifecycle.resolve(store, args.alert_id, _actor(args), args.note)
-    except lifecycle.LifecycleError as exc:
+    except lifecycle.NoSuchAlert as exc:  # a name that names nothing: a usage error, like `report --alert 99`
+        print(str(exc), file=sys.stderr)
+        return 2
+    except lifecycle.LifecycleError as exc:  # it exists but cannot make that move (already resolved)
         print(str(exc), file=sys.stderr)
         return 1
     finally:
@@ -396,8 +400,11 @@ def unsubscribe_command(args: argparse.Namespace) -> int:
         ok = unsubscribe(store, args.email_or_token, actor=cli_actor())
     finally:
         store.close()
-    print("已退订" if ok else "没有找到该订阅")
-    return 0 if ok else 1
+    if not ok:  # nobody with that address, channel or token: a usage error (exit 2), like any unknown name
+        print(f"没有找到该订阅：{args.email_or_token}", file=sys.stderr)
+        return 2
+    print("已退订")
+    return 0
 
 
 def outbox_command(args: argparse.Namespace) -> int:

@@ -248,6 +248,7 @@ def _seed(settings: Any) -> str:
 
 
 def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -> dict[str, int | None]:
+    from crawlers.skips import install
     from yuqing.index import PostQuery
     from yuqing.wiring import shared_stores
 
@@ -261,7 +262,8 @@ def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -
             "emails_delivered": emails_delivered, "chat_messages_delivered": chat_delivered,
             "hot_entries_tracked": len(tracks),
             "hot_list_alerts": sum(1 for a in alerts if a.rule_type == "hot_list"),
-            "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None)}
+            "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None),
+            "scheduled_runs_skipped": install().total()}  # a job still running when due again (crawlers.skips)
 
 
 def _demo_secrets_file(data: Path) -> Path:

@@ -29,8 +29,10 @@ DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 # The demo's chat channels: (name, platform, subscription filters); their keys and secrets are random per run,
 # handed to every process of the demo in YUQING_DEMO_<NAME>_KEY / _SECRET.
 DEMO_CHANNELS = (
-    ("henan-duty", "wecom", {"regions": ("河南",), "min_severity": "blue"}),  # 河南值班群
-    ("pr-team", "dingtalk", {"min_severity": "orange"}),  # 公关部（actionCard）
+    ("henan-duty", "wecom", {"regions": ("河南",), "min_severity": "blue",
+                             "mentions": ("13800138000",)}),  # 河南值班群: red and orange @ the duty phone
+    ("pr-team", "dingtalk", {"min_severity": "orange", "mentions": ("all",),
+                             "mention_min_severity": "red"}),  # 公关部（actionCard）: red @所有人
     ("lark-ops", "feishu", {"min_severity": "blue"}),  # 运维群
     ("tickets", "webhook", {"min_severity": "orange"}),  # 工单系统
 )

@@ -70,7 +70,7 @@ def deliver_channel(ops: OpsDB, channel: ChannelSettings, now: datetime | None =
         msg = claimed[0]
         if attempts and ch.min_interval:
             sleep(ch.min_interval)
-        answer = ch.send(ChatMessage(msg.subject, msg.text, msg.link), clock())
+        answer = ch.send(ChatMessage(msg.subject, msg.text, msg.link, msg.mentions), clock())
         attempts.append(Attempt(msg, answer))
         if answer.ok:
             ops.mark_sent(msg.message_id, clock())  # type: ignore[arg-type]

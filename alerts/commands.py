@@ -82,7 +82,7 @@ def register(sub: Any) -> None:
     c.set_defaults(func=list_command)
 
     for name, helptext in (("ack", "acknowledge an alert"), ("resolve", "resolve an alert with a note")):
-        c = a.add_parser(name, help=helptext)
+        c = a.add_parser(name, help=helptext + " (exit 2: no such alert; 1: it cannot, e.g. already resolved)")
         c.add_argument("alert_id", type=int)
         c.add_argument("--by", help=BY_HELP)
         c.add_argument("--note", default="", required=name == "resolve")
@@ -106,13 +106,18 @@ def register(sub: Any) -> None:
         c.add_argument(f"--{name}", type=_csv, help="comma-separated; empty = all")
     c.add_argument("--mode", choices=("immediate", "hourly", "daily"))
     c.add_argument("--daily-at", help="HH:MM Asia/Shanghai for --mode daily (default 08:00)")
+    c.add_argument("--mentions", type=_csv, help="chat channels: who the robot @s, comma-separated mobile numbers "
+                   "(Feishu: open_ids ou_… or emails) or all; empty = nobody")
+    c.add_argument("--mention-min-severity", choices=SEVERITY_CHOICES,
+                   help="the lowest severity that @s them (default orange: red and orange alerts)")
     c.set_defaults(func=subscribe_command)
 
     c = a.add_parser("subscribers", help="list subscribers")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=subscribers_command)
 
-    c = a.add_parser("unsubscribe", help="deactivate a subscriber by email, chat channel name or unsubscribe token")
+    c = a.add_parser("unsubscribe", help="deactivate a subscriber by email, chat channel name or unsubscribe token "
+                                         "(exit 2: no such subscriber)")
     c.add_argument("email_or_token")
     c.set_defaults(func=unsubscribe_command)
 
@@ -303,7 +308,10 @@ def lifecycle_command(args: argparse.Namespace) -> int:
             a = lifecycle.acknowledge(store, args.alert_id, _actor(args), note=args.note)
         else:
             a = lifecycle.resolve(store, args.alert_id, _actor(args), args.note)
-    except lifecycle.LifecycleError as exc:
+    except lifecycle.NoSuchAlert as exc:  # a name that names nothing: a usage error, like `report --alert 99`
+        print(str(exc), file=sys.stderr)
+        return 2
+    except lifecycle.LifecycleError as exc:  # it exists but cannot make that move (already resolved)
         print(str(exc), file=sys.stderr)
         return 1
     finally:
@@ -351,7 +359,8 @@ def subscribe_command(args: argparse.Namespace) -> int:
     settings, store = _ops(args)
     try:
         fields = {k: getattr(args, k) for k in ("name", "min_severity", "operators", "touchpoints", "regions",
-                                                "platforms", "rules", "mode", "daily_at")}
+                                                "platforms", "rules", "mode", "daily_at", "mentions",
+                                                "mention_min_severity")}
         try:
             sub = subscribe(store, settings, args.email, actor=cli_actor(), channel=args.channel, **fields)
         except ValueError as exc:
@@ -391,8 +400,11 @@ def unsubscribe_command(args: argparse.Namespace) -> int:
         ok = unsubscribe(store, args.email_or_token, actor=cli_actor())
     finally:
         store.close()
-    print("已退订" if ok else "没有找到该订阅")
-    return 0 if ok else 1
+    if not ok:  # nobody with that address, channel or token: a usage error (exit 2), like any unknown name
+        print(f"没有找到该订阅：{args.email_or_token}", file=sys.stderr)
+        return 2
+    print("已退订")
+    return 0
 
 
 def outbox_command(args: argparse.Namespace) -> int:

@@ -9,7 +9,16 @@ from datetime import datetime, time, timedelta
 
 from alerts.chart import bar_chart
 from alerts.render import Rendered, alert_rows, render_alert, render_daily, render_digest, sample_rows
-from alerts.subscriptions import LOW, address, channel_problem, in_quiet_hours, quiet_period, schedule_problem, wants
+from alerts.subscriptions import (
+    LOW,
+    address,
+    channel_problem,
+    in_quiet_hours,
+    mentions_for,
+    quiet_period,
+    schedule_problem,
+    wants,
+)
 from yuqing.config import Settings
 from yuqing.index import PostIndex, PostQuery
 from yuqing.ops import OpsDB
@@ -23,12 +32,13 @@ CHART = "daily-chart.png"
 
 
 def _enqueue(ops: OpsDB, sub: Subscriber, r: Rendered, key: str, now: datetime,
-             attachments: tuple[tuple[str, str, bytes], ...] = ()) -> int | None:
+             attachments: tuple[tuple[str, str, bytes], ...] = (), severity: str = "") -> int | None:
     """Store the message for the subscriber's channel: email (text, HTML, attachments) or chat (title, Markdown,
-    link; alerts.chat delivers it)."""
+    link, and the subscription's mentions when `severity` reaches its mention level; alerts.chat delivers it)."""
     if sub.channel != "email":
         return ops.enqueue(OutboxMessage(to=(sub.channel,), subject=r.subject, text=r.markdown, channel=sub.channel,
-                                         link=r.link, dedup_key=key, created_at=now, next_attempt_at=now))
+                                         link=r.link, dedup_key=key, created_at=now, next_attempt_at=now,
+                                         mentions=mentions_for(sub, severity) if severity else ()))
     return ops.enqueue(OutboxMessage(to=(sub.email,), subject=r.subject, text=r.text, html=r.html,
                                              dedup_key=key, attachments=attachments, created_at=now,
                                              next_attempt_at=now))
@@ -69,7 +79,7 @@ def notify(index: PostIndex, ops: OpsDB, settings: Settings, alerts: list[Alert]
             who = sub.subscriber_id if sub.channel == "email" else f"channel:{sub.channel}"
             key = f"alert:{alert.alert_id}:{who}:{alert.severity}:{alert.reopened}"
             if _enqueue(ops, sub, render_alert(alert, (actions or {}).get(alert.alert_id or 0) or action_of(alert), posts, sub,
-                                                   settings), key, now):
+                                                   settings), key, now, severity=alert.severity):
                 queued += 1
     return queued
 
@@ -81,6 +91,11 @@ def _active_in(ops: OpsDB, sub: Subscriber, start: datetime, end: datetime, low_
         if start <= when < end and wants(sub, a) and (not low_only or a.severity in LOW):
             out.append(a)
     return sorted(out, key=lambda a: (-SEVERITIES.index(a.severity), a.opened_at))
+
+
+def _highest(alerts: list[Alert]) -> str:
+    """The highest severity among the alerts of a digest (what decides whether it mentions anybody)."""
+    return max((a.severity for a in alerts), key=SEVERITIES.index)
 
 
 def _period(start: datetime, end: datetime) -> str:
@@ -137,7 +152,7 @@ def _schedule_one(index: PostIndex, ops: OpsDB, settings: Settings, sub: Subscri
         if alerts:
             r = render_digest("舆情小时汇总", _period(end - timedelta(hours=1), end), alerts, end - timedelta(hours=1),
                               sub, settings)
-            queued = int(bool(_enqueue(ops, sub, r, key, now)))
+            queued = int(bool(_enqueue(ops, sub, r, key, now, severity=_highest(alerts))))
         ops.set_mark(sid, "hourly", key, now)
         return queued
     if sub.mode == "immediate" and quiet and quiet[1] <= now < quiet[1] + timedelta(hours=12):
@@ -148,7 +163,7 @@ def _schedule_one(index: PostIndex, ops: OpsDB, settings: Settings, sub: Subscri
         alerts = _active_in(ops, sub, quiet[0], quiet[1], low_only=True)
         if alerts:
             r = render_digest("夜间低级别预警汇总", _period(quiet[0], quiet[1]), alerts, quiet[0], sub, settings)
-            queued = int(bool(_enqueue(ops, sub, r, key, now)))
+            queued = int(bool(_enqueue(ops, sub, r, key, now, severity=_highest(alerts))))
         ops.set_mark(sid, "quiet", key, now)
         return queued
     if sub.mode == "daily":

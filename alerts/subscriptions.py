@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
-from yuqing.ops.subscribers import daily_time
+from yuqing.ops.subscribers import daily_time, mentions_text
 from yuqing.records import Alert, Subscriber
 from yuqing.timefmt import SHANGHAI
 from yuqing.vocab import SEVERITY_ZH, severity_rank
@@ -29,6 +29,14 @@ def wants(sub: Subscriber, alert: Alert) -> bool:
     scope = alert.scope or {}
     return all(_overlaps(getattr(sub, name), scope.get(name, ()))
                for name in ("operators", "touchpoints", "regions", "platforms"))
+
+
+def mentions_for(sub: Subscriber, severity: str) -> tuple[str, ...]:
+    """Who a chat subscription's robot @s in a message of this severity: its mentions when the severity is at
+    least its mention_min_severity (default orange: red and orange mention, yellow and blue do not), else none."""
+    if sub.channel == "email" or severity_rank(severity) < severity_rank(sub.mention_min_severity):
+        return ()
+    return sub.mentions
 
 
 def quiet_period(spec: str, now: datetime) -> tuple[datetime, datetime] | None:
@@ -84,5 +92,7 @@ def describe(sub: Subscriber) -> str:
         values = getattr(sub, name)
         if values:
             parts.append(f"{zh}={'、'.join(values)}")
+    if sub.mentions:
+        parts.append(mentions_text(sub))
     return "，".join(parts)
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.failures import error_tail
+from crawlers.skips import install as install_skip_counter
+from crawlers.skips import summary_line
 
 log = logging.getLogger(__name__)
 CRAWL_JOB = "crawlers.schedule:run_crawl_job"
@@ -140,6 +142,7 @@ def build_scheduler(settings: Any, *, blocking: bool = False, persistent: bool =
     else:
         store = MemoryJobStore()
     cls = BlockingScheduler if blocking else BackgroundScheduler
+    install_skip_counter()  # a run skipped because the last one is still going: counted, INFO now and then
     return cls(jobstores={"default": store},
                executors={"default": ThreadPoolExecutor(max_workers=len(settings.crawl.sources) + 3)},
                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC)
@@ -157,6 +160,9 @@ def stop_scheduler(scheduler: Any, *, wait: bool = True) -> None:
     scheduler.pause()
     scheduler._process_jobs = lambda: None  # the wake-up round after shutdown: nothing more to submit
     scheduler.shutdown(wait=wait)
+    skipped = summary_line(install_skip_counter())
+    if skipped:
+        log.info("%s", skipped)
 
 
 def add_crawl_jobs(scheduler: Any, settings: Any, *, config: str = "", start_now: bool = True,

@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
     add.set_defaults(func=users_add)
     lst = usub.add_parser("list", help="list users and roles")
     lst.set_defaults(func=users_list)
-    unlock = usub.add_parser("unlock", help="lift a login lock after too many failed passwords (audited)")
+    unlock = usub.add_parser("unlock", help="lift a login lock after too many failed passwords (audited; exit 2 "
+                                            "for a name that is no user and has nothing counted)")
     unlock.add_argument("username")
     unlock.set_defaults(func=users_unlock)
 
@@ -121,13 +122,18 @@ def users_unlock(args: argparse.Namespace) -> int:
     from yuqing.timefmt import local_str
     from yuqing.wiring import open_ops
 
-    from .throttle import SHOWN, Limits, unlock
+    from .throttle import SHOWN, Limits, Status, status, unlock
 
     now = now_utc()
     settings = settings_from(args)
     store = open_ops(settings)
     try:
-        before = unlock(store, args.username, cli_actor(), now, Limits.from_settings(settings))
+        limits = Limits.from_settings(settings)
+        if store.get_user(args.username) is None and status(store, args.username, now, limits) == Status():
+            # no such user and nothing counted against the name: a usage error (exit 2), like disable/remove
+            print(f"错误 error: 没有这个用户 no user {args.username!r}; nothing to unlock", file=sys.stderr)
+            return 2
+        before = unlock(store, args.username, cli_actor(), now, limits)  # failures against an unknown name clear too
     finally:
         store.close()
     if before.locked(now):

@@ -2,7 +2,8 @@
 127.0.0.1, checking what each platform checks and answering with its codes.
 
 - WeCom   POST /cgi-bin/webhook/send?key=KEY: the key; msgtype markdown with markdown.content of at most 4096
-          bytes (40058 when longer); 20 a minute per robot (45009); an unknown key 93000.
+          bytes, or text with text.content of at most 2048 (40058 when longer); 20 a minute per robot (45009);
+          an unknown key 93000.
 - DingTalk POST /robot/send?access_token=T[&timestamp=ms&sign=S]: the token (300001); with a secret the sign
           (HmacSHA256 of f"{timestamp}\\n{secret}", base64, URL-encoded) and the timestamp within an hour (310000);
           markdown {title, text} or actionCard {title, text, singleURL}; 20 a minute (130101).
@@ -12,7 +13,10 @@
 - webhook POST /webhook/NAME: X-Yuqing-Timestamp within 5 minutes and X-Yuqing-Signature
           sha256=hex(HMAC-SHA256(secret, f"{timestamp}.{body}")) (401); a JSON body with title and markdown (400).
 
-Every accepted message is kept in `received`, written to <directory>/<time>-<n>-<platform>-<robot>.json and
+Mentions are read as each platform reads them and kept as the message's "mentions" ("all" for everyone):
+WeCom text.mentioned_mobile_list ("@all"); DingTalk at.isAtAll and those at.atMobiles written as @mobile in the
+text (DingTalk highlights no other); Feishu the card's lark_md <at id=…></at> / <at email=…></at>; the webhook
+its "mentions" list. Every accepted message is kept in `received`, written to <directory>/<time>-<n>-<platform>-<robot>.json and
 printed; `fail_next` makes the next answers 502 (a platform having a bad minute)."""
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -37,6 +42,8 @@ log = logging.getLogger(__name__)
 LIMITS = {"wecom": ((20, 60.0),), "dingtalk": ((20, 60.0),), "feishu": ((100, 60.0), (5, 1.0)),
           "webhook": ((60, 60.0),)}  # (requests, per seconds) per robot
 HOUR = 3600
+FEISHU_AT = re.compile(r"<at (?:id|email)=([^>\s]+)></at>")
+Received = tuple[str, str, str, dict[str, Any], list[str]]  # robot, title, text, the answer, the mentions
 WEBHOOK_WINDOW = 300
 
 
@@ -116,18 +123,24 @@ class ChatReceiver:
                 raise Refused(200, {field: code, "errmsg" if field == "errcode" else "msg": "send too fast, exceed limit"})
         hits.append(now)
 
-    def wecom(self, query: dict[str, str], body: dict[str, Any], raw: bytes) -> tuple[str, str, str, dict[str, Any]]:
+    def wecom(self, query: dict[str, str], body: dict[str, Any], raw: bytes) -> Received:
         robot = self._robot("wecom", query.get("key", ""), 93000, "errcode")
         self._paced("wecom", robot.key, 45009, "errcode")
-        md = body.get("markdown")
-        if body.get("msgtype") != "markdown" or not isinstance(md, dict) or not isinstance(md.get("content"), str):
+        kind = body.get("msgtype")
+        part = body.get(kind) if kind in ("markdown", "text") else None
+        if not isinstance(part, dict) or not isinstance(part.get("content"), str):
             raise Refused(200, {"errcode": 40008, "errmsg": "invalid message type"})
-        if len(md["content"].encode("utf-8")) > 4096:
-            raise Refused(200, {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"})
-        title = md["content"].split("\n", 1)[0].lstrip("# ")
-        return robot.key, title, md["content"], {"errcode": 0, "errmsg": "ok"}
+        limit = 4096 if kind == "markdown" else 2048
+        if len(part["content"].encode("utf-8")) > limit:
+            raise Refused(200, {"errcode": 40058, "errmsg": f"{kind}.content exceed max length {limit}"})
+        mentions = part.get("mentioned_mobile_list", []) if kind == "text" else []
+        if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
+            raise Refused(200, {"errcode": 40035, "errmsg": "invalid mentioned_mobile_list"})
+        title = part["content"].split("\n", 1)[0].lstrip("# ")
+        return robot.key, title, part["content"], {"errcode": 0, "errmsg": "ok"}, \
+            ["all" if m == "@all" else m for m in mentions]
 
-    def dingtalk(self, query: dict[str, str], body: dict[str, Any], raw: bytes) -> tuple[str, str, str, dict[str, Any]]:
+    def dingtalk(self, query: dict[str, str], body: dict[str, Any], raw: bytes) -> Received:
         robot = self._robot("dingtalk", query.get("access_token", ""), 300001, "errcode")
         if robot.secret:
             ts, sign = query.get("timestamp", ""), query.get("sign", "")
@@ -142,9 +155,14 @@ class ChatReceiver:
             raise Refused(200, {"errcode": 40035, "errmsg": "缺少参数 json"})
         if len(part["text"].encode("utf-8")) > 20000:
             raise Refused(200, {"errcode": 460101, "errmsg": "message too long"})
-        return robot.key, part["title"], part["text"], {"errcode": 0, "errmsg": "ok"}
+        at = body.get("at") or {}
+        if kind != "markdown" and at:
+            raise Refused(200, {"errcode": 40035, "errmsg": "at is only for text and markdown"})
+        mentions = [m for m in at.get("atMobiles") or [] if f"@{m}" in part["text"]]
+        mentions += ["all"] if at.get("isAtAll") is True else []
+        return robot.key, part["title"], part["text"], {"errcode": 0, "errmsg": "ok"}, mentions
 
-    def feishu(self, token: str, body: dict[str, Any], raw: bytes) -> tuple[str, str, str, dict[str, Any]]:
+    def feishu(self, token: str, body: dict[str, Any], raw: bytes) -> Received:
         robot = self._robot("feishu", token, 19001, "code")
         if robot.secret:
             ts, sign = str(body.get("timestamp", "")), str(body.get("sign", ""))
@@ -163,9 +181,9 @@ class ChatReceiver:
             raise Refused(200, {"code": 19002, "msg": "params error, msg_type interactive needs a card"}) from None
         if body.get("msg_type") != "interactive":
             raise Refused(200, {"code": 19002, "msg": "params error, msg_type need"})
-        return robot.key, title, text, {"code": 0, "msg": "success", "data": {}}
+        return robot.key, title, text, {"code": 0, "msg": "success", "data": {}}, FEISHU_AT.findall(text)
 
-    def webhook(self, name: str, headers: Any, body: dict[str, Any], raw: bytes) -> tuple[str, str, str, dict[str, Any]]:
+    def webhook(self, name: str, headers: Any, body: dict[str, Any], raw: bytes) -> Received:
         robot = self.robots.get(("webhook", name))
         if robot is None:
             raise Refused(404, {"error": "no such webhook"})
@@ -176,7 +194,8 @@ class ChatReceiver:
         self._paced("webhook", name, 0, "")
         if not isinstance(body.get("title"), str) or not isinstance(body.get("markdown"), str):
             raise Refused(400, {"error": "title and markdown are required"})
-        return name, body["title"], body["markdown"], {"ok": True}
+        mentions = body.get("mentions") or []
+        return name, body["title"], body["markdown"], {"ok": True}, [str(m) for m in mentions]
 
     # ------------------------------------------------------------------ HTTP
     def handle(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -200,31 +219,33 @@ class ChatReceiver:
                 except ValueError:
                     raise Refused(400, {"errcode": 40035, "code": 9499, "msg": "invalid JSON"}) from None
                 if platform == "wecom":
-                    robot, title, text, answer = self.wecom(query, body, raw)
+                    robot, title, text, answer, mentions = self.wecom(query, body, raw)
                 elif platform == "dingtalk":
-                    robot, title, text, answer = self.dingtalk(query, body, raw)
+                    robot, title, text, answer, mentions = self.dingtalk(query, body, raw)
                 elif platform == "feishu":
-                    robot, title, text, answer = self.feishu(unquote(parts.path.rsplit("/", 1)[1]), body, raw)
+                    robot, title, text, answer, mentions = self.feishu(unquote(parts.path.rsplit("/", 1)[1]), body, raw)
                 else:
-                    robot, title, text, answer = self.webhook(unquote(parts.path.rsplit("/", 1)[1]), headers, body, raw)
+                    robot, title, text, answer, mentions = self.webhook(unquote(parts.path.rsplit("/", 1)[1]), headers, body, raw)
             except Refused as exc:
                 self.answers.append((platform, exc.status, exc.answer.get("errcode", exc.answer.get("code"))))
                 return exc.status, exc.answer
-            self._keep(platform, robot, title, text, body, len(raw))
+            self._keep(platform, robot, title, text, body, len(raw), mentions)
             self.answers.append((platform, 200, 0))
             return 200, answer
 
-    def _keep(self, platform: str, robot: str, title: str, text: str, body: dict[str, Any], size: int) -> None:
+    def _keep(self, platform: str, robot: str, title: str, text: str, body: dict[str, Any], size: int,
+              mentions: list[str]) -> None:
         at = datetime.now(UTC)
         item = {"platform": platform, "robot": robot, "title": title, "text": text, "bytes": size,
-                "received_at": at.isoformat(), "body": body}
+                "received_at": at.isoformat(), "mentions": mentions, "body": body}
         self.received.append(item)
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             name = f"{at:%Y%m%dT%H%M%S}-{len(self.received):04d}-{platform}-{robot}.json"
             (self.directory / name).write_text(json.dumps(item, ensure_ascii=False, indent=1), encoding="utf-8")
         if self.echo:
-            print(f"群消息 chat [{platform} {robot}] {title}", file=sys.stderr, flush=True)
+            who = f" @{'、'.join(mentions)}" if mentions else ""
+            print(f"群消息 chat [{platform} {robot}] {title}{who}", file=sys.stderr, flush=True)
 
     def start(self) -> ChatReceiver:
         receiver = self

@@ -83,7 +83,10 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     totals = json.loads(proc.stdout.strip().splitlines()[-1])
     assert set(totals) == {"posts_crawled", "posts_stored", "alerts_opened", "alerts_merged", "emails_delivered",
-                           "chat_messages_delivered", "hot_entries_tracked", "hot_list_alerts", "hot_best_weibo_rank"}
+                           "chat_messages_delivered", "hot_entries_tracked", "hot_list_alerts", "hot_best_weibo_rank",
+                           "scheduled_runs_skipped"}
+    assert totals["scheduled_runs_skipped"] >= 0  # busy machines skip some; each is counted (crawlers.skips)
+    assert "skipped: maximum number of running instances reached" not in proc.stderr
     # 45 s at speed 60: the outage enters 微博热搜 at minute 24 (#28) and is at #2 from minute 35; a poll delayed by
     # a busy machine may see it at any rank on the way
     assert totals["hot_entries_tracked"] >= 1 and totals["hot_list_alerts"] >= 1
@@ -98,6 +101,13 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
     received = [json.loads(p.read_text(encoding="utf-8")) for p in chat]
     assert {"wecom", "dingtalk", "feishu", "webhook"} <= {r["platform"] for r in received}
     assert any("电信" in r["title"] + r["text"] and "预警" in r["title"] for r in received)
+    # @mentions as the demo subscribed them: 河南值班群 (WeCom) @ its duty phone on red and orange, 公关部 @所有人 on red
+    for r in received:
+        hot = "红色" in r["title"] or "橙色" in r["title"]
+        if r["platform"] == "wecom":
+            assert r["mentions"] == (["13800138000"] if hot else []), r["title"]
+        if r["platform"] == "dingtalk":
+            assert r["mentions"] == (["all"] if "红色" in r["title"] else []), r["title"]
     assert "群消息 chat [" in proc.stderr
     # another shell reaches the demo's channels with the keys the demo wrote for its owner only
     secrets = tmp_path / "demo" / "demo.env"

@@ -236,6 +236,8 @@ class Subscriber:
     token: str = ""  # unsubscribe token
     subscriber_id: int | None = None
     channel: str = "email"  # "email", or the name of a configured chat channel ([channels.NAME])
+    mentions: tuple[str, ...] = ()  # chat channels: who the robot @s ("all", or mobiles / Feishu ids)
+    mention_min_severity: str = "orange"  # the lowest severity whose messages carry the mentions
 
     def __post_init__(self) -> None:
         if self.channel == "email" and "@" not in self.email:
@@ -246,7 +248,9 @@ class Subscriber:
             raise ValueError(f"unknown severity {self.min_severity!r}")
         if self.mode not in SUBSCRIBER_MODES:
             raise ValueError(f"unknown mode {self.mode!r}")
-        for name in ("operators", "touchpoints", "regions", "platforms", "rules"):
+        if self.mention_min_severity not in SEVERITIES:
+            raise ValueError(f"unknown mention severity {self.mention_min_severity!r}")
+        for name in ("operators", "touchpoints", "regions", "platforms", "rules", "mentions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
@@ -427,9 +431,11 @@ class OutboxMessage:
     owner: str = ""  # "host:pid" of the process holding its delivery lease ("" when nobody does)
     message_id: int | None = None
     link: str = ""  # chat channels: the dashboard page of the alert or report
+    mentions: tuple[str, ...] = ()  # chat channels: who the robot @s in this message (its subscriber's, by severity)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", tuple(self.to))
+        object.__setattr__(self, "mentions", tuple(self.mentions))
         object.__setattr__(self, "attachments", tuple(tuple(a) for a in self.attachments))
         _freeze_times(self)
 

@@ -29,8 +29,10 @@ DEMO_SUBSCRIBER = "duty@yuqing-demo.local"
 # The demo's chat channels: (name, platform, subscription filters); their keys and secrets are random per run,
 # handed to every process of the demo in YUQING_DEMO_<NAME>_KEY / _SECRET.
 DEMO_CHANNELS = (
-    ("henan-duty", "wecom", {"regions": ("河南",), "min_severity": "blue"}),  # 河南值班群
-    ("pr-team", "dingtalk", {"min_severity": "orange"}),  # 公关部（actionCard）
+    ("henan-duty", "wecom", {"regions": ("河南",), "min_severity": "blue",
+                             "mentions": ("13800138000",)}),  # 河南值班群: red and orange @ the duty phone
+    ("pr-team", "dingtalk", {"min_severity": "orange", "mentions": ("all",),
+                             "mention_min_severity": "red"}),  # 公关部（actionCard）: red @所有人
     ("lark-ops", "feishu", {"min_severity": "blue"}),  # 运维群
     ("tickets", "webhook", {"min_severity": "orange"}),  # 工单系统
 )
@@ -248,6 +250,7 @@ def _seed(settings: Any) -> str:
 
 
 def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -> dict[str, int | None]:
+    from crawlers.skips import install
     from yuqing.index import PostQuery
     from yuqing.wiring import shared_stores
 
@@ -261,7 +264,8 @@ def demo_totals(settings: Any, emails_delivered: int, chat_delivered: int = 0) -
             "emails_delivered": emails_delivered, "chat_messages_delivered": chat_delivered,
             "hot_entries_tracked": len(tracks),
             "hot_list_alerts": sum(1 for a in alerts if a.rule_type == "hot_list"),
-            "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None)}
+            "hot_best_weibo_rank": min((t.best_rank for t in tracks if t.board == "weibo"), default=None),
+            "scheduled_runs_skipped": install().total()}  # a job still running when due again (crawlers.skips)
 
 
 def _demo_secrets_file(data: Path) -> Path:

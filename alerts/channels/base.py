@@ -4,6 +4,7 @@ redirects), cutting a body to the size limit with a link, and masking the key an
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
@@ -25,6 +26,7 @@ class ChatMessage:
     title: str
     markdown: str
     link: str = ""
+    mentions: tuple[str, ...] = ()  # who the robot @s: "all", mobile numbers, or (Feishu) open_ids / emails
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,22 @@ class Answer:
         head = f"HTTP {self.status}" if self.status else "无应答"
         code = f" code {self.code}" if self.code else ""
         return f"{head}{code}: {self.detail}"[:500]
+
+
+MD_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]+)\)")
+
+
+def plain_text(markdown: str) -> str:
+    """Chat Markdown as plain text, for a message type that shows no formatting (WeCom text): headings, bold and
+    quote marks dropped, a link written as its label and address."""
+    text = MD_LINK.sub(lambda m: f"{m.group(1)}：{m.group(2)}" if m.group(1) else m.group(2), markdown)
+    lines = [re.sub(r"^(#{1,6} |> ?)", "", line) for line in text.split("\n")]
+    return "\n".join(lines).replace("**", "")
+
+
+def mention_split(mentions: tuple[str, ...]) -> tuple[bool, list[str]]:
+    """(whether everyone is mentioned, the others)."""
+    return "all" in mentions, [m for m in mentions if m != "all"]
 
 
 def mask(text: str, *secrets: str) -> str:

@@ -2,7 +2,11 @@
 &timestamp=<ms>&sign=urlencode(base64(HmacSHA256(key=secret, msg=f"{timestamp}\\n{secret}"))), the timestamp
 within an hour of DingTalk's clock. {"msgtype": "markdown", "markdown": {"title", "text"}} or an actionCard with
 a 查看详情 button; 20 messages a minute per robot (more and it is throttled for 10 minutes). errcode 0 accepted,
-130101 sending too fast, 310000 signature, keyword or IP check failed, 300001 no such token, -1 system busy."""
+130101 sending too fast, 310000 signature, keyword or IP check failed, 300001 no such token, -1 system busy.
+
+Mentions: "at": {"atMobiles": [...], "isAtAll": bool} beside the markdown, and every mentioned mobile written as
+@mobile in the text (DingTalk highlights only those). The actionCard type has no "at", so a message that
+mentions people is sent as markdown (its 查看详情 link is in the text) even when msg_type is actionCard."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import hmac
 from datetime import datetime
 from urllib.parse import quote, quote_plus
 
-from alerts.channels.base import Answer, Channel, ChatMessage, cut_to_fit, read_coded
+from alerts.channels.base import Answer, Channel, ChatMessage, cut_to_fit, mention_split, read_coded
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -33,8 +37,14 @@ class DingTalk(Channel):
             ts = int(now.timestamp() * 1000)
             url += f"&timestamp={ts}&sign={dingtalk_sign(self.settings.secret, ts)}"
         head = f"### {msg.title}\n"
-        text = head + cut_to_fit(msg.markdown, msg.link, lambda md: len((head + md).encode("utf-8")) <= self.max_bytes)
-        if (self.settings.msg_type or "markdown") == "actionCard" and msg.link:
+        everyone, mobiles = mention_split(msg.mentions)
+        tail = ("\n\n" + " ".join(f"@{m}" for m in (mobiles or ["所有人"]))) if msg.mentions else ""
+        text = head + cut_to_fit(msg.markdown, msg.link,
+                                 lambda md: len((head + md + tail).encode("utf-8")) <= self.max_bytes) + tail
+        if msg.mentions:
+            payload = {"msgtype": "markdown", "markdown": {"title": msg.title, "text": text},
+                       "at": {"atMobiles": mobiles, "isAtAll": everyone}}
+        elif (self.settings.msg_type or "markdown") == "actionCard" and msg.link:
             payload = {"msgtype": "actionCard", "actionCard": {"title": msg.title, "text": text,
                                                                "singleTitle": "查看详情", "singleURL": msg.link}}
         else:

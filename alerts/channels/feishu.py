@@ -2,7 +2,11 @@
 "card": {...}} and, with the 签名校验 security setting, "timestamp" (seconds, a string) and
 "sign" = base64(HmacSHA256(key=f"{timestamp}\\n{secret}", msg=b"")), the timestamp within an hour. The request
 body at most 20 KB; 100 requests a minute and 5 a second per bot. code 0 accepted, 9499 and 11232 rate limited,
-19021 signature check failed (or the timestamp out of the window), 19024 keyword check failed."""
+19021 signature check failed (or the timestamp out of the window), 19024 keyword check failed.
+
+Mentions: a custom bot cannot @ by mobile number; the card's lark_md takes <at id=all></at> for everyone,
+<at id=ou_…></at> for an open_id and <at email=…></at> for an email address, in a div of their own after the
+body (so cutting a long body never cuts them)."""
 
 from __future__ import annotations
 
@@ -23,6 +27,13 @@ def feishu_sign(secret: str, timestamp: int) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+def at(mention: str) -> str:
+    """The card's lark_md mention of "all", an open_id or an email address."""
+    if mention == "all":
+        return "<at id=all></at>"
+    return f"<at email={mention}></at>" if "@" in mention else f"<at id={mention}></at>"
+
+
 class Feishu(Channel):
     type_name = "feishu"
     default_base_url = "https://open.feishu.cn"
@@ -33,6 +44,8 @@ class Feishu(Channel):
     def card(self, msg: ChatMessage, markdown: str) -> dict[str, Any]:
         template = next((t for zh, t in TEMPLATES.items() if zh in msg.title), "blue")
         elements: list[dict[str, Any]] = [{"tag": "div", "text": {"tag": "lark_md", "content": markdown}}]
+        if msg.mentions:
+            elements.append({"tag": "div", "text": {"tag": "lark_md", "content": " ".join(at(m) for m in msg.mentions)}})
         if msg.link:
             elements.append({"tag": "action", "actions": [{"tag": "button", "type": "primary", "url": msg.link,
                                                            "text": {"tag": "plain_text", "content": "查看详情"}}]})

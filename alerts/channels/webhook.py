@@ -1,5 +1,6 @@
 """A generic signed webhook (an SMS gateway, a ticket system): POST the URL with the JSON body
-{"title", "markdown", "link", "channel", "sent_at"} and the headers X-Yuqing-Timestamp (Unix seconds) and
+{"title", "markdown", "link", "channel", "sent_at", "mentions"} ("mentions": the subscription's mobiles and
+"all" when the severity calls for them, else []) and the headers X-Yuqing-Timestamp (Unix seconds) and
 X-Yuqing-Signature: sha256=hex(HMAC-SHA256(secret, f"{timestamp}.{body}")); a receiver should refuse a
 timestamp more than 5 minutes away. 2xx accepted, 429 and 5xx retried, another 4xx permanent."""
 
@@ -28,7 +29,7 @@ class Webhook(Channel):
     def build(self, msg: ChatMessage, now: datetime) -> tuple[str, dict[str, str], bytes]:
         def body(markdown: str) -> bytes:
             return self.dumps({"title": msg.title, "markdown": markdown, "link": msg.link, "channel": self.name,
-                               "sent_at": now.isoformat()})
+                               "sent_at": now.isoformat(), "mentions": list(msg.mentions)})
 
         data = body(cut_to_fit(msg.markdown, msg.link, lambda md: len(body(md)) <= self.max_bytes))
         ts = int(now.timestamp())

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, labels, ui
+from yuqing.ops.subscribers import mentions_text
 from yuqing.records import Subscriber
 from yuqing.vocab import CHANNEL_TYPE_ZH, PLATFORMS, ROLE_ZH, SEVERITIES, SEVERITY_ZH
 from yuqing.vocab import SUBSCRIBER_MODE_ZH as MODE_ZH
@@ -35,8 +36,9 @@ ui.table(pd.DataFrame([{
     "运营商": "、".join(s.operators) or "全部", "触点": "、".join(s.touchpoints) or "全部",
     "地区": "、".join(s.regions) or "全部", "平台": labels.platforms_text(s.platforms),
     "规则": "、".join(s.rules) or "全部", "方式": MODE_ZH[s.mode], "每日时间": s.daily_at,
-    "状态": "启用" if s.active else "停用"} for s in subs],
-    columns=["编号", "渠道", "邮箱", "姓名", "最低级别", "运营商", "触点", "地区", "平台", "规则", "方式", "每日时间", "状态"]),
+    "@提醒": mentions_text(s).removeprefix("@") or "—", "状态": "启用" if s.active else "停用"} for s in subs],
+    columns=["编号", "渠道", "邮箱", "姓名", "最低级别", "运营商", "触点", "地区", "平台", "规则", "方式", "每日时间", "@提醒",
+             "状态"]),
     hide_index=True, width="stretch")
 
 opts = ui.filter_options()
@@ -57,12 +59,19 @@ with st.form("add_subscriber", clear_on_submit=True):
                                key="sub_platforms", placeholder="全部")
     rules = c1.multiselect("规则（空=全部）", data.alert_rule_names(), key="sub_rules", placeholder="全部")
     daily_at = c2.text_input("每日发送时间（北京时间，HH:MM）", value="08:00", key="sub_daily")
+    mentions = c1.text_input("@提醒（群机器人渠道：手机号，逗号分隔；all 为所有人；飞书填 open_id 或邮箱）",
+                             key="sub_mentions", placeholder="不 @ 任何人")
+    mention_sev = c2.selectbox("@提醒的最低级别", SEVERITIES, index=SEVERITIES.index("orange"),
+                               format_func=SEVERITY_ZH.__getitem__, key="sub_mention_sev",
+                               help="默认橙色：红色、橙色预警 @ 值班人员，黄色、蓝色不 @")
     if st.form_submit_button("保存订阅"):  # the same checks and path as `yuqing alerts subscribe`
         try:
             sub = data.save_subscriber(Subscriber(
                 email=email.strip() if channel == "email" else "", channel=channel, name=name.strip(), min_severity=severity, mode=mode, operators=tuple(operators),
                 touchpoints=tuple(touchpoints), regions=tuple(regions), platforms=tuple(platforms),
-                daily_at=daily_at.strip() or "08:00", rules=tuple(rules)), ui.username())
+                daily_at=daily_at.strip() or "08:00", rules=tuple(rules),
+                mentions=tuple(m for m in mentions.replace("，", ",").split(",") if m.strip()),
+                mention_min_severity=mention_sev), ui.username())
         except ValueError as exc:
             st.error(ui.escape_md(labels.subscriber_error(str(exc))))
         else:

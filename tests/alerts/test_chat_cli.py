@@ -102,6 +102,12 @@ def test_subscribe_a_channel_and_send_a_test_message(tmp_path, rx, monkeypatch, 
     assert "未知渠道 nowhere（可选：email、henan-wecom、ding、tickets" in capsys.readouterr().err
     assert main([*cfg, "alerts", "subscribe", "a@example.test", "--channel", "ding"]) == 2
     assert main([*cfg, "alerts", "subscribe"]) == 2
+    assert main([*cfg, "alerts", "subscribe", "--channel", "ding", "--mentions", "13800138000,12345"]) == 2
+    assert "@提醒对象无效：12345（手机号应为 1 开头的 11 位数字；all 表示 @所有人）" in capsys.readouterr().err
+    assert main([*cfg, "alerts", "subscribe", "--channel", "henan-wecom", "--mentions", "13800138000，all",
+                 "--mention-min-severity", "red"]) == 0
+    assert "#1 henan-wecom（群机器人渠道）：最低橙色，即时，触点=宽带，地区=河南，@13800138000、所有人（红色及以上）" in \
+        capsys.readouterr().out
     capsys.readouterr()
 
     for name, answer in (("henan-wecom", "HTTP 200 code 0: ok"), ("ding", "HTTP 200 code 0: ok"),

@@ -22,8 +22,9 @@ def test_subscriber_management(env, capsys) -> None:
     assert "a@example.test" in out and "最低红色" in out and "每小时汇总" in out and "运营商=中国移动、中国联通" in out
     assert "日报 09:30" in out and "地区=深圳" in out and out.count("a@example.test") == 1
     assert main(["alerts", "unsubscribe", "a@example.test"]) == 0
-    assert main(["alerts", "unsubscribe", "nobody@example.test"]) == 1
     capsys.readouterr()
+    assert main(["alerts", "unsubscribe", "nobody@example.test"]) == 2  # an unknown name: a usage error
+    assert "没有找到该订阅：nobody@example.test" in capsys.readouterr().err
     main(["alerts", "subscribers"])
     assert "（已退订）a@example.test" in capsys.readouterr().out
     assert main(["alerts", "subscribe", "not-an-address"]) == 2
@@ -44,7 +45,8 @@ def test_run_once_prints_and_sends(env, smtp_server, capsys) -> None:
     assert "未处理" in listed and "（规则：升级投诉苗头）" in listed and " / all" not in listed
     assert main(["alerts", "ack", "1", "--by", "值班员"]) == 0
     assert main(["alerts", "resolve", "1", "--by", "值班员", "--note", "已回复用户"]) == 0
-    assert main(["alerts", "resolve", "1", "--by", "值班员", "--note", "again"]) == 1
+    assert main(["alerts", "resolve", "1", "--by", "值班员", "--note", "again"]) == 1  # exists, cannot move
+    assert main(["alerts", "ack", "99"]) == 2 and main(["alerts", "resolve", "99", "--note", "x"]) == 2  # no such
     assert main(["alerts", "silence", "升级投诉苗头", "--for", "2h", "--by", "主管"]) == 0
     assert "已静默 升级投诉苗头" in capsys.readouterr().out
 

@@ -28,6 +28,27 @@ def test_a_chat_channel_is_subscribed_on_the_subscribers_page(filled, tmp_path, 
     assert rows[0]["渠道"] == "henan-duty（企业微信群机器人）" and rows[0]["邮箱"] == "—"
 
 
+def test_a_chat_subscription_gets_its_mentions_on_the_subscribers_page(filled, tmp_path, monkeypatch):
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[channels.henan-duty]\ntype = "dingtalk"\nbase_url = "http://127.0.0.1:9"\n'
+                      'key_env = "T_HENAN_KEY"\n', encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG", str(config))
+    at = on_page("admin", "subscribers")
+    at.selectbox(key="sub_channel").set_value("henan-duty")
+    at.text_input(key="sub_mentions").set_value("1380013800")
+    at.button[0].click().run()
+    assert any("@提醒对象无效：1380013800（手机号应为 1 开头的 11 位数字" in e.value for e in at.error)
+    assert filled.list_subscribers() == []
+    at.selectbox(key="sub_channel").set_value("henan-duty")
+    at.text_input(key="sub_mentions").set_value("13800138000，all")
+    at.selectbox(key="sub_mention_sev").set_value("red")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    [sub] = filled.list_subscribers()
+    assert (sub.mentions, sub.mention_min_severity) == (("13800138000", "all"), "red")
+    assert at.dataframe[0].value.to_dict("records")[0]["@提醒"] == "13800138000、所有人（红色及以上）"
+
+
 def test_chat_messages_not_delivered_show_with_their_reason(filled):
     retry = filled.enqueue(OutboxMessage(to=("henan-duty",), channel="henan-duty", subject="【红色预警】郑州电信宽带断网",
                                          text="正文", dedup_key="c1", created_at=NOW))

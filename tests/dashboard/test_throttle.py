@@ -179,5 +179,12 @@ def test_users_unlock_command(tmp_path, monkeypatch, capsys):
         assert throttle.attempt(store, "resp1", PASSWORD, now_utc()).user.username == "resp1"
     finally:
         store.close()
-    assert main(["users", "unlock", "nobody"]) == 0
-    assert "user nobody was not locked; 0 counted failed logins cleared" in capsys.readouterr().out
+    assert main(["users", "unlock", "nobody"]) == 2  # no such user, nothing counted: a usage error
+    assert "没有这个用户 no user 'nobody'; nothing to unlock" in capsys.readouterr().err
+    store = Both(*open_stores(load_settings()))
+    try:  # failures counted against a name that is no user are still cleared by hand
+        fail(store, "ghost", 2, now_utc())
+    finally:
+        store.close()
+    assert main(["users", "unlock", "ghost"]) == 0
+    assert "user ghost was not locked; 2 counted failed logins cleared" in capsys.readouterr().out

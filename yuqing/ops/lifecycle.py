@@ -17,11 +17,15 @@ class LifecycleError(ValueError):
     """The alert does not exist or cannot make that move."""
 
 
+class NoSuchAlert(LifecycleError):
+    """The alert named does not exist (the CLI's usage-level exit 2, like any other unknown name)."""
+
+
 def _update(ops: OpsDB, alert_id: int, change: object) -> Alert:
     try:
         return ops.update_alert(alert_id, change)  # type: ignore[arg-type]
     except KeyError:
-        raise LifecycleError(f"预警 {alert_id} 不存在") from None
+        raise NoSuchAlert(f"预警 {alert_id} 不存在") from None
 
 
 def acknowledge(ops: OpsDB, alert_id: int, by: str, now: datetime | None = None, note: str = "") -> Alert:
@@ -77,7 +81,7 @@ def silence_alert(ops: OpsDB, alert_id: int, until: datetime, by: str, reason: s
     """Silence the (rule, key) of an existing alert; the alert's own audit trail records it too."""
     alert = ops.get_alert(alert_id)
     if alert is None:
-        raise LifecycleError(f"预警 {alert_id} 不存在")
+        raise NoSuchAlert(f"预警 {alert_id} 不存在")
     s = silence(ops, alert.rule, alert.key, until, by, reason, now)
     ops.add_audit(AuditEntry(at=utc(now or now_utc()), actor=by, action="silence", target=f"alert:{alert_id}",
                              detail=f"至 {s.until.isoformat()} {reason}".strip()))

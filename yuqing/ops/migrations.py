@@ -40,9 +40,22 @@ def _add_hot_tracks(conn: Connection) -> None:
     T.metadata.create_all(conn, tables=list(T.HOT_TABLES))
 
 
+def _subscriber_mentions(conn: Connection) -> None:
+    """Chat @mentions: who a chat subscription's robot @s ("all", mobiles, Feishu ids; none for every existing
+    subscriber) and from which severity (orange: red and orange alerts mention, yellow and blue do not)."""
+    have = {c["name"] for c in inspect(conn).get_columns("subscribers")}  # a test may rewind only the version
+    json_type = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
+    if "mentions" not in have:
+        conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN mentions {json_type} NOT NULL DEFAULT '[]'"))
+    if "mention_min_severity" not in have:
+        conn.execute(text("ALTER TABLE subscribers ADD COLUMN mention_min_severity VARCHAR(10) NOT NULL "
+                          "DEFAULT 'orange'"))
+
+
 STEPS: dict[int, Callable[[Connection], None]] = {  # version -> the step from version - 1
     11: _subscriber_channel,
     12: _add_hot_tracks,
+    13: _subscriber_mentions,
 }
 LATEST = max(STEPS, default=NEW_STYLE)
 

@@ -25,7 +25,7 @@ OB = T.outbox
 def _payload(msg: OutboxMessage) -> dict[str, Any]:
     return {"text": msg.text, "html": msg.html,
             "attachments": [[n, t, base64.b64encode(b).decode("ascii")] for n, t, b in msg.attachments],
-            **({"link": msg.link} if msg.link else {})}
+            **({"link": msg.link} if msg.link else {}), **({"mentions": list(msg.mentions)} if msg.mentions else {})}
 
 
 def message_from_row(row: Any) -> OutboxMessage:
@@ -37,7 +37,7 @@ def message_from_row(row: Any) -> OutboxMessage:
         attachments=tuple((n, t, base64.b64decode(b)) for n, t, b in payload.get("attachments", [])),
         created_at=r["created_at"], attempts=r["attempts"], next_attempt_at=r["next_attempt_at"],
         sent_at=r["sent_at"], last_error=r["last_error"], owner=r["owner"], message_id=r["message_id"],
-        link=payload.get("link", ""))
+        link=payload.get("link", ""), mentions=tuple(payload.get("mentions", ())))
 
 
 def _due(now: datetime, channel: str) -> Any:

@@ -12,9 +12,12 @@ from yuqing import catalog
 from yuqing.catalog import CatalogError
 from yuqing.ops.protocol import OpsDB
 from yuqing.records import AuditEntry, Subscriber, now_utc
-from yuqing.vocab import PLATFORM_ZH
+from yuqing.vocab import PLATFORM_ZH, SEVERITY_ZH
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+MOBILE = re.compile(r"1\d{10}")  # a mainland mobile number: 11 digits starting with 1
+FEISHU_ID = re.compile(r"ou_[0-9A-Za-z]+")  # a Feishu open_id
+EVERYONE = ("all", "@all", "所有人", "全体")  # ways to write "mention everyone"; stored as "all"
 DAILY_AT = re.compile(r"(\d{1,2}):(\d{2})")
 
 
@@ -57,6 +60,42 @@ def check_channel(channel: str, settings: object) -> str:
     return channel
 
 
+def check_mentions(mentions: tuple[str, ...], channel: str, settings: object) -> tuple[str, ...]:
+    """Who the chat robot @s, normalised: "all" for everyone, else mobile numbers (11 digits starting with 1;
+    spaces, hyphens and +86 dropped) or, on Feishu (whose robots cannot @ by mobile), open_ids (ou_…) or email
+    addresses. ValueError (one Chinese line) naming every entry that is none of these, or any for email."""
+    values = tuple(dict.fromkeys(m.strip() for m in mentions if m.strip()))
+    if not values:
+        return ()
+    if channel == "email":
+        raise ValueError("@提醒只用于群机器人渠道，邮件订阅不能设置")
+    kind = next((c.type for c in getattr(settings, "channels", ()) if c.name == channel), "")
+    out, bad = [], []
+    for v in values:
+        mobile = re.sub(r"[\s-]", "", v).removeprefix("+86")
+        if v.lower() in EVERYONE:
+            out.append("all")
+        elif kind == "feishu" and (FEISHU_ID.fullmatch(v) or EMAIL.fullmatch(v)):
+            out.append(v)
+        elif kind != "feishu" and MOBILE.fullmatch(mobile):
+            out.append(mobile)
+        else:
+            bad.append(v)
+    if bad:
+        want = ("飞书机器人只能按 open_id（ou_ 开头）或邮箱 @ 人，不能按手机号" if kind == "feishu"
+                else "手机号应为 1 开头的 11 位数字")
+        raise ValueError(f"@提醒对象无效：{'、'.join(bad)}（{want}；all 表示 @所有人）")
+    return tuple(dict.fromkeys(out))
+
+
+def mentions_text(sub: Subscriber) -> str:
+    """"@13800000000、所有人（橙色及以上）", or "" when the subscription mentions nobody."""
+    if not sub.mentions:
+        return ""
+    who = "、".join("所有人" if m == "all" else m for m in sub.mentions)
+    return f"@{who}（{SEVERITY_ZH[sub.mention_min_severity]}及以上）"
+
+
 def check_subscriber(sub: Subscriber, settings: object) -> Subscriber:
     """The subscriber with its 日报 time and platform names normalised; ValueError (one Chinese line) naming every
     unknown platform, operator, touchpoint or rule with the valid values, or a 日报 time that is not HH:MM."""
@@ -79,6 +118,10 @@ def check_subscriber(sub: Subscriber, settings: object) -> Subscriber:
         types = catalog.rule_types()
         problems.append(_known(tuple(r for r in sub.rules if r not in types), "规则",
                                lambda: catalog.rule_names(settings), also=f"；或规则类型：{'、'.join(types)}"))
+    try:
+        changes["mentions"] = check_mentions(sub.mentions, sub.channel, settings)
+    except ValueError as exc:
+        problems.append(str(exc))
     problems = list(dict.fromkeys(p for p in problems if p))
     if problems:
         raise ValueError("；".join(problems))

@@ -108,6 +108,8 @@ subscribers = Table(
     Column("platforms", Json, nullable=False), Column("rules", Json, nullable=False), _text("mode"),
     _text("daily_at"), Column("active", Boolean, nullable=False), Column("token", String(100), nullable=False, unique=True),
     Column("channel", String(40), nullable=False, server_default="email"),  # "email" or a [channels.NAME]
+    Column("mentions", Json, nullable=False, server_default="[]"),  # chat: "all", mobiles or Feishu ids to @
+    Column("mention_min_severity", String(10), nullable=False, server_default="orange"),
 )
 
 # When a subscriber's hourly digest, quiet-hours digest or 日报 was last queued, and any scheduling problem.

@@ -6,11 +6,20 @@ read as a post about an operator):
 - e+cs -> f: writer e's posts and the customer-service turns -> writer f's posts;
 - f+cs -> e: the other way round;
 - e+f -> cs: both writers -> the 488 customer-service turns;
-- all -> dev: every training row -> the real telecom dev set (120; confirmation only, never chooses).
-For each (C, hi, lo, strong): complaints labelled negative, non-complaints labelled negative, three-way macro-F1.
-The choice (the telecom bias left as shipped): no OOD scenario's complaint recall below the no-detector's, then the
-highest mean of macro-F1 + complaint recall - false alarms over them (round 2's key for the telecom bias); settings
-within 0.005 of the best are not told apart by these sets, and the simplest of them (fewest rules acting) is taken. Never reads the final split.
+- all -> dev: every training row -> the real telecom dev set (120 first posts of threads);
+- all -> devf: every training row -> the real follow-up turns of the dev threads (144, labelled in round 4).
+For each (C, telecom neutral bias, hi, lo, strong): complaints labelled negative, non-complaints labelled negative,
+three-way macro-F1.
+
+The choice (round 3, shipped): at the shipped telecom bias, no written/other-company scenario's complaint recall below
+the no-detector's, then the highest mean of macro-F1 + complaint recall - false alarms over those three; settings
+within 0.005 of the best are not told apart by these sets, and the simplest of them (fewest rules acting) is taken.
+The two real dev sets confirm.
+
+`--round4` asks the question again with the real follow-up turns (sentiment/models/README.md, round 4): the mean over
+all five sets, complaints first (no set's complaint recall more than 0.01 below round 3's detector) and the CANON
+examples right. It picks the telecom bias 0 with a demotion (complaint recall up on every set, but the dev set's
+macro-F1 0.786 -> 0.699); it was not adopted. Never reads a final split.
 
     YUQING_SHARED_DATA=../shared/data python bench/complaint.py
 """
@@ -40,9 +49,16 @@ LOS = [0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5]
 STRONGS = [0.7, 0.8, 0.9, 0.95, 1.01]
 
 
-NEUTRAL_BIASES = [0.0, 0.5, 1.0, 1.5]
+NEUTRAL_BIASES = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 TIE = 0.005
-SHIPPED_BIAS = 1.5  # linear3's telecom neutral bias (thresholds.json); the others are shown, not chosen
+SHIPPED_BIAS = 1.5  # linear3's telecom neutral bias (thresholds.json)
+ROUND3 = (30.0, SHIPPED_BIAS, 0.65, 0.0, 0.7)  # round 3's detector: C, bias, hi, lo, strong
+# The issue's and the tests' own examples, which a setting must get right (not scored, a hard constraint): a calm
+# fault report and a plain gripe are complaints, a how-to question is not. Round 4's mean alone picked a demotion
+# that called "联通的网速太慢了" positive.
+CANON = [{"text": "家里宽带从昨天开始连不上，光猫红灯，麻烦安排师傅上门看一下", "sentiment": "negative", "complaint": True},
+         {"text": "联通的网速太慢了", "sentiment": "negative", "complaint": True},
+         {"text": "@中国移动 请问怎么查询剩余流量？", "sentiment": "neutral", "complaint": False}]
 
 
 def model_without(shipped: ThreeWayModel, rows: list[dict]) -> ThreeWayModel:
@@ -89,10 +105,13 @@ def main() -> None:
     e, f = devset.written("e"), devset.written("f")
     cs = devset.customer_service()
     dev = devset.load("dev")
+    devf = devset.load("dev_followups")
+    round3 = "--round4" not in sys.argv
     extra = fit_set_rows(None, {r["text"] for r in e + f + cs})  # the rest of the telecom fit set, in every fit
     scenarios = {"e+cs->f": (e + cs + extra, f), "f+cs->e": (f + cs + extra, e), "e+f->cs": (e + f + extra, cs),
-                 "all->dev": (e + f + cs + extra, dev)}
-    bases = {k: base(shipped if k == "all->dev" else model_without(shipped, test), test)
+                 "all->dev": (e + f + cs + extra, dev), "all->devf": (e + f + cs + extra, devf),
+                 "all->canon": (e + f + cs + extra, CANON)}
+    bases = {k: base(shipped if k.startswith("all->") else model_without(shipped, test), test)
              for k, (_, test) in scenarios.items()}
     results = {}
     for c in CS:
@@ -115,12 +134,18 @@ def main() -> None:
                 labels = d.decide(b["labels"][bn], probs[k], p[:, 0], b["otherwise"][bn], b["risky"])
                 row[k] = figures(b, labels)
             results[(c, bn, hi, lo, strong)] = row
-    base_row = {k: figures(b, b["labels"][1.5]) for k, b in bases.items()}
-    ood = [k for k in scenarios if k != "all->dev"]
+    base_row = {k: figures(b, b["labels"][SHIPPED_BIAS]) for k, b in bases.items()}
+    ood = [k for k in scenarios if not k.startswith("all->")] if round3 else [k for k in scenarios if k != "all->canon"]
 
-    def key(item):  # the shipped telecom bias; no OOD scenario's complaint recall below the no-detector's
+    floor = {k: base_row[k][0] for k in scenarios}
+    if not round3:  # complaints first: no scenario's complaint recall more than 0.01 below round 3's detector
+        r3 = results[ROUND3]
+        floor = {k: max(floor[k], r3[k][0] - 0.01) for k in scenarios}
+
+    def key(item):  # no chosen scenario's complaint recall below the floor
         (c, bn, *_), row = item
-        keeps = bn == SHIPPED_BIAS and all(row[k][0] >= base_row[k][0] for k in ood)
+        canon = row["all->canon"][:2] == (1.0, 0.0) or round3
+        keeps = canon and (bn == SHIPPED_BIAS or not round3) and all(row[k][0] >= floor[k] for k in ood)
         return (keeps, round(float(np.mean([row[k][2] + row[k][0] - row[k][1] for k in ood])), 4))
 
     ranked = sorted(results.items(), key=key, reverse=True)
@@ -133,8 +158,9 @@ def main() -> None:
     # is chosen, then the best
     top = [item for item in ranked if key(item)[0] == key(ranked[0])[0] and key(item)[1] >= key(ranked[0])[1] - TIE]
     chosen = min(top, key=lambda item: (parts(item[0]), -key(item)[1]))
-    if len(sys.argv) > 1:  # all figures, for reading
-        Path(sys.argv[1]).write_text(json.dumps([[list(k), v] for k, v in results.items()]), encoding="utf-8")
+    out = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if out:  # all figures, for reading
+        Path(out[0]).write_text(json.dumps([[list(k), v] for k, v in results.items()]), encoding="utf-8")
 
     def show(name, row):
         cells = "  ".join(f"{k}: {row[k][0]:.3f}/{row[k][1]:.3f}/{row[k][2]:.3f}" for k in scenarios)

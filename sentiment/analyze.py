@@ -75,8 +75,10 @@ class Analyzer:
 
     @property
     def version(self) -> str:
-        """What produced an analysis: the model's version, and the heads' when they take part."""
-        return f"{self.model.version}+{self.heads.version}" if self.heads else self.model.version
+        """What produced an analysis: the model's version, the heads' when they take part, and the rules' (touchpoint
+        words and risk patterns) when the taxonomy was loaded from its file."""
+        parts = [self.model.version, self.heads.version if self.heads else "", self.taxonomy.version]
+        return "+".join(p for p in parts if p)
 
     @classmethod
     def from_settings(cls, settings) -> Analyzer:  # settings: yuqing.config.Settings

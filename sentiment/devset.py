@@ -3,7 +3,9 @@ of a whole analysis on them (sentiment, complaints, touchpoints, escalation, chu
 
 The labels (ids and labels only) are committed in sentiment/dev/: `telecom_dev_labels.jsonl` chooses models,
 thresholds and keywords; `telecom_final_labels.jsonl` is looked at once, at the end. The texts are third-party
-(`customer_first_turn` of ../shared/data/telecom/stc3_test_operator_threads.csv) and are never committed.
+(`customer_first_turn` of ../shared/data/telecom/stc3_test_operator_threads.csv) and are never committed. An id
+`<thread>:<turn index>` is a later turn of a thread, read from ../shared/data/telecom/stc3_test_dialogues_cn.json
+(the follow-up files, and the customer-service turns of other companies).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-LABEL_FILES = {"dev": HERE / "dev" / "telecom_dev_labels.jsonl", "final": HERE / "dev" / "telecom_final_labels.jsonl"}
+LABEL_FILES = {"dev": HERE / "dev" / "telecom_dev_labels.jsonl", "final": HERE / "dev" / "telecom_final_labels.jsonl",
+               "dev_followups": HERE / "dev" / "telecom_dev_followups.jsonl",
+               "final_followups": HERE / "dev" / "telecom_final_followups.jsonl"}
 OTHER = "其他"
 
 
@@ -43,9 +47,13 @@ def is_label_file(path: str | Path) -> bool:
 
 
 def load(labels: str | Path = "dev", texts: str | Path | None = None) -> list[dict]:
-    """Label rows (a split name or a label file) with their `text` joined by id; FileNotFoundError names a missing
-    texts file, ValueError an id without a text."""
+    """Label rows (a split name or a label file) with their `text` joined by id (a thread's first post, or with
+    `:<turn>` a later turn of it); FileNotFoundError names a missing texts file, ValueError an id without a text."""
     path = LABEL_FILES.get(str(labels), Path(labels))
+    with Path(path).open(encoding="utf-8") as fh:
+        rows = [(n, json.loads(line)) for n, line in enumerate(fh, 1) if line.strip()]
+    if any(":" in str(row["id"]) for _, row in rows):
+        return _turn_rows(path, rows, None)
     texts = Path(texts) if texts else threads_file()
     if not texts.exists():
         raise FileNotFoundError(f"{texts} is absent: the label file holds ids only, the texts are read from "
@@ -53,16 +61,12 @@ def load(labels: str | Path = "dev", texts: str | Path | None = None) -> list[di
     csv.field_size_limit(2**31 - 1)
     with texts.open(encoding="utf-8-sig", newline="") as fh:
         by_id = {row["id"]: row["customer_first_turn"] for row in csv.DictReader(fh)}
-    rows = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if str(row["id"]) not in by_id:
-                raise ValueError(f"{path}:{n}: id {row['id']} has no text in {texts}")
-            rows.append({**row, "id": str(row["id"]), "text": by_id[str(row["id"])]})
-    return rows
+    out = []
+    for n, row in rows:
+        if str(row["id"]) not in by_id:
+            raise ValueError(f"{path}:{n}: id {row['id']} has no text in {texts}")
+        out.append({**row, "id": str(row["id"]), "text": by_id[str(row["id"])]})
+    return out
 
 
 WRITTEN = {name: HERE / "data" / f"telecom_written_{name}.jsonl" for name in ("e", "f")}
@@ -79,23 +83,25 @@ def customer_service(labels: str | Path = CUSTOMER_SERVICE, data_dir: Path | Non
     """Labelled customer turns of STC-3 threads with other companies, text joined from
     ../shared/data/telecom/stc3_test_dialogues_cn.json (id `<thread>:<turn index>`, utterances joined by a space);
     FileNotFoundError names the missing dialogues file, ValueError an id without a turn."""
+    with Path(labels).open(encoding="utf-8") as fh:
+        rows = [(n, json.loads(line)) for n, line in enumerate(fh, 1) if line.strip()]
+    return _turn_rows(labels, rows, data_dir)
+
+
+def _turn_rows(labels: str | Path, rows: list[tuple[int, dict]], data_dir: Path | None) -> list[dict]:
     dialogues = (data_dir or shared_data()) / "telecom" / "stc3_test_dialogues_cn.json"
     if not dialogues.exists():
-        raise FileNotFoundError(f"{dialogues} is absent: the customer-service label file holds ids only")
+        raise FileNotFoundError(f"{dialogues} is absent: the label file {labels} holds ids only")
     turns = {d["id"]: d["turns"] for d in json.loads(dialogues.read_text(encoding="utf-8"))}
-    rows = []
-    with Path(labels).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            thread, _, index = str(row["id"]).partition(":")
-            try:
-                turn = turns[thread][int(index)]
-            except (KeyError, IndexError, ValueError):
-                raise ValueError(f"{labels}:{n}: id {row['id']} has no turn in {dialogues}") from None
-            rows.append({**row, "text": " ".join(u for u in turn["utterances"] if u)})
-    return rows
+    out = []
+    for n, row in rows:
+        thread, _, index = str(row["id"]).partition(":")
+        try:
+            turn = turns[thread][int(index)]
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{labels}:{n}: id {row['id']} has no turn in {dialogues}") from None
+        out.append({**row, "text": " ".join(u for u in turn["utterances"] if u)})
+    return out
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:

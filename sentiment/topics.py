@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import marshal
 import math
 import os
@@ -33,14 +35,14 @@ OPERATOR_PATTERNS = {
 # on real posts to operators (sentiment/dev/telecom_dev_labels.jsonl): escalation there is mostly an appeal for
 # public exposure by @-mentioning a newspaper, TV, local-news or regulator account, so mentions are read too.
 RISK_PATTERNS = {
-    "escalation": r"工信部|工信微报|通管局|通信管理局|(?<!\d)12300(?!\d)|(?<!\d)12315(?!\d)|(?<!\d)12321(?!\d)|"
+    "escalation": r"工信部(?!(?:允许|同意|批准|准许|规定)[^，,。！？!?]{0,30}[吗么])|工信微报|通管局|通信管理局|(?<!\d)12300(?!\d)|(?<!\d)12315(?!\d)|(?<!\d)12321(?!\d)|"
                   r"(?<![\d.])315(?![\d元块])|消协|消费者协会|消委会|消费者委员会|消保委|市场监管|工商局|黑猫投诉|"
                   r"曝光|(?<!网友)爆料|媒体|记者|上新闻|电视台|报社|律师|起诉|法院|打官司|诉讼|仲裁|求转发|求扩散|帮忙转发|"
                   r"投诉到(?:工信|消协|12|通管|工商|市场)|申诉到",
     "churn": r"携号转网|转网|携号转出|携转|销户|销号|消号|销卡|消卡|弃号|退网|注销(?:号码|手机号|账号|账户|宽带|了|掉)?|"
              r"换(?:个|家)?(?:虚拟)?运营商|换(?:成|到|去)?(?:移动|联通|电信|广电|别家|别的)|(?:投奔|改用|转投|去办)(?:移动|联通|电信|广电)|"
              r"(?:就|我就|要)去(?:办)?(?:移动|联通|电信)|转(?:到|去|回|成)(?:移动|联通|电信|广电)|(?<!被)(?<!被人)(?<!给我)(?<!把我)转走(?!了?的)|都转了|逼(?:着)?我(?:换|转|走|销)|"
-             r"不用你们|再也不用|不会再用|再也不会用|再也不办|不再使用|不再用|"
+             r"不用你们|大不了(?:就)?(?:不用|换|转|销|退)|再也不用|不会再用|再也不会用|再也不办|不再使用|不再用|"
              r"拒绝(?:移动|联通|电信)|早知道|后悔|不幸(?:接入|办了|选了|用了)|到期就换|到期不续|不续约|不再续|"
              r"(?:到期|期满|到了|一到期)(?:就|马上|立刻|立马|我就)?(?:走|退|转|换|拆|销)|走人|我就走|就走了|"
              r"号(?:码)?(?:我)?(?:也|就)?不要了|不要这个号|(?:马上|明天|立刻|这就)(?:就)?(?:去)?(?:退|拆|销)|非销不可|"
@@ -85,6 +87,7 @@ class Taxonomy:
     word_to_touchpoints: dict[str, tuple[str, ...]]
     weak: dict[str, tuple[str, ...]] = field(default_factory=dict)  # weak word -> touchpoints
     unless: dict[str, frozenset[str]] = field(default_factory=dict)  # touchpoint -> touchpoints that silence its weak words
+    version: str = ""  # "rules-<digest>" of the words and of the risk patterns (rules_version); "" when built by hand
 
     def match(self, text: str) -> tuple[str, ...]:
         """Every touchpoint whose words appear in `text`, in taxonomy order; (其他,) when none does."""
@@ -134,7 +137,18 @@ def load_taxonomy(path: str | Path = DEFAULT_TOUCHPOINTS) -> Taxonomy:
     names = tuple(table) + ((OTHER,) if OTHER not in table else ())
     alternation = "|".join(re.escape(w) for w in sorted(set(word_map) | set(weak_map), key=len, reverse=True))
     return Taxonomy(names, re.compile(alternation), {w: tuple(v) for w, v in word_map.items()},
-                    {w: tuple(v) for w, v in weak_map.items()}, unless)
+                    {w: tuple(v) for w, v in weak_map.items()}, unless, rules_version(table))
+
+
+def rules_version(table: dict) -> str:
+    """A digest of the touchpoint words and of this module's risk and operator patterns: an analysis records it, so
+    changed rules relabel stored posts (`yuqing sentiment reanalyze`) as a changed model does."""
+    digest = hashlib.sha1(json.dumps(table, ensure_ascii=False, sort_keys=True).encode())
+    for value in sorted((k, v.pattern) for k, v in globals().items() if isinstance(v, re.Pattern)):
+        digest.update(repr(value).encode())
+    for flag, compiled in sorted(_RISK_RE.items()):
+        digest.update(f"{flag}={compiled.pattern}".encode())
+    return f"rules-{digest.hexdigest()[:10]}"
 
 
 _OPERATOR_RE = re.compile("|".join(f"(?P<op{i}>{p})" for i, p in enumerate(OPERATOR_PATTERNS.values())), re.I)

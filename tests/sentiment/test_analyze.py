@@ -57,7 +57,9 @@ def test_one_analysis_per_post_in_order(analyzer: Analyzer) -> None:
     assert first.risk_flags == ("escalation",)
     assert first.influence > second.influence
     assert "断网" in first.keywords
-    assert first.model == "fake" and first.model_version == "1" and first.analyzed_at == T0
+    assert first.model == "fake" and first.analyzed_at == T0
+    rules = load_taxonomy().version
+    assert first.model_version == f"1+{rules}" and rules.startswith("rules-")
     assert first.simhash > 0
     assert second.operators == ("中国联通",) and second.province == "四川" and second.touchpoints == ("客服热线",)
     assert third.operators == ("中国移动",) and third.touchpoints == ("其他",)

@@ -70,5 +70,6 @@ def test_shipped_heads_are_small_and_recorded_in_the_analysis_version() -> None:
     post = Post("weibo", "1", "宽带每晚都掉线，光猫灯一直闪", datetime(2026, 1, 1, tzinfo=UTC))
     with_heads = Analyzer(FakeModel(), TAXONOMY).analyze([post])[0][0]
     rules_only = Analyzer(FakeModel(), TAXONOMY, heads=None).analyze([post])[0][0]
-    assert with_heads.model_version == f"1+{heads.version}" and rules_only.model_version == "1"
+    rules = TAXONOMY.version
+    assert with_heads.model_version == f"1+{heads.version}+{rules}" and rules_only.model_version == f"1+{rules}"
     assert "宽带" in with_heads.touchpoints

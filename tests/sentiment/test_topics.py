@@ -180,3 +180,14 @@ def test_the_idf_table_is_cached_and_a_bad_cache_is_rebuilt(tmp_path, monkeypatc
         assert parsed[1] > 0 and len(parsed[0]) > 100_000
     finally:
         topics.idf_table.cache_clear()
+
+
+def test_the_rules_version_follows_the_words(tmp_path) -> None:
+    """An analysis records the rules' version: a changed touchpoint file gives another, so `reanalyze` relabels."""
+    from sentiment.topics import DEFAULT_TOUCHPOINTS
+
+    shipped = load_taxonomy()
+    assert shipped.version.startswith("rules-") and load_taxonomy().version == shipped.version
+    edited = tmp_path / "touchpoints.toml"
+    edited.write_text(DEFAULT_TOUCHPOINTS.read_text(encoding="utf-8").replace('"光猫", ', ""), encoding="utf-8")
+    assert load_taxonomy(edited).version != shipped.version

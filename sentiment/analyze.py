@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sentiment import events as events_mod
 from sentiment.models import SentimentModel, get_model, resolve
 from sentiment.models.heads import TelecomHeads, shipped_heads
+from sentiment.models.linear import hash_features
 from sentiment.regions import locate
 from sentiment.segment import cut
 from sentiment.text import mentions, normalize
@@ -108,7 +110,7 @@ class Analyzer:
         return out
 
     def labels(self, texts: Sequence[str], words: Sequence[list[str]], domain: Sequence[bool],
-               risky: Sequence[bool]) -> tuple[list[str], list[float]]:
+               risky: Sequence[bool], hashed: Any = None) -> tuple[list[str], list[float]]:
         """Labels and scores for normalised texts: a three-way model labels them itself (posts about an operator
         through its telecom layer); other models' scores are cut by the neutral band."""
         predict_labels = getattr(self.model, "predict_labels", None)
@@ -119,7 +121,11 @@ class Analyzer:
         scores: list[float] = []
         for start in range(0, len(texts), self.batch_size):
             chunk = slice(start, start + self.batch_size)
-            lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk])
+            if hashed is not None:
+                lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk],
+                                         hashed=hashed[chunk])
+            else:
+                lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk])
             labels.extend(lab)
             scores.extend(sc)
         return labels, scores
@@ -134,9 +140,12 @@ class Analyzer:
         operators = [tuple(p.operators) or detect_operators(" ".join([t, *m]))
                      for p, t, m in zip(posts, texts, named, strict=True)]
         domain = [bool(ops) or about_operator(t) for ops, t in zip(operators, texts, strict=True)]
-        learned = self.heads.predict(texts, words) if self.heads else [frozenset()] * len(texts)
+        # hashed once for the heads and a model that reads the same features (linear3)
+        hashed = hash_features(texts, words) if self.heads or getattr(self.model, "reads_hashed", False) else None
+        learned = self.heads.predict_hashed(hashed) if self.heads else [frozenset()] * len(texts)
         risks = [merge_risks(risk_flags(t, m), heads) for t, m, heads in zip(texts, named, learned, strict=True)]
-        labels, scores = self.labels(texts, words, domain, [bool(r) for r in risks])
+        reads = getattr(self.model, "reads_hashed", False)
+        labels, scores = self.labels(texts, words, domain, [bool(r) for r in risks], hashed if reads else None)
         hashes = events_mod.simhashes(texts)
         now = self.clock()
         rows = []

@@ -116,14 +116,21 @@ def group(items: Sequence[Item], known: Sequence[Event] = ()) -> tuple[list[str]
     n = len(items)
     groups = _Groups(n)
     buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, it in enumerate(items):
-        if not it.simhash:
+    hashes = [it.simhash for it in items]
+    first_with: dict[int, int] = {}  # simhash -> the first item that has it
+    for i, h in enumerate(hashes):
+        if not h:
             continue
-        for band in _bands(it.simhash):
-            for j in buckets[band]:
-                if groups.find(i) != groups.find(j) and hamming(it.simhash, items[j].simhash) <= HAMMING:
+        if (same := first_with.get(h)) is not None:  # a copy: it joins the first, which stands for it in the buckets
+            groups.union(i, same)
+            continue
+        first_with[h] = i
+        for band in _bands(h):
+            bucket = buckets[band]
+            for j in bucket:
+                if (h ^ hashes[j]).bit_count() <= HAMMING and groups.find(i) != groups.find(j):
                     groups.union(i, j)
-            buckets[band].append(i)
+            bucket.append(i)
     by_key = {it.post.key: i for i, it in enumerate(items)}
     for i, it in enumerate(items):
         if it.post.parent_id:

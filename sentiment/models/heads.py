@@ -35,7 +35,8 @@ def features(texts: Sequence[str], words: Sequence[Sequence[str]]) -> sparse.csr
 def fold(X: sparse.csr_matrix) -> sparse.csr_matrix:
     """`features` from already hashed features (sentiment.models.linear.hash_features): no second hashing."""
     cols = (X.indices & ((1 << BITS) - 1)).astype(np.int32)
-    X = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, X.indptr), shape=(X.shape[0], 1 << BITS))
+    X = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, X.indptr.copy()),  # sum_duplicates rewrites it
+                          shape=(X.shape[0], 1 << BITS))
     X.sum_duplicates()
     X.data[:] = 1.0
     norms = np.sqrt(np.asarray(X.sum(axis=1)).ravel())
@@ -59,7 +60,13 @@ class TelecomHeads:
         """The heads that fire on each normalised text."""
         if not texts:
             return []
-        fires = (features(texts, words) @ self.wT + self.bias) >= self.logit_threshold
+        return self.predict_hashed(hash_features(texts, words))
+
+    def predict_hashed(self, X: sparse.csr_matrix) -> list[frozenset[str]]:
+        """`predict` from the texts' hashed features (sentiment.models.linear.hash_features), hashed once for all."""
+        if X.shape[0] == 0:
+            return []
+        fires = (fold(X) @ self.wT + self.bias) >= self.logit_threshold
         return [frozenset(self.names[j] for j in np.flatnonzero(row)) for row in fires]
 
     def save(self, path: Path = HEADS_FILE) -> None:

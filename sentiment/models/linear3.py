@@ -95,11 +95,14 @@ class ThreeWayModel:
         part's. The bias moves the label only; the score is read from the unbiased probabilities."""
         return self._log_probs(texts, words, domain)[:3]
 
-    def _log_probs(self, texts: Sequence[str], words: Sequence[Sequence[str]],
-                   domain: Sequence[bool] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix]:
+    reads_hashed = True  # predict_labels takes the hashed features the Analyzer already made for the heads
+
+    def _log_probs(self, texts: Sequence[str], words: Sequence[Sequence[str]], domain: Sequence[bool] | None,
+                   hashed: sparse.csr_matrix | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix]:
         """log_probs and the hashed features (the complaint detector reads them too)."""
         a = self.a
-        X = hash_features(texts, words)
+        X = hash_features(texts, words) if hashed is None else hashed
         empty = np.diff(X.indptr) == 0
         Xt = tfidf(X, self.idf)
         flat = log_softmax(Xt @ self.flat_wT + a["flat_b"])
@@ -115,14 +118,15 @@ class ThreeWayModel:
         return out, bias, empty, X
 
     def predict_labels(self, texts: Sequence[str], words: Sequence[Sequence[str]],
-                       domain: Sequence[bool] | None = None,
-                       risky: Sequence[bool] | None = None) -> tuple[list[str], list[float]]:
+                       domain: Sequence[bool] | None = None, risky: Sequence[bool] | None = None,
+                       hashed: sparse.csr_matrix | None = None) -> tuple[list[str], list[float]]:
         """Labels and scores (P(positive | not neutral)) for normalised texts; `domain[i]` marks posts about an
         operator (the telecom layer decides those), `risky[i]` one whose writer threatens to escalate or leave
-        (sentiment.topics.risk_flags): such a post about an operator is not neutral, it is a complaint."""
+        (sentiment.topics.risk_flags): such a post about an operator is not neutral, it is a complaint. `hashed`:
+        sentiment.models.linear.hash_features(texts, words) when the caller has them already."""
         if not texts:
             return [], []
-        lp, bias, empty, X = self._log_probs(texts, words, domain)
+        lp, bias, empty, X = self._log_probs(texts, words, domain, hashed)
         p = np.exp(lp)
         labels = [LABELS[i] for i in (lp + bias).argmax(axis=1)]
         if domain is not None and risky is not None:

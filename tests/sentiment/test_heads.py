@@ -11,7 +11,9 @@ import pytest
 from sentiment import devset
 from sentiment.analyze import Analyzer, merge_risks, merge_touchpoints
 from sentiment.models.heads import HEADS_FILE, TelecomHeads, features, shipped_heads
-from sentiment.topics import OTHER, load_taxonomy
+from sentiment.segment import cut
+from sentiment.text import normalize
+from sentiment.topics import OTHER, about_operator, load_taxonomy
 from sentiment.training_heads import SHIPPED, fit_heads, prepare
 from yuqing.records import Post
 
@@ -73,3 +75,34 @@ def test_shipped_heads_are_small_and_recorded_in_the_analysis_version() -> None:
     rules = TAXONOMY.version
     assert with_heads.model_version == f"1+{heads.version}+{rules}" and rules_only.model_version == f"1+{rules}"
     assert "宽带" in with_heads.touchpoints
+
+
+def test_fold_leaves_the_hashed_features_it_reads_as_they_were() -> None:
+    """The Analyzer hashes a batch once for the heads and the model: folding for the heads must not rewrite the
+    matrix the model reads next (it once shared its row pointers, which summing duplicates rewrote)."""
+    from sentiment.models.heads import fold
+    from sentiment.models.linear import hash_features
+
+    long = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(600))  # ~1,800 features: some collide in 2^16
+    texts = ["联通宽带又断网了光猫一直闪红灯", long, "移动信号太差了家里一格都没有"]
+    X = hash_features(texts, [list(t) for t in texts])
+    before = (X.indptr.copy(), X.indices.copy())
+    folded = fold(X)
+    assert folded.nnz < X.nnz  # buckets did collide, so duplicates were summed
+    assert (X.indptr == before[0]).all() and (X.indices == before[1]).all()
+
+
+def test_the_analysis_is_the_same_whether_the_batch_is_hashed_once_or_twice() -> None:
+    from sentiment.models import get_model
+
+    model = get_model("linear3")
+    posts = [Post("weibo", str(i), t, datetime(2026, 1, 1, tzinfo=UTC)) for i, t in enumerate(
+        ["联通的网速太慢了", "[嘻嘻][嘻嘻][嘻嘻][抓狂]", "移动掌上营业厅App一直闪退，登录不了", "感谢电信的装维师傅",
+         "宽带每晚都掉线，光猫灯一直闪，准备携号转网"] * 60)]
+    once = Analyzer(model, TAXONOMY).analyze(posts)[0]
+    texts = [normalize(p.text) for p in posts]
+    domain = [bool(a.operators) or about_operator(t) for a, t in zip(once, texts, strict=True)]
+    alone = model.predict_labels(texts[:256], [cut(t) for t in texts[:256]], domain[:256],
+                                 [bool(a.risk_flags) for a in once[:256]])  # hashed by the model itself
+    assert [a.label for a in once[:256]] == alone[0]
+    assert [a.score for a in once[:256]] == [round(s, 4) for s in alone[1]]

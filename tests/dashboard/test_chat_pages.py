@@ -11,12 +11,17 @@ from yuqing.records import OutboxMessage
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
-def test_a_chat_channel_is_subscribed_on_the_subscribers_page(filled, tmp_path, monkeypatch):
+def subscribers_page(tmp_path, monkeypatch, platform: str):
+    """The 订阅 page of an admin, with one configured group robot `henan-duty` of `platform`."""
     config = tmp_path / "yuqing.toml"
-    config.write_text('[channels.henan-duty]\ntype = "wecom"\nbase_url = "http://127.0.0.1:9"\n'
+    config.write_text(f'[channels.henan-duty]\ntype = "{platform}"\nbase_url = "http://127.0.0.1:9"\n'
                       'key_env = "T_HENAN_KEY"\n', encoding="utf-8")
     monkeypatch.setenv("YUQING_CONFIG", str(config))
-    at = on_page("admin", "subscribers")
+    return on_page("admin", "subscribers")
+
+
+def test_a_chat_channel_is_subscribed_on_the_subscribers_page(filled, tmp_path, monkeypatch):
+    at = subscribers_page(tmp_path, monkeypatch, "wecom")
     assert at.selectbox(key="sub_channel").options == ["邮件", "henan-duty（企业微信群机器人）"]
     at.selectbox(key="sub_channel").set_value("henan-duty")
     at.selectbox(key="sub_sev").set_value("orange")
@@ -29,11 +34,7 @@ def test_a_chat_channel_is_subscribed_on_the_subscribers_page(filled, tmp_path, 
 
 
 def test_a_chat_subscription_gets_its_mentions_on_the_subscribers_page(filled, tmp_path, monkeypatch):
-    config = tmp_path / "yuqing.toml"
-    config.write_text('[channels.henan-duty]\ntype = "dingtalk"\nbase_url = "http://127.0.0.1:9"\n'
-                      'key_env = "T_HENAN_KEY"\n', encoding="utf-8")
-    monkeypatch.setenv("YUQING_CONFIG", str(config))
-    at = on_page("admin", "subscribers")
+    at = subscribers_page(tmp_path, monkeypatch, "dingtalk")
     at.selectbox(key="sub_channel").set_value("henan-duty")
     at.text_input(key="sub_mentions").set_value("1380013800")
     at.button[0].click().run()

@@ -9,7 +9,6 @@ import math
 import os
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -293,17 +292,24 @@ VAGUE_WORDS = frozenset("""不了 好多 越来越 好像 这么 那么 不能 �
 _COUNTED = re.compile(r"^第?[0-9零一二两三四五六七八九十百千万几]+[个次天条年月日号块元分秒周回遍趟家位人多]?$")
 
 
+@lru_cache(maxsize=200_000)
 def _keyword_worthy(word: str) -> bool:
-    return word not in OPERATOR_WORDS and word not in VAGUE_WORDS and not _COUNTED.match(word)
+    """A content word (sentiment.segment.content_words) that is not an operator's name, vague or a count."""
+    return (bool(content_words([word])) and word not in OPERATOR_WORDS and word not in VAGUE_WORDS
+            and not _COUNTED.match(word))
 
 
 def keywords(words: list[str], k: int = 5) -> tuple[str, ...]:
     """Top-k TF-IDF words (jieba's IDF; telecom stopwords, operator names, vague words and counts such as 第六个
     removed); ties keep first occurrence."""
     idf, median = idf_table()
-    counts = Counter(w for w in content_words(words) if _keyword_worthy(w))
+    counts: dict[str, int] = {}  # in order of first occurrence, so the stable sort keeps ties in that order
+    for w in words:
+        if w in counts:
+            counts[w] += 1
+        elif _keyword_worthy(w):
+            counts[w] = 1
     if not counts:
         return ()
-    order = {w: i for i, w in reversed(list(enumerate(words)))}
-    ranked = sorted(counts, key=lambda w: (-counts[w] * idf.get(w, median), order[w]))
+    ranked = sorted(counts, key=lambda w: -counts[w] * idf.get(w, median))
     return tuple(ranked[:k])

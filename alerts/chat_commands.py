@@ -14,6 +14,9 @@ def register(a: Any) -> None:
     c = a.add_parser("test-channel", help="send a test message through a chat channel ([channels.NAME]) and print "
                                           "the platform's answer")
     c.add_argument("name")
+    c.add_argument("--severity", default="yellow", choices=("blue", "yellow", "orange", "red"),
+                   help="the test message's level (default yellow); it @s whom the channel's subscription @s at that "
+                        "level, so --severity red checks the mentions")
     c.set_defaults(func=test_channel_command)
 
     c = a.add_parser("channels", help="the configured chat channels (type, address, limits; secrets masked)")
@@ -31,9 +34,10 @@ def test_channel_command(args: argparse.Namespace) -> int:
     from alerts.channels import open_channel
     from alerts.chat import deliver_channel
     from alerts.render import alert_url
+    from alerts.subscriptions import mentions_for
     from yuqing.records import Alert, OutboxMessage, now_utc
     from yuqing.timefmt import local_str
-    from yuqing.vocab import CHANNEL_TYPE_ZH
+    from yuqing.vocab import CHANNEL_TYPE_ZH, SEVERITY_ZH
     from yuqing.wiring import open_ops
 
     settings = settings_from(args)
@@ -43,14 +47,19 @@ def test_channel_command(args: argparse.Namespace) -> int:
         return 2
     ch = open_channel(channel)
     now = now_utc()
-    link = alert_url(settings, Alert(rule="测试", key="test", severity="yellow", title="", reason="", opened_at=now,
-                                     alert_id=0))
+    severity = args.severity
+    link = alert_url(settings, Alert(rule="测试", key="test", severity=severity, title="", reason="", opened_at=now,
+                                     alert_id=0)).split("?")[0]  # the 预警 page: a test has no alert of its own
     ops = open_ops(settings)
     try:
+        mentions = tuple(dict.fromkeys(m for sub in ops.list_subscribers(active_only=True)
+                                       if sub.channel == channel.name for m in mentions_for(sub, severity)))
         mid = ops.enqueue(OutboxMessage(
-            to=(channel.name,), channel=channel.name, subject="【黄色预警·测试】这是一条测试消息", link=link,
+            to=(channel.name,), channel=channel.name, subject=f"【{SEVERITY_ZH[severity]}预警·测试】这是一条测试消息",
+            link=link, mentions=mentions,
             text=f"由 `yuqing alerts test-channel {channel.name}` 于 {local_str(now, '%Y-%m-%d %H:%M:%S')} 发出，"
-                 f"用于检查{CHANNEL_TYPE_ZH[channel.type]}渠道的设置（地址、密钥、签名）。\n\n[打开看板]({link})",
+                 f"用于检查{CHANNEL_TYPE_ZH[channel.type]}渠道的设置（地址、密钥、签名"
+                 f"{'、@提醒' if mentions else ''}）。\n\n[打开看板]({link})",
             dedup_key=f"test-channel:{channel.name}:{now.isoformat()}", created_at=now, next_attempt_at=now))
         attempts = deliver_channel(ops, channel)
     finally:
@@ -63,7 +72,7 @@ def test_channel_command(args: argparse.Namespace) -> int:
         return 1
     print(f"平台应答 platform answer: {mine.answer.describe()}")
     if mine.answer.ok:
-        print(f"已送达 {where}")
+        print(f"已送达 {where}" + (f"，@{'、'.join('所有人' if m == 'all' else m for m in mentions)}" if mentions else ""))
         return 0
     kind = "不可重试，已放弃" if mine.answer.kind == "permanent" else "将按退避策略重试"
     print(f"发送失败（{kind}）：{where}", file=sys.stderr)

@@ -227,7 +227,7 @@ def backtest_command(args: argparse.Namespace) -> int:
                   f"      {a.reason}")
     if not args.json:
         print(f"回测 {local_str(args.start)} 至 {local_str(args.end)}，步长 {args.step}：共 {len(hits)} 次触发"
-              "（数据源断流按当时的抓取记录重放）")
+              "（数据源断流与热榜按当时的记录重放）")
     return 0
 
 

@@ -281,3 +281,43 @@ class ChatReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _robot_arg(spec: str) -> Robot:
+    """`platform:key[:secret]` (a webhook: `webhook:NAME:SECRET`)."""
+    import argparse
+
+    platform, _, rest = spec.partition(":")
+    key, _, secret = rest.partition(":")
+    if platform not in LIMITS or not key:
+        raise argparse.ArgumentTypeError(f"not a robot: {spec!r} (platform:key[:secret], platform one of "
+                                         f"{', '.join(LIMITS)})")
+    if platform == "webhook" and not secret:
+        raise argparse.ArgumentTypeError(f"a webhook signs every request: give webhook:{key}:SECRET")
+    return Robot(platform, key, secret)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m demo.chatbot --robot wecom:KEY …`: receive on 127.0.0.1 until interrupted, printing each message
+    (and writing it to --dir), to try chat channels and their @mentions by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="a local group-robot receiver (WeCom, DingTalk, Feishu, webhook)")
+    parser.add_argument("--robot", action="append", type=_robot_arg, required=True,
+                        help="platform:key[:secret], repeatable: wecom:KEY, dingtalk:TOKEN[:SEC…], "
+                             "feishu:TOKEN[:SECRET], webhook:NAME:SECRET")
+    parser.add_argument("--port", type=int, default=18765, help="port on 127.0.0.1 (default 18765)")
+    parser.add_argument("--dir", default="", help="also write each received message here as JSON")
+    args = parser.parse_args(argv)
+    with ChatReceiver(args.robot, args.dir or None, port=args.port, echo=True) as rx:
+        print(f"群机器人接收端 chat receiver on {rx.url} — set base_url = \"{rx.url}\" in [channels.NAME]; Ctrl-C stops",
+              flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

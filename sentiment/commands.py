@@ -265,8 +265,10 @@ def _eval_telecom(args: argparse.Namespace, names: list[str]) -> int:
     results = []
     for name, model in _models(names, args.model_dir):
         band = _band(name, args.model_dir)
-        figures = devset.analyze_rows(rows, Analyzer(model, load_taxonomy(), band=band))
-        results.append({"model": name, "version": model.version, **figures})
+        analyzer = Analyzer(model, load_taxonomy(), band=band)
+        figures = devset.analyze_rows(rows, analyzer)
+        results.append({"model": name, "version": analyzer.version, **figures})  # with the heads' and rules'
+
     print(f"{'model':16} {'n':>4} {'F1_3':>6} {'neg_rec':>7} {'compl->neg':>10} {'other->neg':>10} {'touch_F1':>8} "
           f"{'esc_P':>6} {'esc_R':>6} {'churn_P':>7} {'churn_R':>7}")
     for r in results:

@@ -73,9 +73,13 @@ def mask(text: str, *secrets: str) -> str:
     return text
 
 
+_WHOLE = re.compile(r"\[[^\]\n]*\](?:\([^)\s]+\))?")  # a Markdown link, or a bracketed token such as [怒]
+
+
 def cut_to_fit(markdown: str, link: str, fits: Callable[[str], bool]) -> str:
-    """The Markdown as it is when it fits, else its longest prefix (on a character boundary) followed by a note
-    and the link to the dashboard that still fits; the note and link alone when nothing more does."""
+    """The Markdown as it is when it fits, else its longest prefix (on a character boundary, never inside a link or
+    an emoticon: a half link would show as "[原帖" or a broken address) followed by a note and the link to the
+    dashboard that still fits; the note and link alone when nothing more does."""
     if fits(markdown):
         return markdown
     tail = CUT_NOTE + (f"\n[查看完整内容]({link})" if link else "")
@@ -86,6 +90,10 @@ def cut_to_fit(markdown: str, link: str, fits: Callable[[str], bool]) -> str:
             lo = mid
         else:
             hi = mid - 1
+    for m in _WHOLE.finditer(markdown, 0, lo + 1024):  # a link or [表情] the cut falls inside goes whole
+        if m.start() < lo < m.end():
+            lo = m.start()
+            break
     return markdown[:lo].rstrip() + tail
 
 

@@ -116,6 +116,12 @@ def test_subscribe_a_channel_and_send_a_test_message(tmp_path, rx, monkeypatch, 
         assert f"平台应答 platform answer: {answer}" in capsys.readouterr().out
     assert [r["platform"] for r in rx.received] == ["wecom", "dingtalk", "webhook"]
     assert rx.received[1]["body"]["msgtype"] == "actionCard" and "测试消息" in rx.received[1]["title"]
+    assert rx.received[0]["mentions"] == []  # a yellow test: the subscription @s from red
+    assert main([*cfg, "alerts", "test-channel", "henan-wecom", "--severity", "red"]) == 0
+    assert "已送达 企业微信群机器人 henan-wecom" in (out := capsys.readouterr().out) and "@13800138000、所有人" in out
+    red = rx.received[-1]
+    assert red["body"]["msgtype"] == "text" and red["mentions"] == ["13800138000", "all"], red
+    assert "【红色预警·测试】" in red["body"]["text"]["content"] and "?alert=0" not in red["body"]["text"]["content"]
 
     monkeypatch.setenv("T_DING_SECRET", "SECnot-the-secret")
     assert main([*cfg, "alerts", "test-channel", "ding"]) == 1

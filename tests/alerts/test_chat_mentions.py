@@ -111,6 +111,19 @@ def test_a_long_wecom_alert_with_mentions_fits_the_text_limit(rx) -> None:
     content = got["body"]["text"]["content"]
     assert len(content.encode("utf-8")) <= 2048 and "查看完整内容：http://127.0.0.1:8501/alerts?alert=7" in content
     assert got["mentions"] == ["all"]
+    assert "[原帖" not in content and "](" not in content  # never cut inside a link
+
+
+def test_a_cut_never_splits_a_link_and_keeps_whole_emoticons() -> None:
+    from alerts.channels.base import cut_to_fit
+
+    md = "断网了[怒] [原帖](http://weibo.test/123456789) 第二条"
+    for n in range(len(md)):  # whatever the budget, the kept part holds whole links only
+        out = cut_to_fit(md, "", lambda s, n=n: len(s) <= n + len("\n\n……（内容过长，已截断）"))
+        kept = out.split("\n\n……")[0]
+        assert "[原帖](http" not in kept or "123456789)" in kept, (n, kept)
+        assert not kept.endswith(("[", "[原", "[原帖", "[原帖]", "[原帖](")), (n, kept)
+    assert cut_to_fit(md, "", lambda s: len(s) <= 30).startswith("断网了[怒]")
 
 
 def test_plain_text_keeps_the_words_and_the_addresses() -> None:

@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     (and writing it to --dir), to try chat channels and their @mentions by hand."""
     import argparse
 
+    from demo import serve_until_interrupted
+
     parser = argparse.ArgumentParser(description="a local group-robot receiver (WeCom, DingTalk, Feishu, webhook)")
     parser.add_argument("--robot", action="append", type=_robot_arg, required=True,
                         help="platform:key[:secret], repeatable: wecom:KEY, dingtalk:TOKEN[:SEC…], "
@@ -312,11 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     with ChatReceiver(args.robot, args.dir or None, port=args.port, echo=True) as rx:
         print(f"群机器人接收端 chat receiver on {rx.url} — set base_url = \"{rx.url}\" in [channels.NAME]; Ctrl-C stops",
               flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return 0
+        return serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m demo.server [SCENARIO]`: serve until interrupted, printing the base URLs."""
     import argparse
 
+    from demo import serve_until_interrupted
     from demo.scenario import load_scenario
 
     parser = argparse.ArgumentParser(description="serve a demo scenario on loopback")
@@ -221,11 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     with DemoSite(load_scenario(args.scenario)) as site:
         for platform, url in {**site.base_urls, HOT: next(iter(site.board_urls.values()), "")}.items():
             print(f"{platform}: {url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return 0
+        return serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -39,15 +39,22 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def train_twice(model: str, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, dict]:
+    """`sentiment train --models MODEL` into two folders; the first folder and the report, once both files are
+    checked to be the same bytes."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert main(["sentiment", "train", "--models", model, "--data-dir", str(data_dir), "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])[model]
+    assert (a / f"{model}.npz").read_bytes() == (b / f"{model}.npz").read_bytes()
+    return a, report
+
+
 def test_train_linear3_is_reproducible_and_loads(data_dir: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     from sentiment.models.linear3 import ThreeWayModel
 
-    a, b = tmp_path / "a", tmp_path / "b"
-    for out in (a, b):
-        assert main(["sentiment", "train", "--models", "linear3", "--data-dir", str(data_dir), "--out", str(out)]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["linear3"]
-    assert (a / "linear3.npz").read_bytes() == (b / "linear3.npz").read_bytes()
+    a, report = train_twice("linear3", data_dir, tmp_path, capsys)
     assert report["version"].startswith("linear3-") and report["telecom_fit_posts"] > 500
     assert set(report["dev"]) == {"nlpcc_dev", "virus_dev", "weibo2018_dev", "senti100k_dev"}
     thresholds = json.loads((a / "thresholds.json").read_text(encoding="utf-8"))["linear3"]
@@ -107,11 +114,7 @@ def test_train_complaint_detector_is_reproducible(data_dir: Path, tmp_path: Path
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from sentiment.models.complaint import ComplaintDetector
 
-    a, b = tmp_path / "a", tmp_path / "b"
-    for out in (a, b):
-        assert main(["sentiment", "train", "--models", "complaint", "--data-dir", str(data_dir), "--out", str(out)]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["complaint"]
-    assert (a / "complaint.npz").read_bytes() == (b / "complaint.npz").read_bytes()
+    a, report = train_twice("complaint", data_dir, tmp_path, capsys)
     assert report["version"].startswith("complaint-") and report["posts"] >= 1200
     detector = ComplaintDetector.load(a / "complaint.npz")
     assert 0.0 <= detector.lo <= detector.hi

@@ -12,12 +12,12 @@ from alerts.dedup import Decision, decide, is_silenced
 from alerts.eventmerge import merge_split_events
 from alerts.loader import load_rules, rules_path
 from alerts.rules import Rule
-from alerts.snapshot import build_window
+from alerts.snapshot import HotReplay, build_window
 from alerts.window import Match
 from yuqing.config import Settings
 from yuqing.index import PostIndex
 from yuqing.ops import OpsDB
-from yuqing.records import Alert, AuditEntry, CrawlRun, HotTrack, Rejected, utc
+from yuqing.records import Alert, AuditEntry, CrawlRun, Rejected, utc
 from yuqing.vocab import ACTIVE_ALERT_STATUSES, severity_rank
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,10 @@ def realert_for(rule: Rule, settings: Settings) -> timedelta:
 
 def evaluate_rules(index: PostIndex, ops: OpsDB | None, rules: list[Rule], now: datetime, report: RunReport, *,
                    runs: Sequence[CrawlRun] | None = None,
-                   hot: Sequence[HotTrack] | None = None) -> list[tuple[Rule, Match]]:
+                   hot: HotReplay | None = None) -> list[tuple[Rule, Match]]:
     """Every match of every rule at `now`; a failing rule is logged and counted, the others still run.
-    `runs` (crawl runs, oldest first) and `hot` (hot-list tracks with every rank) replay source health and the hot
-    lists as they were at `now` (backtests)."""
+    `runs` (crawl runs, oldest first) and `hot` (the hot-list history) replay source health and the hot lists as
+    they were at `now` (backtests)."""
     out = []
     for rule in rules:
         try:
@@ -175,7 +175,7 @@ def backtest(index: PostIndex, ops: OpsDB, settings: Settings, start: datetime, 
     hits: list[BacktestHit] = []
     needs = set().union(*(r.needs for r in rules)) if rules else set()
     runs = list(reversed(ops.list_crawl_runs(limit=BACKTEST_RUNS))) if needs & {"sources", "hot"} else []
-    hot = ops.list_hot_tracks(with_ranks=True, limit=BACKTEST_HOT) if "hot" in needs else []
+    hot = HotReplay(ops.list_hot_tracks(with_ranks=True, limit=BACKTEST_HOT), runs) if "hot" in needs else None
     by_name = {r.name: r for r in rules}
     t = start
     while t <= end:

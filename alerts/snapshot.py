@@ -7,11 +7,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 from alerts.rules import Rule
 from alerts.window import Window
 from yuqing.index import PostIndex, PostQuery
 from yuqing.ops import OpsDB
+from yuqing.ops.hot import next_status
 from yuqing.records import CrawlRun, HotTrack, SourceHealth, StoredPost, health_from_runs
 from yuqing.vocab import HOT_SOURCE, PROVINCES
 
@@ -89,10 +91,10 @@ def health_as_of(runs: Sequence[CrawlRun], now: datetime) -> tuple[tuple[SourceH
 
 
 def build_window(index: PostIndex, ops: OpsDB | None, rule: Rule, now: datetime, *,
-                 runs: Sequence[CrawlRun] | None = None, hot: Sequence[HotTrack] | None = None) -> Window:
+                 runs: Sequence[CrawlRun] | None = None, hot: HotReplay | None = None) -> Window:
     """The snapshot `rule` needs at `now`, looking only at posts published before `now`. With `runs` and `hot` (a
-    backtest: the crawl runs and every hot-list track with its whole rank history), source health and the hot
-    lists are replayed as they were at `now` instead of read as they are now, and nothing is written."""
+    backtest: the crawl runs and the hot-list history), source health and the hot lists are replayed as they were
+    at `now` instead of read as they are now, and nothing is written."""
     start = now - rule.window
     queries = scope_queries(rule, start, now)
     needs = rule.needs
@@ -125,7 +127,7 @@ def build_window(index: PostIndex, ops: OpsDB | None, rule: Rule, now: datetime,
         kw["sources"] = tuple(ops.source_health())
         kw["source_since"] = first_seen(ops, kw["sources"], now)  # type: ignore[arg-type]
     if "hot" in needs and hot is not None:
-        kw["hot"] = hot_as_of(hot, runs or (), start, now)
+        kw["hot"] = hot.as_of(start, now)
     elif "hot" in needs and ops is not None:
         kw["hot"] = hot_tracks(ops, start, now)
     return Window(now=now, start=start, scope=rule.scope, **kw)  # type: ignore[arg-type]
@@ -141,34 +143,50 @@ def hot_tracks(ops: OpsDB, start: datetime, now: datetime) -> tuple[HotTrack, ..
     return tuple(out)
 
 
-def hot_as_of(history: Sequence[HotTrack], runs: Sequence[CrawlRun], start: datetime,
-              now: datetime) -> tuple[HotTrack, ...]:
-    """The watched entries seen in [start, now] as a live window at `now` saw them (a backtest): only the ranks
-    polled up to `now`, the best rank and status recomputed from them. A board's polls are the times any watched
-    entry of it was ranked, and the starts of the hot-list crawls that finished by `now`; an entry a later poll
-    did not show is gone, one shown again after such a poll is new."""
-    crawls = [r.started_at for r in runs
-              if r.source == HOT_SOURCE and r.healthy and r.finished_at is not None and r.finished_at <= now]
-    polls: dict[str, list[datetime]] = {}
-    for t in history:
-        polls.setdefault(t.board, list(crawls)).extend(at for at, _, _ in t.ranks if at <= now)
-    for times in polls.values():
-        times.sort()
-    out = []
-    for t in history:
-        past = [r for r in t.ranks if r[0] <= now]
-        if not past or past[-1][0] < start:
-            continue
-        at, rank, heat = past[-1]
-        times = polls[t.board]
-        if bisect_right(times, at) < len(times):  # a later poll of its board did not show it
-            status = "gone"
-        elif len(past) == 1 or bisect_right(times, past[-2][0]) < bisect_left(times, at):  # first, or back
-            status = "new"
-        else:
-            before = past[-2][1]
-            status = "rising" if rank < before else "falling" if rank > before else "steady"
-        out.append(replace(t, first_seen=past[0][0], last_seen=at, rank=rank, best_rank=min(r for _, r, _ in past),
-                           heat=heat, status=status, ranks=tuple(r for r in past if r[0] >= start)))
-    return tuple(out)
+class HotReplay:
+    """Every watched hot-list track with its whole rank history (ranks oldest first) and the hot-list crawl runs,
+    indexed once for a backtest, so each step reads them by bisection instead of scanning all of them again."""
 
+    def __init__(self, tracks: Sequence[HotTrack], runs: Sequence[CrawlRun]) -> None:
+        self.tracks = [t for t in tracks if t.ranks]
+        self.times = [[at for at, _, _ in t.ranks] for t in self.tracks]
+        self.best = [list(accumulate((r for _, r, _ in t.ranks), min)) for t in self.tracks]  # best rank so far
+        polls: dict[str, list[datetime]] = {}
+        for t, times in zip(self.tracks, self.times, strict=True):
+            polls.setdefault(t.board, []).extend(times)
+        self.polls = {board: sorted(times) for board, times in polls.items()}
+        crawls = sorted((r.started_at, r.finished_at) for r in runs
+                        if r.source == HOT_SOURCE and r.healthy and r.finished_at is not None)
+        self.crawl_starts = [started for started, _ in crawls]
+        self.crawl_ends = [finished for _, finished in crawls]
+
+    def _polled_between(self, board: str, after: datetime, before: datetime, now: datetime) -> bool:
+        """Whether `board` was polled after `after` and before `before` (as known at `now`): a watched entry of it
+        ranked then, or a hot-list crawl started then and finished by `now`."""
+        times = self.polls[board]
+        if bisect_right(times, after) < bisect_left(times, before):
+            return True
+        lo, hi = bisect_right(self.crawl_starts, after), bisect_left(self.crawl_starts, before)
+        return any(end <= now for end in self.crawl_ends[lo:hi])
+
+    def as_of(self, start: datetime, now: datetime) -> tuple[HotTrack, ...]:
+        """The watched entries seen in [start, now] as a live window at `now` saw them: only the ranks polled up to
+        `now`, the best rank and status recomputed from them (OpsDB's next_status); an entry a later poll of its
+        board did not show is gone, one shown again after such a poll is new."""
+        out = []
+        after_now = now + timedelta(microseconds=1)
+        for t, times, best in zip(self.tracks, self.times, self.best, strict=True):
+            k = bisect_right(times, now)
+            if k == 0 or times[k - 1] < start:
+                continue
+            at, rank, heat = t.ranks[k - 1]
+            if self._polled_between(t.board, at, after_now, now):
+                status = "gone"
+            else:
+                before = None if k == 1 else replace(t, rank=t.ranks[k - 2][1], status="steady")
+                if before is not None and self._polled_between(t.board, times[k - 2], at, now):
+                    before = replace(before, status="gone")  # it left the list and came back
+                status = next_status(before, rank)
+            out.append(replace(t, first_seen=times[0], last_seen=at, rank=rank, best_rank=best[k - 1], heat=heat,
+                               status=status, ranks=t.ranks[bisect_left(times, start):k]))
+        return tuple(out)

@@ -121,11 +121,8 @@ class Analyzer:
         scores: list[float] = []
         for start in range(0, len(texts), self.batch_size):
             chunk = slice(start, start + self.batch_size)
-            if hashed is not None:
-                lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk],
-                                         hashed=hashed[chunk])
-            else:
-                lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk])
+            extra = {} if hashed is None else {"hashed": hashed[chunk]}
+            lab, sc = predict_labels(texts[chunk], words[chunk], domain[chunk], risky[chunk], **extra)
             labels.extend(lab)
             scores.extend(sc)
         return labels, scores
@@ -140,11 +137,10 @@ class Analyzer:
         operators = [tuple(p.operators) or detect_operators(" ".join([t, *m]))
                      for p, t, m in zip(posts, texts, named, strict=True)]
         domain = [bool(ops) or about_operator(t) for ops, t in zip(operators, texts, strict=True)]
-        # hashed once for the heads and a model that reads the same features (linear3)
-        hashed = hash_features(texts, words) if self.heads or getattr(self.model, "reads_hashed", False) else None
+        reads = getattr(self.model, "reads_hashed", False)  # hashed once for the heads and such a model (linear3)
+        hashed = hash_features(texts, words) if self.heads or reads else None
         learned = self.heads.predict_hashed(hashed) if self.heads else [frozenset()] * len(texts)
         risks = [merge_risks(risk_flags(t, m), heads) for t, m, heads in zip(texts, named, learned, strict=True)]
-        reads = getattr(self.model, "reads_hashed", False)
         labels, scores = self.labels(texts, words, domain, [bool(r) for r in risks], hashed if reads else None)
         hashes = events_mod.simhashes(texts)
         now = self.clock()

@@ -62,9 +62,6 @@ class ComplaintDetector:
                 out[i] = otherwise[i]
         return out
 
-    def with_thresholds(self, hi: float, lo: float, strong: float) -> ComplaintDetector:
-        return ComplaintDetector(self.w, self.b, hi, lo, strong, self.version)
-
     def save(self, path: Path = COMPLAINT_FILE) -> None:
         w = np.asarray(self.w, dtype=np.float64)
         scale = max(float(np.abs(w).max()) / 127.0, 1e-12)

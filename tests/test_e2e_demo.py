@@ -123,8 +123,9 @@ def test_yuqing_demo_runs_bounded_and_reports_json(tmp_path: Path) -> None:
 
 
 def test_a_killed_demo_stops_its_dashboard_and_still_reports(tmp_path: Path) -> None:
-    """`timeout make run` or a service manager stops the demo with SIGTERM, often twice (make passes it on): the
-    demo still settles and prints its totals, and its dashboard ends with it."""
+    """`timeout make run` or a service manager stops the demo with SIGTERM, often twice at once (timeout signals
+    make's process group and make passes it on): the demo still settles and prints its totals, and its dashboard
+    ends with it."""
     import json
     import re
     import signal
@@ -153,9 +154,8 @@ def test_a_killed_demo_stops_its_dashboard_and_still_reports(tmp_path: Path) -> 
                     break
                 except OSError:
                     time.sleep(0.5)
-            proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)  # timeout's signal to the group, then make's to its child at once:
+            proc.send_signal(signal.SIGTERM)  # the second must not land while the first is being handled
             out, _ = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:

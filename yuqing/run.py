@@ -340,7 +340,13 @@ def demo_command(args: argparse.Namespace) -> int:
     print(f"命令行 CLI on the demo's data: yuqing --config {config} sources | alerts list | store status …  "
           "(每次启动演示都会清空上次的数据与邮件 each start clears the last run's data and mail; --keep keeps them)",
           file=sys.stderr)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def interrupted(*_: object) -> None:  # the first SIGINT or SIGTERM stops the demo; any later one is ignored
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupted)
     scheduler.start()
     try:
         deadline = time.monotonic() + args.duration if args.duration else None
@@ -349,7 +355,7 @@ def demo_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C or kill must not cut the cleanup short
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the run ended by its duration: no signal cuts the cleanup short
             signal.signal(sig, signal.SIG_IGN)
         stop_scheduler(scheduler)  # running crawls finish; their subprocesses have their own timeout
         try:
